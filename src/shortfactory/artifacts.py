@@ -1,0 +1,258 @@
+"""Typed, versioned contracts for every JSON artifact of the line.
+
+One model per file in ``results/<episode>/``. Readers validate on load (see
+:func:`shortfactory.io.read_model`), so a stale or hand-broken artifact fails loudly
+instead of flowing downstream. Each model echoes the options that produced it, so a
+person can tell from the file alone how it was made. Times are seconds on the source
+timeline unless a field says ``clip-relative``; boxes are ``[x, y, w, h]`` in source
+pixels.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Artifact(BaseModel):
+    """Common base: strict keys so a renamed field is caught, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = 1
+
+
+class Strict(BaseModel):
+    """Base for nested records."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+Box = tuple[float, float, float, float]
+
+
+# --- ingest ------------------------------------------------------------------------
+
+
+class VideoStream(Strict):
+    codec: str
+    width: int
+    height: int
+    fps: float
+    frames: int | None = None
+    pix_fmt: str | None = None
+
+
+class AudioStream(Strict):
+    codec: str
+    sample_rate: int
+    channels: int
+
+
+class SourceProbe(Artifact):
+    """What the source is: the facts every later stage needs about the episode file."""
+
+    episode: str
+    path: str
+    size_bytes: int
+    container: str
+    duration_s: float
+    video: VideoStream
+    audio: AudioStream
+
+
+# --- transcript --------------------------------------------------------------------
+
+
+class Word(Strict):
+    word: str
+    start: float
+    end: float
+    probability: float = 1.0
+
+
+class Segment(Strict):
+    id: int
+    start: float
+    end: float
+    text: str
+    words: list[Word] = Field(default_factory=list)
+
+
+class Transcript(Artifact):
+    """faster-whisper output: segments with word timing; empty for silent episodes."""
+
+    language: str
+    language_probability: float = 0.0
+    duration_s: float
+    model: str
+    options: dict[str, Any] = Field(default_factory=dict)
+    segments: list[Segment] = Field(default_factory=list)
+
+    def words(self) -> list[Word]:
+        """All words in time order."""
+        return [w for s in self.segments for w in s.words]
+
+
+# --- audio features ----------------------------------------------------------------
+
+
+class AudioFeatures(Artifact):
+    """Per-hop audio signals on a fixed grid: ``t[i] = (i + 0.5) * hop_s``."""
+
+    hop_s: float
+    duration_s: float
+    options: dict[str, Any] = Field(default_factory=dict)
+    loudness_lufs: list[float]
+    speech: list[float]
+    energy_delta: list[float]
+    onset: list[float]
+    silence: list[bool]
+    score: list[float] = Field(description="per-hop audio interest in [0, 1]")
+
+
+# --- vision ------------------------------------------------------------------------
+
+
+class Cut(Strict):
+    time_s: float = Field(description="first frame of the new shot")
+    kind: Literal["hard", "fade"]
+    score: float = 0.0
+
+
+class Shot(Strict):
+    index: int
+    start_s: float
+    end_s: float
+    mean_motion: float = 0.0
+    mean_faces: float = 0.0
+
+
+class SceneCuts(Artifact):
+    """Shot boundaries of the episode and per-frame metrics for offline tuning."""
+
+    analysis_fps: float
+    duration_s: float
+    options: dict[str, Any] = Field(default_factory=dict)
+    cuts: list[Cut] = Field(default_factory=list)
+    shots: list[Shot] = Field(default_factory=list)
+    frame_scores: list[float] = Field(
+        default_factory=list, description="content distance per analysis frame"
+    )
+
+
+class Detection(Strict):
+    box: Box
+    score: float
+    backend: str
+    track_id: int | None = None
+
+
+class FaceFrame(Strict):
+    t: float
+    detections: list[Detection] = Field(default_factory=list)
+    activity: float = Field(0.0, description="visual motion energy of the frame, [0, 1]")
+    focus: tuple[float, float] | None = Field(
+        None, description="fallback focus point (source px) when no face: centre of motion"
+    )
+
+
+class Track(Strict):
+    id: int
+    shot: int
+    start_s: float
+    end_s: float
+    times: list[float]
+    boxes: list[Box]
+    mean_score: float
+    mean_size: float = Field(description="mean box height / frame height")
+    persistence: float = Field(description="share of the track's span with a detection")
+    activity: float = Field(0.0, description="mouth/face change estimate, active-speaker hint")
+
+
+class Faces(Artifact):
+    """Face detections per analysis frame and the tracks that link them."""
+
+    analysis_fps: float
+    source_width: int
+    source_height: int
+    options: dict[str, Any] = Field(default_factory=dict)
+    backends: dict[str, int] = Field(
+        default_factory=dict, description="detections found per backend"
+    )
+    frames: list[FaceFrame] = Field(default_factory=list)
+    tracks: list[Track] = Field(default_factory=list)
+
+
+# --- candidates --------------------------------------------------------------------
+
+
+class Clip(Strict):
+    id: str = Field(description="stable id from start/end, e.g. c0412-0447")
+    rank: int
+    start_s: float
+    end_s: float
+    total: float
+    signals: dict[str, float]
+    penalties: dict[str, float]
+    reasons: list[str]
+    text: str = ""
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+class Candidates(Artifact):
+    """The checkpoint: which clips exist, ranked, each explainable from its parts."""
+
+    episode: str
+    duration_s: float
+    options: dict[str, Any] = Field(default_factory=dict)
+    clips: list[Clip] = Field(default_factory=list)
+    message: str = ""
+
+
+# --- per clip ----------------------------------------------------------------------
+
+
+class CameraShot(Strict):
+    start: float = Field(description="clip-relative seconds")
+    end: float
+    mode: Literal["stationary", "panning", "tracking", "letterbox"]
+    focus: str = Field(description="what the camera followed: face:<id>, group, fallback:...")
+
+
+class CropPath(Artifact):
+    """Per output frame, the 9:16 window in source pixels."""
+
+    clip_id: str
+    start_s: float
+    end_s: float
+    fps: float
+    source_width: int
+    source_height: int
+    crop_width: int
+    crop_height: int
+    options: dict[str, Any] = Field(default_factory=dict)
+    x: list[float] = Field(description="left edge per output frame, source px")
+    y: list[float] = Field(description="top edge per output frame, source px")
+    shots: list[CameraShot] = Field(default_factory=list)
+    fallback: list[bool] = Field(default_factory=list, description="no face seen this frame")
+
+
+class ClipMetadata(Artifact):
+    """What a publisher needs: text, source timecodes and why the clip was chosen."""
+
+    clip_id: str
+    episode: str
+    title: str
+    description: str
+    tags: list[str]
+    hashtags: list[str]
+    start_s: float
+    end_s: float
+    source_timecode: str
+    scores: dict[str, float] = Field(default_factory=dict)
+    recipe_hash: str

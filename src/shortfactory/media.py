@@ -1,0 +1,225 @@
+"""Media plumbing: one ffmpeg, in-process probing, streamed decoding.
+
+The project uses the ffmpeg binary inside the ``imageio-ffmpeg`` wheel (it has
+libx264, aac, libass and loudnorm) so that ``pip install`` is the whole setup; a
+``SHORTFACTORY_FFMPEG`` environment variable overrides it. That wheel has no
+ffprobe, so probing goes through PyAV, which reads the same containers in-process.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+
+VIDEO_SUFFIXES = (".mp4", ".mkv", ".webm", ".mov")
+
+
+@functools.cache
+def ffmpeg_exe() -> str:
+    """Path of the ffmpeg binary the project runs."""
+    override = os.environ.get("SHORTFACTORY_FFMPEG")
+    if override:
+        return override
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def run_ffmpeg(args: list[str], *, what: str, source: str | Path) -> None:
+    """Run ffmpeg quietly; on failure raise :class:`InputError` naming ``source``."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        detail = _last_line(proc.stderr) or f"exit code {proc.returncode}"
+        raise InputError(f"{source}: {what} failed: {detail}")
+
+
+def _last_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1] if lines else ""
+
+
+@dataclass(slots=True)
+class ProbeResult:
+    container: str
+    duration_s: float
+    video_codec: str | None
+    width: int
+    height: int
+    fps: float
+    frames: int | None
+    pix_fmt: str | None
+    audio_codec: str | None
+    sample_rate: int
+    channels: int
+
+
+def probe(path: str | Path) -> ProbeResult:
+    """Read container and stream facts; raise a one-line :class:`InputError` if unusable.
+
+    Checks what a user most often gets wrong: a file that is not a video, one with no
+    video or no audio stream, and one of zero length.
+    """
+    import av
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"{path}: file is not readable (permission denied)")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty (zero bytes)")
+    try:
+        container = av.open(str(path))
+    except (av.error.InvalidDataError, av.error.ValueError) as err:
+        raise InputError(f"{path}: not a video file ({err.strerror or 'unrecognised data'})") from None
+    except av.error.FFmpegError as err:
+        raise InputError(f"{path}: cannot be opened ({err.strerror or err})") from None
+    with container:
+        video = next(iter(container.streams.video), None)
+        audio = next(iter(container.streams.audio), None)
+        if video is None and audio is None:
+            raise InputError(f"{path}: not a video file (no audio or video streams)")
+        if video is None:
+            raise InputError(f"{path}: has no video stream")
+        if audio is None:
+            raise InputError(f"{path}: has no audio stream")
+        duration = _duration_s(container, video, audio)
+        if duration <= 0.05:
+            raise InputError(f"{path}: has zero length")
+        rate = video.average_rate or video.guessed_rate or video.base_rate
+        fps = float(rate) if rate else 0.0
+        if fps <= 0:
+            raise InputError(f"{path}: video stream has no frame rate")
+        vctx = video.codec_context
+        actx = audio.codec_context
+        return ProbeResult(
+            container=container.format.name,
+            duration_s=duration,
+            video_codec=vctx.name,
+            width=int(vctx.width),
+            height=int(vctx.height),
+            fps=fps,
+            frames=int(video.frames) or None,
+            pix_fmt=vctx.pix_fmt,
+            audio_codec=actx.name,
+            sample_rate=int(actx.sample_rate or 0),
+            channels=int(actx.channels or 0),
+        )
+
+
+def _duration_s(container, video, audio) -> float:  # noqa: ANN001 - PyAV objects
+    if container.duration:
+        return container.duration / 1_000_000
+    for stream in (video, audio):
+        if stream.duration and stream.time_base:
+            return float(stream.duration * stream.time_base)
+    return 0.0
+
+
+def extract_audio(source: str | Path, out: str | Path, *, rate: int = 16000) -> None:
+    """Decode the first audio stream to mono PCM WAV at ``rate`` Hz."""
+    args = ["-i", str(source), "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(rate),
+            "-c:a", "pcm_s16le", "-f", "wav", str(out)]
+    run_ffmpeg(args, what="audio extraction", source=source)
+
+
+def make_proxy(source: str | Path, out: str | Path, *, height: int, fps: float) -> None:
+    """Small, all-intra-friendly analysis copy: every later decode is cheap."""
+    args = ["-skip_loop_filter", "all", "-i", str(source), "-map", "0:v:0", "-an",
+            "-vf", f"fps={fps},scale=-2:{height}:flags=area", "-c:v", "libx264",
+            "-preset", "veryfast", "-crf", "18", "-g", str(max(1, round(fps))),
+            "-pix_fmt", "yuv420p", "-f", "mp4", str(out)]
+    run_ffmpeg(args, what="proxy encoding", source=source)
+
+
+def read_wav_mono(path: str | Path) -> tuple[np.ndarray, int]:
+    """Read a PCM WAV as float32 in [-1, 1] (first channel if several)."""
+    from scipy.io import wavfile
+
+    try:
+        rate, data = wavfile.read(str(path), mmap=True)
+    except (ValueError, OSError) as err:
+        raise InputError(f"{path}: not a readable WAV file ({err})") from None
+    if data.ndim > 1:
+        data = data[:, 0]
+    if data.dtype == np.int16:
+        samples = data.astype(np.float32) / 32768.0
+    elif data.dtype == np.int32:
+        samples = data.astype(np.float32) / 2147483648.0
+    else:
+        samples = np.asarray(data, dtype=np.float32)
+    return samples, int(rate)
+
+
+_SIZE_RE = re.compile(r"(\d{2,5})x(\d{2,5})")
+
+
+def iter_frames(
+    path: str | Path, *, fps: float | None = None, height: int | None = None,
+    start_s: float | None = None, duration_s: float | None = None,
+) -> Iterator[tuple[float, np.ndarray]]:
+    """Stream ``(time_s, rgb uint8 HxWx3)`` frames through an ffmpeg pipe, bounded memory.
+
+    Scaling and frame-rate conversion happen inside ffmpeg, never in Python. Times are
+    on the source timeline (``start_s`` added back).
+    """
+    info = probe_video_only(path)
+    out_h = height or info[1]
+    out_w = int(round(info[0] * out_h / info[1] / 2)) * 2
+    filters = []
+    if fps:
+        filters.append(f"fps={fps}")
+    if height:
+        filters.append(f"scale={out_w}:{out_h}:flags=area")
+    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error"]
+    if start_s:
+        args += ["-ss", f"{start_s:.3f}"]
+    args += ["-i", str(path)]
+    if duration_s:
+        args += ["-t", f"{duration_s:.3f}"]
+    args += ["-map", "0:v:0", "-an"]
+    if filters:
+        args += ["-vf", ",".join(filters)]
+    args += ["-pix_fmt", "rgb24", "-f", "rawvideo", "-"]
+    rate = fps or info[2]
+    frame_bytes = out_w * out_h * 3
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None
+    index = 0
+    try:
+        while True:
+            buf = proc.stdout.read(frame_bytes)
+            if len(buf) < frame_bytes:
+                break
+            frame = np.frombuffer(buf, dtype=np.uint8).reshape(out_h, out_w, 3)
+            yield (start_s or 0.0) + index / rate, frame
+            index += 1
+    finally:
+        proc.stdout.close()
+        stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+        code = proc.wait()
+    if code != 0:
+        raise InputError(f"{path}: video decoding failed: {_last_line(stderr)}")
+
+
+def probe_video_only(path: str | Path) -> tuple[int, int, float]:
+    """(width, height, fps) of the first video stream; for proxies without audio."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            video = container.streams.video[0]
+            rate = video.average_rate or video.guessed_rate or video.base_rate
+            return int(video.codec_context.width), int(video.codec_context.height), float(rate)
+    except (av.error.FFmpegError, IndexError) as err:
+        raise InputError(f"{path}: no readable video stream ({err})") from None

@@ -1,0 +1,376 @@
+"""Recipes: strict, located, composable configuration for every stage.
+
+A recipe is YAML. ``extends:`` names a parent recipe (path relative to the child);
+the child's mappings are merged key by key over the parent's. The merged document is
+validated by :class:`Recipe` (``extra="forbid"`` everywhere), and every problem is
+reported at once as ``file:line:col: key.path: reason`` pointing at the file that
+set the key, before any job runs. Sections map one-to-one to rules: a rule gets only
+its section (:func:`section_params`), so editing one section reruns only its rules.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.error import MarkedYAMLError
+
+from .errors import RecipeError
+from .io import write_text_atomic
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- sections ----------------------------------------------------------------------
+
+
+class IngestSection(Section):
+    audio_rate: int = Field(16000, gt=0, description="Hz of audio.wav (Whisper wants 16 kHz)")
+    proxy_height: int = Field(360, ge=64, le=1080, description="analysis proxy height, px")
+    proxy_fps: float = Field(6.0, gt=0, le=60, description="analysis proxy frame rate")
+
+
+class TranscribeSection(Section):
+    model: str = Field("bundled:tiny.en", description="bundled:tiny.en, a model name or dir")
+    language: str = Field("auto", description="'auto' or an ISO code such as 'en'")
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    compute_type: str = Field("int8", description="CTranslate2 compute type")
+    beam_size: int = Field(5, ge=1, le=20)
+    vad: bool = True
+    initial_prompt: str = ""
+    hotwords: list[str] = Field(default_factory=list)
+    cpu_threads: int = Field(0, ge=0, description="0 = let CTranslate2 decide")
+
+
+class AudioWeights(Section):
+    speech_density: float = Field(0.45, ge=0)
+    loudness_peak: float = Field(0.35, ge=0)
+    energy_delta: float = Field(0.20, ge=0)
+
+
+class AudioSection(Section):
+    hop_s: float = Field(0.1, gt=0, le=1.0)
+    weights: AudioWeights = Field(default_factory=AudioWeights)
+    silence_lufs: float = Field(-50.0, lt=0, description="below this a hop counts as silent")
+    peak_percentile: float = Field(95.0, gt=50, le=100)
+    floor_percentile: float = Field(10.0, ge=0, lt=50)
+    peak_persist_s: float = Field(0.3, ge=0, description="a loudness peak must last this long")
+
+
+class SceneSection(Section):
+    threshold: float = Field(3.0, gt=1.0, description="cut if distance > threshold x local median")
+    min_distance: float = Field(0.25, gt=0, le=1, description="absolute floor for a cut")
+    window_s: float = Field(2.0, gt=0, description="local median window, seconds")
+    min_shot_s: float = Field(0.6, ge=0)
+    fade_black_level: float = Field(18.0, ge=0, le=255, description="mean luma of 'black'")
+
+
+class FaceSection(Section):
+    backends: list[Literal["animeface", "haar", "mediapipe"]] = Field(
+        default_factory=lambda: ["haar", "animeface"]
+    )
+    min_size_px: int = Field(24, ge=8, description="smallest face at analysis scale")
+    min_score: float = Field(0.0, ge=0)
+    track_iou: float = Field(0.2, ge=0, le=1)
+    max_gap_s: float = Field(0.7, ge=0)
+    min_track_s: float = Field(0.4, ge=0)
+
+
+class VisionSection(Section):
+    scenes: SceneSection = Field(default_factory=SceneSection)
+    faces: FaceSection = Field(default_factory=FaceSection)
+
+
+class CandidateWeights(Section):
+    transcript: float = Field(0.30, ge=0)
+    audio: float = Field(0.25, ge=0)
+    face: float = Field(0.20, ge=0)
+    scene: float = Field(0.10, ge=0)
+    pacing: float = Field(0.15, ge=0)
+
+
+class Penalties(Section):
+    mid_sentence: float = Field(0.3, ge=0)
+    long_silence: float = Field(0.2, ge=0)
+    no_face: float = Field(0.2, ge=0)
+    too_many_cuts: float = Field(0.1, ge=0)
+    length: float = Field(0.2, ge=0)
+    empty: float = Field(1.0, ge=0)
+
+
+class CandidatesSection(Section):
+    weights: CandidateWeights = Field(default_factory=CandidateWeights)
+    penalties: Penalties = Field(default_factory=Penalties)
+    min_length_s: float = Field(15.0, gt=0)
+    max_length_s: float = Field(60.0, gt=0)
+    target_length_s: float = Field(30.0, gt=0)
+    lead_in_s: float = Field(0.15, ge=0)
+    lead_out_s: float = Field(0.35, ge=0)
+    min_clips: int = Field(4, ge=0)
+    max_clips: int = Field(9, ge=1)
+    minutes_per_clip: float = Field(3.0, gt=0, description="one more clip per this many minutes")
+    max_overlap: float = Field(0.25, ge=0, le=1, description="temporal IoU above = duplicate")
+    max_text_similarity: float = Field(0.6, ge=0, le=1)
+    long_silence_s: float = Field(4.0, gt=0)
+    no_face_s: float = Field(6.0, gt=0)
+    max_cuts_per_min: float = Field(30.0, gt=0)
+    order: Literal["score", "story"] = "score"
+    triggers: dict[str, float] = Field(default_factory=dict, description="word/phrase -> weight")
+
+    @model_validator(mode="after")
+    def _lengths_ordered(self) -> CandidatesSection:
+        if not self.min_length_s <= self.target_length_s <= self.max_length_s:
+            raise ValueError("need min_length_s <= target_length_s <= max_length_s")
+        if self.min_clips > self.max_clips:
+            raise ValueError("need min_clips <= max_clips")
+        return self
+
+
+class CameraSection(Section):
+    aspect: tuple[int, int] = Field((9, 16), description="output width:height")
+    zoom: float = Field(1.0, ge=1.0, le=3.0, description="1 = full source height")
+    dead_zone: float = Field(0.12, ge=0, le=0.5, description="share of crop width")
+    max_speed_px_s: float = Field(500.0, gt=0)
+    max_accel_px_s2: float = Field(1200.0, gt=0)
+    smoothing_s: float = Field(0.6, ge=0)
+    headroom: float = Field(0.12, ge=0, le=0.5)
+    multi_face: Literal["group", "speaker", "largest"] = "speaker"
+    min_hold_s: float = Field(1.5, ge=0)
+    lost_face_hold_s: float = Field(1.0, ge=0)
+    fallback: Literal["motion", "center"] = "motion"
+    letterbox_wide: bool = False
+
+
+class SubtitleSection(Section):
+    max_chars_per_line: int = Field(18, ge=6, le=60)
+    max_lines: int = Field(2, ge=1, le=4)
+    min_duration_s: float = Field(0.7, ge=0)
+    max_duration_s: float = Field(3.5, gt=0)
+    max_cps: float = Field(22.0, gt=0, description="characters per second before splitting")
+    font: str = "DejaVu Sans"
+    font_size: int = Field(78, ge=10, le=300, description="px at 1080x1920")
+    bold: bool = True
+    primary_colour: str = Field("#FFFFFF", pattern=r"^#[0-9A-Fa-f]{6}$")
+    highlight_colour: str = Field("#FFD400", pattern=r"^#[0-9A-Fa-f]{6}$")
+    outline_colour: str = Field("#000000", pattern=r"^#[0-9A-Fa-f]{6}$")
+    outline_px: float = Field(5.0, ge=0)
+    shadow_px: float = Field(2.0, ge=0)
+    position_y: float = Field(0.72, ge=0, le=1, description="centre of text, share of height")
+    uppercase: bool = False
+    karaoke: bool = True
+    keywords: list[str] = Field(default_factory=list, description="always highlighted")
+
+
+class Watermark(Section):
+    text: str = ""
+    opacity: float = Field(0.6, ge=0, le=1)
+    font_size: int = Field(40, ge=8)
+
+
+class RenderSection(Section):
+    width: int = Field(1080, ge=16)
+    height: int = Field(1920, ge=16)
+    fps: float = Field(30.0, gt=0, le=120)
+    codec: Literal["libx264", "h264_nvenc"] = "libx264"
+    crf: int = Field(20, ge=0, le=51)
+    preset: str = "veryfast"
+    audio_bitrate: str = "160k"
+    loudness_lufs: float = Field(-14.0, le=0)
+    true_peak_db: float = Field(-1.0, le=0)
+    speed: float = Field(1.0, ge=0.5, le=2.0)
+    watermark: Watermark = Field(default_factory=Watermark)
+
+
+class MetadataSection(Section):
+    title: str = "{{ hook }}"
+    description: str = "{{ text }}\n\nFrom {{ episode }} at {{ timecode }}."
+    tags: list[str] = Field(default_factory=lambda: ["shorts"])
+    hashtags: list[str] = Field(default_factory=lambda: ["#shorts"])
+    max_title_chars: int = Field(90, ge=10, le=100)
+
+
+class Recipe(Section):
+    extends: str | None = None
+    ingest: IngestSection = Field(default_factory=IngestSection)
+    transcribe: TranscribeSection = Field(default_factory=TranscribeSection)
+    audio: AudioSection = Field(default_factory=AudioSection)
+    vision: VisionSection = Field(default_factory=VisionSection)
+    candidates: CandidatesSection = Field(default_factory=CandidatesSection)
+    camera: CameraSection = Field(default_factory=CameraSection)
+    subtitles: SubtitleSection = Field(default_factory=SubtitleSection)
+    render: RenderSection = Field(default_factory=RenderSection)
+    metadata: MetadataSection = Field(default_factory=MetadataSection)
+
+
+SECTIONS: tuple[str, ...] = tuple(k for k in Recipe.model_fields if k != "extends")
+
+
+# --- loading -----------------------------------------------------------------------
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def _read_yaml(path: Path) -> CommentedMap:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RecipeError(f"{path}: recipe file not found") from None
+    try:
+        data = _yaml().load(text)
+    except MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = (err.problem or str(err)).strip()
+        raise RecipeError(f"{where}: {problem}") from None
+    if data is None:
+        return CommentedMap()
+    if not isinstance(data, CommentedMap):
+        raise RecipeError(f"{path}:1:1: a recipe must be a mapping of sections")
+    return data
+
+
+def _chain(path: Path) -> list[tuple[Path, CommentedMap]]:
+    """Files from the recipe itself up to the root of its ``extends`` chain."""
+    chain: list[tuple[Path, CommentedMap]] = []
+    current: Path | None = path
+    while current is not None:
+        resolved = current.resolve()
+        if any(p.resolve() == resolved for p, _ in chain):
+            names = " -> ".join(str(p) for p, _ in chain)
+            raise RecipeError(f"{current}: extends forms a cycle ({names} -> {current})")
+        data = _read_yaml(current)
+        chain.append((current, data))
+        parent = data.get("extends")
+        if parent is None:
+            current = None
+            continue
+        line, col = _key_position(data, "extends")
+        if not isinstance(parent, str) or not parent.strip():
+            raise RecipeError(f"{current}:{line}:{col}: extends: must be a recipe file path")
+        candidate = current.parent / parent
+        if candidate.suffix not in (".yaml", ".yml"):
+            candidate = candidate.with_suffix(".yaml")
+        if not candidate.is_file():
+            raise RecipeError(
+                f"{current}:{line}:{col}: extends: recipe '{parent}' not found "
+                f"(looked for {candidate})"
+            )
+        current = candidate
+    return chain
+
+
+def _key_position(mapping: Any, key: Any) -> tuple[int, int]:
+    """1-based line/column of ``key`` in a ruamel mapping (1:1 when unknown)."""
+    try:
+        line, col = mapping.lc.key(key)
+        return line + 1, col + 1
+    except (AttributeError, KeyError, TypeError):
+        try:
+            return mapping.lc.line + 1, mapping.lc.col + 1
+        except AttributeError:
+            return 1, 1
+
+
+def _locate(chain: list[tuple[Path, CommentedMap]], loc: tuple[Any, ...]) -> str:
+    """``file:line:col`` of the deepest existing prefix of ``loc``, child file first."""
+    best: tuple[int, str] | None = None
+    for path, data in chain:
+        node: Any = data
+        depth = 0
+        position = (1, 1)
+        for key in loc:
+            if isinstance(node, dict) and key in node:
+                position = _key_position(node, key)
+                node = node[key]
+                depth += 1
+            else:
+                break
+        if depth and (best is None or depth > best[0]):
+            best = (depth, f"{path}:{position[0]}:{position[1]}")
+    return best[1] if best else f"{chain[0][0]}:1:1"
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Load, merge and validate a recipe, or raise :class:`RecipeError` listing every problem."""
+    path = Path(path)
+    chain = _chain(path)
+    merged: dict[str, Any] = {}
+    for _, data in reversed(chain):
+        merged = _merge(merged, _plain(data))
+    merged.pop("extends", None)
+    try:
+        return Recipe.model_validate(merged)
+    except ValidationError as err:
+        lines = []
+        for e in err.errors():
+            loc = tuple(e["loc"])
+            key = ".".join(str(p) for p in loc) or "<recipe>"
+            lines.append(f"{_locate(chain, loc)}: {key}: {e['msg']}")
+        raise RecipeError("invalid recipe\n" + "\n".join(lines)) from None
+
+
+def section_params(recipe: Recipe, name: str) -> dict[str, Any]:
+    """The plain-dict section a rule receives as ``params`` (stable key order)."""
+    if name not in SECTIONS:
+        raise KeyError(f"unknown recipe section {name!r}")
+    return getattr(recipe, name).model_dump(mode="json")
+
+
+def recipe_hash(recipe: Recipe) -> str:
+    """Short content hash of the validated recipe, recorded in clip metadata."""
+    text = json.dumps(recipe.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+@contextlib.contextmanager
+def modify_recipe(path: str | Path) -> Iterator[CommentedMap]:
+    """Edit a recipe file in place, keeping comments and key order (round-trip).
+
+    The edited document is validated (with its ``extends`` chain) before it replaces
+    the file, so a tuning step can never write a recipe the line would reject.
+    """
+    path = Path(path)
+    data = _read_yaml(path)
+    yield data
+    buffer = io.StringIO()
+    _yaml().dump(data, buffer)
+    tmp = path.with_name(f".{path.name}.check.yaml")
+    try:
+        tmp.write_text(buffer.getvalue(), encoding="utf-8")
+        load_recipe(tmp)
+    finally:
+        tmp.unlink(missing_ok=True)
+    write_text_atomic(path, buffer.getvalue())
