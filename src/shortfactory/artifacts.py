@@ -220,7 +220,7 @@ class Candidates(Artifact):
 class CameraShot(Strict):
     start: float = Field(description="clip-relative seconds")
     end: float
-    mode: Literal["stationary", "panning", "tracking", "letterbox"]
+    mode: Literal["stationary", "panning", "tracking"]
     focus: str = Field(description="what the camera followed: face:<id>, group, fallback:...")
 
 
@@ -256,3 +256,22 @@ class ClipMetadata(Artifact):
     source_timecode: str
     scores: dict[str, float] = Field(default_factory=dict)
     recipe_hash: str
+
+
+class ShortEntry(Strict):
+    id: str
+    rank: int
+    video: str
+    metadata: str
+    start_s: float
+    end_s: float
+    total: float
+    title: str
+
+
+class ShortsIndex(Artifact):
+    """``out/<episode>/shorts.json``: the finished Shorts in publishing order."""
+
+    episode: str
+    shorts: list[ShortEntry] = Field(default_factory=list)
+    message: str = ""

@@ -74,14 +74,17 @@ def probe(path: str | Path) -> ProbeResult:
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: file not found")
+    if not path.is_file():
+        raise InputError(f"{path}: not a file")
     if not os.access(path, os.R_OK):
         raise InputError(f"{path}: file is not readable (permission denied)")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: file is empty (zero bytes)")
     try:
         container = av.open(str(path))
-    except (av.error.InvalidDataError, av.error.ValueError) as err:
-        raise InputError(f"{path}: not a video file ({err.strerror or 'unrecognised data'})") from None
+    except av.error.InvalidDataError as err:
+        reason = err.strerror or "unrecognised data"
+        raise InputError(f"{path}: not a video file ({reason})") from None
     except av.error.FFmpegError as err:
         raise InputError(f"{path}: cannot be opened ({err.strerror or err})") from None
     with container:

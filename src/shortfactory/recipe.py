@@ -45,7 +45,7 @@ class TranscribeSection(Section):
     model: str = Field("bundled:tiny.en", description="bundled:tiny.en, a model name or dir")
     language: str = Field("auto", description="'auto' or an ISO code such as 'en'")
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    compute_type: str = Field("int8", description="CTranslate2 compute type")
+    compute_type: str = Field("auto", description="CTranslate2 compute type; auto = fastest")
     beam_size: int = Field(5, ge=1, le=20)
     vad: bool = True
     initial_prompt: str = ""
@@ -149,7 +149,6 @@ class CameraSection(Section):
     min_hold_s: float = Field(1.5, ge=0)
     lost_face_hold_s: float = Field(1.0, ge=0)
     fallback: Literal["motion", "center"] = "motion"
-    letterbox_wide: bool = False
 
 
 class SubtitleSection(Section):

@@ -1,0 +1,37 @@
+# Two commands on a fresh machine:
+#   make run    install, then run the whole line on the bundled sample -> out/sample/*.mp4
+#   make test   install, then run the test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint dry-run bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[sample,test]'
+	$(BIN)/shortfactory setup-profiles --project .
+	touch $(STAMP)
+
+run: install
+	$(BIN)/snakemake
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check src scripts tests bench
+	$(BIN)/snakemake --lint
+
+dry-run: install
+	$(BIN)/snakemake -n
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf results out logs benchmarks .snakemake

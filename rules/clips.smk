@@ -1,0 +1,108 @@
+# Per-clip jobs read the checkpoint as ancient() and take their own entry as a param:
+# re-scoring that only reorders clips rebuilds nothing.
+
+
+rule plan_camera:
+    input:
+        candidates=ancient("results/{episode}/candidates.json"),
+        probe="results/{episode}/source.json",
+        faces="results/{episode}/faces.json",
+        scenes="results/{episode}/scene_cuts.json",
+    output:
+        "results/{episode}/clips/{clip}/crop_path.json",
+    params:
+        clip=get_clip_span,
+        recipe=get_section("camera"),
+        code=code_version("camera"),
+    log:
+        "logs/plan_camera/{episode}/{clip}.log",
+    message:
+        "Planning the 9:16 camera for {wildcards.episode}/{wildcards.clip}"
+    script:
+        "../scripts/plan_camera.py"
+
+
+rule write_subtitles:
+    input:
+        candidates=ancient("results/{episode}/candidates.json"),
+        transcript="results/{episode}/transcript.json",
+    output:
+        ass="results/{episode}/clips/{clip}/subtitles.ass",
+        srt="results/{episode}/clips/{clip}/subtitles.srt",
+    params:
+        clip=get_clip_span,
+        recipe=get_section("subtitles"),
+        code=code_version("subtitles"),
+    log:
+        "logs/write_subtitles/{episode}/{clip}.log",
+    message:
+        "Writing subtitles for {wildcards.episode}/{wildcards.clip}"
+    script:
+        "../scripts/write_subtitles.py"
+
+
+rule write_metadata:
+    input:
+        candidates=ancient("results/{episode}/candidates.json"),
+        transcript="results/{episode}/transcript.json",
+    output:
+        "results/{episode}/clips/{clip}/metadata.json",
+    params:
+        clip=get_clip_entry,
+        recipe=get_section("metadata"),
+        recipe_hash=get_recipe_hash(),
+        code=code_version("metadata"),
+    log:
+        "logs/write_metadata/{episode}/{clip}.log",
+    message:
+        "Writing title, description and tags for {wildcards.episode}/{wildcards.clip}"
+    script:
+        "../scripts/write_metadata.py"
+
+
+rule render_short:
+    input:
+        source=get_source,
+        crop="results/{episode}/clips/{clip}/crop_path.json",
+        subtitles="results/{episode}/clips/{clip}/subtitles.ass",
+    output:
+        "out/{episode}/{clip}.mp4",
+    params:
+        recipe=get_section("render"),
+        code=code_version("render"),
+    threads: 2
+    log:
+        "logs/render_short/{episode}/{clip}.log",
+    benchmark:
+        "benchmarks/render_short/{episode}/{clip}.tsv"
+    message:
+        "Rendering the Short {wildcards.episode}/{wildcards.clip}"
+    script:
+        "../scripts/render_short.py"
+
+
+rule export_metadata:
+    input:
+        "results/{episode}/clips/{clip}/metadata.json",
+    output:
+        "out/{episode}/{clip}.json",
+    log:
+        "logs/export_metadata/{episode}/{clip}.log",
+    message:
+        "Exporting publishing metadata for {wildcards.episode}/{wildcards.clip}"
+    script:
+        "../scripts/export_metadata.py"
+
+
+rule collect_shorts:
+    input:
+        unpack(get_episode_shorts),
+        candidates="results/{episode}/candidates.json",
+    output:
+        "out/{episode}/shorts.json",
+    log:
+        "logs/collect_shorts/{episode}.log",
+    message:
+        "Listing the Shorts of {wildcards.episode}"
+    script:
+        "../scripts/collect_shorts.py"

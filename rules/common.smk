@@ -1,0 +1,77 @@
+# DAG logic: recipe validation, episode discovery and small named input/param helpers.
+
+import re
+import sys
+from pathlib import Path
+
+from shortfactory.episodes import discover_episodes
+from shortfactory.errors import ShortfactoryError
+from shortfactory.recipe import load_recipe, recipe_hash, section_params
+from shortfactory.workflow import clip_entry, clip_span, code_version, read_clips
+
+SAMPLE_EPISODE = "sample"
+SAMPLE_VIDEO = "samples/sample.mp4"
+SAMPLE_TRUTH = "samples/sample.truth.json"
+
+def resolve_recipe_path(name):
+    """A recipe path as given (relative to the working dir), else next to the Snakefile."""
+    path = Path(name)
+    if path.is_absolute() or path.exists():
+        return path
+    return Path(workflow.basedir) / path
+
+
+try:
+    RECIPE_PATH = resolve_recipe_path(config.get("recipe", "recipes/default.yaml"))
+    RECIPE = load_recipe(RECIPE_PATH)
+    EPISODES = discover_episodes(config.get("episodes_dir", "episodes"), config.get("episodes") or [])
+except ShortfactoryError as err:
+    sys.exit(f"error: {err}")
+
+if not EPISODES:
+    EPISODES = {SAMPLE_EPISODE: Path(SAMPLE_VIDEO)}
+
+
+wildcard_constraints:
+    episode="|".join(map(re.escape, EPISODES)) if EPISODES else "NONE",
+    clip=r"c\d{4,}-\d{4,}",
+
+
+def get_source(wildcards):
+    return str(EPISODES[wildcards.episode])
+
+
+def get_section(name):
+    """A rule's params: only its own recipe section."""
+    return section_params(RECIPE, name)
+
+
+def get_recipe_hash():
+    return recipe_hash(RECIPE)
+
+
+def get_candidates(wildcards):
+    """The checkpoint's output; asking for it makes Snakemake wait for the checkpoint."""
+    return checkpoints.select_candidates.get(episode=wildcards.episode).output[0]
+
+
+def get_clip_span(wildcards):
+    return clip_span(get_candidates(wildcards), wildcards.clip)
+
+
+def get_clip_entry(wildcards):
+    return clip_entry(get_candidates(wildcards), wildcards.clip).model_dump(
+        mode="json", exclude={"rank"}
+    )
+
+
+def get_episode_shorts(wildcards):
+    ids = [c.id for c in read_clips(get_candidates(wildcards))]
+    return {
+        "videos": expand("out/{{episode}}/{clip}.mp4", clip=ids),
+        "metadata": expand("out/{{episode}}/{clip}.json", clip=ids),
+    }
+
+
+def get_final_outputs():
+    return expand("out/{episode}/shorts.json", episode=list(EPISODES))

@@ -1,0 +1,44 @@
+rule probe_source:
+    input:
+        source=get_source,
+    output:
+        "results/{episode}/source.json",
+    log:
+        "logs/probe_source/{episode}.log",
+    message:
+        "Probing the source of {wildcards.episode}"
+    script:
+        "../scripts/probe_source.py"
+
+
+rule extract_audio:
+    input:
+        source=get_source,
+        probe="results/{episode}/source.json",
+    output:
+        "results/{episode}/audio.wav",
+    params:
+        recipe=get_section("ingest"),
+    log:
+        "logs/extract_audio/{episode}.log",
+    message:
+        "Extracting 16 kHz mono audio of {wildcards.episode}"
+    script:
+        "../scripts/extract_audio.py"
+
+
+rule make_proxy:
+    input:
+        source=get_source,
+        probe="results/{episode}/source.json",
+    output:
+        "results/{episode}/proxy.mp4",
+    params:
+        recipe=get_section("ingest"),
+    threads: 2
+    log:
+        "logs/make_proxy/{episode}.log",
+    message:
+        "Making the analysis proxy of {wildcards.episode}"
+    script:
+        "../scripts/make_proxy.py"

@@ -1,0 +1,10 @@
+rule make_sample:
+    output:
+        video=SAMPLE_VIDEO,
+        truth=SAMPLE_TRUTH,
+    log:
+        "logs/make_sample/sample.log",
+    message:
+        "Generating the bundled sample episode (synthetic cartoon, TTS voices)"
+    script:
+        "../scripts/make_sample.py"

@@ -1,0 +1,36 @@
+rule transcribe:
+    input:
+        audio="results/{episode}/audio.wav",
+    output:
+        "results/{episode}/transcript.json",
+    params:
+        recipe=get_section("transcribe"),
+        code=code_version("transcribe"),
+    threads: 2
+    resources:
+        mem_mb=3000,
+    log:
+        "logs/transcribe/{episode}.log",
+    benchmark:
+        "benchmarks/transcribe/{episode}.tsv"
+    message:
+        "Transcribing {wildcards.episode} with faster-whisper"
+    script:
+        "../scripts/transcribe.py"
+
+
+rule compute_audio_features:
+    input:
+        audio="results/{episode}/audio.wav",
+        transcript="results/{episode}/transcript.json",
+    output:
+        "results/{episode}/audio_features.json",
+    params:
+        recipe=get_section("audio"),
+        code=code_version("audio"),
+    log:
+        "logs/compute_audio_features/{episode}.log",
+    message:
+        "Measuring loudness, speech and onsets of {wildcards.episode}"
+    script:
+        "../scripts/compute_audio_features.py"

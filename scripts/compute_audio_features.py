@@ -1,0 +1,12 @@
+"""Snakemake adapter: per-hop loudness, speech, energy change and onsets."""
+
+from shortfactory.artifacts import Transcript
+from shortfactory.audio import features_from_files
+from shortfactory.io import read_model, write_model
+from shortfactory.workflow import script_context
+
+if "snakemake" in globals():
+    with script_context(snakemake.log[0]):
+        transcript = read_model(snakemake.input.transcript, Transcript)
+        features = features_from_files(snakemake.input.audio, transcript, snakemake.params.recipe)
+        write_model(snakemake.output[0], features)

@@ -1,0 +1,13 @@
+"""Snakemake adapter: scene cuts and fades from the analysis proxy."""
+
+from shortfactory.artifacts import SourceProbe
+from shortfactory.io import read_model, write_model
+from shortfactory.scenes import detect_scenes
+from shortfactory.workflow import script_context
+
+if "snakemake" in globals():
+    with script_context(snakemake.log[0]):
+        probe = read_model(snakemake.input.probe, SourceProbe)
+        cuts = detect_scenes(snakemake.input.proxy, snakemake.params.recipe["scenes"],
+                             duration_s=probe.duration_s)
+        write_model(snakemake.output[0], cuts)

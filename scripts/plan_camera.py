@@ -1,0 +1,16 @@
+"""Snakemake adapter: the 9:16 crop path of one clip."""
+
+from shortfactory.artifacts import Faces, SceneCuts, SourceProbe
+from shortfactory.camera import plan_camera
+from shortfactory.io import read_model, write_model
+from shortfactory.workflow import script_context
+
+if "snakemake" in globals():
+    with script_context(snakemake.log[0]):
+        inp, span = snakemake.input, snakemake.params.clip
+        path = plan_camera(
+            snakemake.wildcards.clip, span["start_s"], span["end_s"],
+            read_model(inp.probe, SourceProbe), read_model(inp.faces, Faces),
+            read_model(inp.scenes, SceneCuts), snakemake.params.recipe,
+        )
+        write_model(snakemake.output[0], path)

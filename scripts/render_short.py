@@ -1,0 +1,14 @@
+"""Snakemake adapter: render one Short (crop, subtitles, loudness, encode)."""
+
+from pathlib import Path
+
+from shortfactory.artifacts import CropPath
+from shortfactory.io import read_model
+from shortfactory.render import render_short
+from shortfactory.workflow import script_context
+
+if "snakemake" in globals():
+    with script_context(snakemake.log[0]):
+        render_short(snakemake.input.source, read_model(snakemake.input.crop, CropPath),
+                     Path(snakemake.input.subtitles), snakemake.params.recipe,
+                     Path(snakemake.output[0]))

@@ -1,0 +1,20 @@
+"""Snakemake adapter: score windows and write the candidates checkpoint."""
+
+from shortfactory.artifacts import AudioFeatures, Faces, SceneCuts, SourceProbe, Transcript
+from shortfactory.candidates import select_candidates
+from shortfactory.io import read_model, write_model
+from shortfactory.workflow import script_context
+
+if "snakemake" in globals():
+    with script_context(snakemake.log[0]) as log:
+        inp = snakemake.input
+        probe = read_model(inp.probe, SourceProbe)
+        result = select_candidates(
+            read_model(inp.transcript, Transcript), read_model(inp.audio, AudioFeatures),
+            read_model(inp.scenes, SceneCuts), read_model(inp.faces, Faces),
+            snakemake.params.recipe, episode=snakemake.wildcards.episode,
+            duration_s=probe.duration_s,
+        )
+        if result.message:
+            log.warning("%s: %s", snakemake.wildcards.episode, result.message)
+        write_model(snakemake.output[0], result)

@@ -1,0 +1,14 @@
+"""Snakemake adapter: face detections and tracks from the analysis proxy."""
+
+from shortfactory.artifacts import SceneCuts, SourceProbe
+from shortfactory.faces import track_faces
+from shortfactory.io import read_model, write_model
+from shortfactory.workflow import script_context
+
+if "snakemake" in globals():
+    with script_context(snakemake.log[0]):
+        probe = read_model(snakemake.input.probe, SourceProbe)
+        faces = track_faces(snakemake.input.proxy, read_model(snakemake.input.scenes, SceneCuts),
+                            snakemake.params.recipe["faces"], source_width=probe.video.width,
+                            source_height=probe.video.height)
+        write_model(snakemake.output[0], faces)

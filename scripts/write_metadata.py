@@ -1,0 +1,14 @@
+"""Snakemake adapter: title, description and tags of one clip from Jinja2 templates."""
+
+from shortfactory.artifacts import Clip, Transcript
+from shortfactory.io import read_model, write_model
+from shortfactory.metadata import build_metadata
+from shortfactory.workflow import script_context
+
+if "snakemake" in globals():
+    with script_context(snakemake.log[0]):
+        clip = Clip(rank=0, **snakemake.params.clip)
+        meta = build_metadata(clip, read_model(snakemake.input.transcript, Transcript),
+                              snakemake.params.recipe, episode=snakemake.wildcards.episode,
+                              recipe_hash=snakemake.params.recipe_hash)
+        write_model(snakemake.output[0], meta)

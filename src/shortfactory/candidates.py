@@ -1,0 +1,336 @@
+"""Candidate clips: self-contained windows scored from several weak signals.
+
+Windows start at a sentence (or, without speech, a shot) and end at a sentence end,
+so a clip never opens or closes mid-word. Five signals are computed per window and
+normalized per episode, combined with recipe weights, and reduced by explicit
+penalties; the best non-overlapping windows survive. Every number that decided a
+clip is kept in ``candidates.json`` with human-readable reasons.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from typing import Any
+
+import numpy as np
+
+from .artifacts import AudioFeatures, Candidates, Clip, Faces, SceneCuts, Transcript, Word
+from .episodes import clip_id
+
+SIGNALS = ("transcript", "audio", "face", "scene", "pacing")
+_SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*$")
+_WORD = re.compile(r"[\w']+", re.UNICODE)
+
+
+@dataclass(slots=True)
+class Sentence:
+    start: float
+    end: float
+    text: str
+    words: list[Word]
+
+
+@dataclass(slots=True)
+class Window:
+    start: float
+    end: float
+    sentences: list[Sentence] = field(default_factory=list)
+    raw: dict[str, float] = field(default_factory=dict)
+    signals: dict[str, float] = field(default_factory=dict)
+    penalties: dict[str, float] = field(default_factory=dict)
+    reasons: list[str] = field(default_factory=list)
+    total: float = 0.0
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text for s in self.sentences)
+
+
+# --- sentences and windows ---------------------------------------------------------
+
+
+def split_sentences(transcript: Transcript, max_gap_s: float = 1.5) -> list[Sentence]:
+    """Sentences from word timings: end at terminal punctuation or a long pause."""
+    sentences: list[Sentence] = []
+    current: list[Word] = []
+    words = transcript.words()
+    for i, word in enumerate(words):
+        current.append(word)
+        next_gap = words[i + 1].start - word.end if i + 1 < len(words) else math.inf
+        if _SENTENCE_END.search(word.word) or next_gap > max_gap_s:
+            text = " ".join(w.word for w in current).strip()
+            sentences.append(Sentence(current[0].start, current[-1].end, text, current))
+            current = []
+    return sentences
+
+
+def make_windows(sentences: list[Sentence], shot_starts: list[float], duration: float,
+                 params: dict[str, Any]) -> list[Window]:
+    """Every run of whole sentences whose padded span fits the length limits.
+
+    A window may open at a shot start just before its first sentence (a clean visual
+    entry), never before the end of the previous sentence.
+    """
+    lo, hi = float(params["min_length_s"]), float(params["max_length_s"])
+    lead_in, lead_out = float(params["lead_in_s"]), float(params["lead_out_s"])
+    windows: list[Window] = []
+    for i, first in enumerate(sentences):
+        floor = sentences[i - 1].end if i else 0.0
+        start = max(floor, first.start - lead_in, 0.0)
+        shot = [s for s in shot_starts if floor <= s <= first.start and first.start - s < 2.0]
+        if shot:
+            start = max(shot)
+        for j in range(i, len(sentences)):
+            last = sentences[j]
+            ceiling = sentences[j + 1].start if j + 1 < len(sentences) else duration
+            end = min(last.end + lead_out, ceiling, duration)
+            length = end - start
+            if length > hi:
+                break
+            if length >= lo:
+                windows.append(Window(start, end, sentences[i: j + 1]))
+    return windows
+
+
+def make_silent_windows(shot_starts: list[float], duration: float,
+                        params: dict[str, Any]) -> list[Window]:
+    """Without speech: windows from each shot start, ending at a later shot start."""
+    lo, hi, target = (float(params[k]) for k in ("min_length_s", "max_length_s",
+                                                  "target_length_s"))
+    bounds = sorted({0.0, *[s for s in shot_starts if 0 < s < duration], duration})
+    windows: list[Window] = []
+    for a in bounds[:-1]:
+        ends = [b for b in bounds if lo <= b - a <= hi]
+        if not ends and duration - a >= lo:
+            ends = [min(duration, a + target)]
+        windows.extend(Window(a, e) for e in ends)
+    return windows
+
+
+# --- raw signals -------------------------------------------------------------------
+
+
+def _hop_slice(features: AudioFeatures, start: float, end: float) -> slice:
+    a = max(0, int(start / features.hop_s))
+    b = max(a + 1, int(math.ceil(end / features.hop_s)))
+    return slice(a, b)
+
+
+def transcript_raw(window: Window, triggers: dict[str, float]) -> tuple[float, list[str]]:
+    """Line density, ?/! marks, trigger hits and a hook in the first 3 s."""
+    words = [w for s in window.sentences for w in s.words]
+    if not words:
+        return 0.0, []
+    reasons = []
+    density = len(window.sentences) / max(window.duration, 1e-6) * 10  # sentences per 10 s
+    marks = sum(1 for s in window.sentences if s.text.rstrip().endswith(("?", "!")))
+    text = " " + " ".join(_WORD.findall(window.text.lower())) + " "
+    hits = {t: wt for t, wt in triggers.items() if f" {t.lower()} " in text}
+    hook_text = " ".join(w.word for w in words if w.start < window.start + 3.0).lower()
+    hook = any(ch in hook_text for ch in "?!") or any(t.lower() in hook_text for t in triggers)
+    if hits:
+        reasons.append("trigger words: " + ", ".join(sorted(hits)))
+    if hook:
+        reasons.append("hook in the first 3 s")
+    if marks:
+        reasons.append(f"{marks} question/exclamation line(s)")
+    raw = 0.3 * min(density, 3.0) / 3.0 + 0.25 * min(marks, 4) / 4 + 0.3 * min(
+        sum(hits.values()), 3.0) / 3.0 + 0.15 * hook
+    return raw, reasons
+
+
+def audio_raw(window: Window, features: AudioFeatures) -> float:
+    """Mean interest plus the strongest persistent moment."""
+    score = np.asarray(features.score[_hop_slice(features, window.start, window.end)])
+    if score.size == 0:
+        return 0.0
+    return float(0.6 * score.mean() + 0.4 * np.percentile(score, 95))
+
+
+def face_presence(window: Window, faces: Faces, min_height_share: float = 0.12) -> np.ndarray:
+    """Per analysis frame in the window: is a face big enough for a vertical crop?"""
+    h = faces.source_height or 1
+    return np.array([
+        any(d.box[3] / h >= min_height_share for d in f.detections)
+        for f in faces.frames if window.start <= f.t < window.end
+    ], dtype=bool)
+
+
+def longest_run(mask: np.ndarray) -> int:
+    """Length of the longest run of True values."""
+    best = run = 0
+    for value in mask:
+        run = run + 1 if value else 0
+        best = max(best, run)
+    return best
+
+
+def cuts_in(window: Window, scenes: SceneCuts) -> int:
+    return sum(1 for c in scenes.cuts if window.start < c.time_s < window.end)
+
+
+def scene_raw(window: Window, scenes: SceneCuts, faces: Faces) -> float:
+    """Cut rate that is neither static nor chaotic, plus visual activity."""
+    per_min = cuts_in(window, scenes) / max(window.duration, 1e-6) * 60
+    rate_score = math.exp(-((per_min - 8.0) / 8.0) ** 2)  # peaks near 8 cuts a minute
+    activity = [f.activity for f in faces.frames if window.start <= f.t < window.end]
+    return 0.6 * rate_score + 0.4 * (float(np.mean(activity)) if activity else 0.0)
+
+
+def pacing_raw(window: Window, features: AudioFeatures) -> float:
+    """Brisk speech with short pauses: ~2-3.5 words/s and 50-90 % speech time."""
+    words = sum(len(s.words) for s in window.sentences)
+    rate = words / max(window.duration, 1e-6)
+    rate_score = math.exp(-((rate - 2.7) / 1.2) ** 2)
+    speech = np.asarray(features.speech[_hop_slice(features, window.start, window.end)])
+    share = float(speech.mean()) if speech.size else 0.0
+    share_score = 1.0 - min(1.0, abs(share - 0.7) / 0.7)
+    return 0.5 * rate_score + 0.5 * share_score
+
+
+# --- penalties ---------------------------------------------------------------------
+
+
+def interrupted_sentences(window: Window, scenes: SceneCuts) -> int:
+    """Sentences cut off by a hard cut: the line stops at the cut, unfinished.
+
+    Cuts while someone keeps talking are normal editing; a line that ends exactly at
+    a cut without closing punctuation is a fragment that would confuse a viewer.
+    """
+    hard = [c.time_s for c in scenes.cuts if c.kind == "hard"]
+    return sum(
+        1 for s in window.sentences
+        if not _SENTENCE_END.search(s.words[-1].word)
+        and any(s.end - 0.2 <= t <= s.end + 0.35 for t in hard)
+    )
+
+
+def penalties_for(window: Window, features: AudioFeatures, scenes: SceneCuts, faces: Faces,
+                  params: dict[str, Any]) -> tuple[dict[str, float], list[str]]:
+    """Named penalties (already multiplied by their recipe weights) and reasons."""
+    p = params["penalties"]
+    out: dict[str, float] = {}
+    reasons: list[str] = []
+    split = interrupted_sentences(window, scenes)
+    if split:
+        out["mid_sentence"] = p["mid_sentence"] * min(1.0, split)
+        reasons.append("a cut interrupts a sentence")
+    speech = np.asarray(features.speech[_hop_slice(features, window.start, window.end)])
+    silent_s = longest_run(speech < 0.5) * features.hop_s
+    if silent_s > params["long_silence_s"]:
+        out["long_silence"] = p["long_silence"] * min(1.0, silent_s / window.duration * 2)
+        reasons.append(f"{silent_s:.0f} s without speech")
+    presence = face_presence(window, faces)
+    no_face_s = longest_run(~presence) / max(faces.analysis_fps, 1e-6) if presence.size else 0
+    if no_face_s > params["no_face_s"]:
+        out["no_face"] = p["no_face"] * min(1.0, no_face_s / window.duration * 1.5)
+        reasons.append(f"{no_face_s:.0f} s with no usable face")
+    per_min = cuts_in(window, scenes) / max(window.duration, 1e-6) * 60
+    if per_min > params["max_cuts_per_min"]:
+        out["too_many_cuts"] = p["too_many_cuts"]
+        reasons.append(f"{per_min:.0f} cuts a minute")
+    span = max(1e-6, params["max_length_s"] - params["min_length_s"])
+    off = abs(window.duration - params["target_length_s"]) / span
+    if off > 0.05:
+        out["length"] = round(p["length"] * min(1.0, off), 4)
+    if not window.sentences and float(np.mean(speech) if speech.size else 0) == 0 and \
+            audio_raw(window, features) < 0.05:
+        out["empty"] = p["empty"]
+        reasons.append("nothing happens: no speech, no sound")
+    return out, reasons
+
+
+# --- ranking -----------------------------------------------------------------------
+
+
+def normalize_signals(windows: list[Window]) -> None:
+    """Per-episode robust scaling of each raw signal to [0, 1] (10th-90th percentile)."""
+    for name in SIGNALS:
+        values = np.array([w.raw[name] for w in windows])
+        lo, hi = np.percentile(values, [10, 90]) if values.size else (0.0, 0.0)
+        for w, v in zip(windows, values, strict=True):
+            w.signals[name] = round(float(np.clip((v - lo) / (hi - lo), 0, 1))
+                                    if hi - lo > 1e-9 else 0.5, 4)
+
+
+def temporal_iou(a: Window, b: Window) -> float:
+    inter = max(0.0, min(a.end, b.end) - max(a.start, b.start))
+    union = max(a.end, b.end) - min(a.start, b.start)
+    return inter / union if union > 0 else 0.0
+
+
+def text_similarity(a: Window, b: Window) -> float:
+    if not a.text or not b.text:
+        return 0.0
+    return SequenceMatcher(None, a.text.lower(), b.text.lower(), autojunk=False).ratio()
+
+
+def suppress(windows: list[Window], k: int, max_overlap: float, max_text: float) -> list[Window]:
+    """Greedy non-maximum suppression on time overlap and near-identical text."""
+    kept: list[Window] = []
+    for w in sorted(windows, key=lambda w: (-w.total, w.start, w.end)):
+        if any(temporal_iou(w, o) > max_overlap or min(w.end, o.end) - max(w.start, o.start)
+               > 0.5 * min(w.duration, o.duration) or text_similarity(w, o) > max_text
+               for o in kept):
+            continue
+        kept.append(w)
+        if len(kept) == k:
+            break
+    return kept
+
+
+def clip_count(duration_s: float, params: dict[str, Any]) -> int:
+    """More clips for longer episodes, within the recipe's bounds."""
+    wanted = math.ceil(duration_s / 60.0 / float(params["minutes_per_clip"]))
+    return int(min(params["max_clips"], max(params["min_clips"], wanted)))
+
+
+def select_candidates(transcript: Transcript, features: AudioFeatures, scenes: SceneCuts,
+                      faces: Faces, params: dict[str, Any], *, episode: str,
+                      duration_s: float) -> Candidates:
+    """Score every window and keep the top ones; deterministic for the same inputs."""
+    base = dict(episode=episode, duration_s=duration_s, options=params)
+    if duration_s < params["min_length_s"]:
+        return Candidates(**base, message=(
+            f"episode is {duration_s:.1f} s, shorter than candidates.min_length_s="
+            f"{params['min_length_s']:g}: no clips"))
+    sentences = split_sentences(transcript)
+    shot_starts = [s.start_s for s in scenes.shots] or [0.0]
+    windows = make_windows(sentences, shot_starts, duration_s, params) if sentences else []
+    if not windows:
+        windows = make_silent_windows(shot_starts, duration_s, params)
+    if not windows:
+        return Candidates(**base, message="no window fits the length limits: no clips")
+    triggers = params.get("triggers") or {}
+    for w in windows:
+        w.raw["transcript"], w.reasons = transcript_raw(w, triggers)
+        w.raw["audio"] = audio_raw(w, features)
+        presence = face_presence(w, faces)
+        w.raw["face"] = float(presence.mean()) if presence.size else 0.0
+        w.raw["scene"] = scene_raw(w, scenes, faces)
+        w.raw["pacing"] = pacing_raw(w, features) if w.sentences else 0.0
+    normalize_signals(windows)
+    weights = params["weights"]
+    for w in windows:
+        w.penalties, extra = penalties_for(w, features, scenes, faces, params)
+        w.reasons += extra
+        gain = sum(weights[n] * w.signals[n] for n in SIGNALS)
+        w.total = round(gain - sum(w.penalties.values()), 4)
+        if w.raw["face"] > 0.6:
+            w.reasons.append(f"face on screen {w.raw['face']:.0%} of the time")
+    kept = suppress(windows, clip_count(duration_s, params), params["max_overlap"],
+                    params["max_text_similarity"])
+    if params.get("order") == "story":
+        kept.sort(key=lambda w: w.start)
+    clips = [Clip(id=clip_id(w.start, w.end), rank=i + 1, start_s=round(w.start, 3),
+                  end_s=round(w.end, 3), total=w.total, signals=w.signals,
+                  penalties=w.penalties, reasons=w.reasons, text=w.text)
+             for i, w in enumerate(kept)]
+    return Candidates(**base, clips=clips)

@@ -1,0 +1,82 @@
+"""The ``shortfactory`` command: helpers around the Snakemake workflow.
+
+The line itself runs with ``snakemake``; this command does what Snakemake cannot:
+generate the sample episode, check a recipe, and make the project's profiles
+resolvable by bare name (``snakemake --profile gpu``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .errors import ShortfactoryError
+
+PROFILE_NAMES = ("gpu", "slurm")
+
+
+def snakemake_config_dir() -> Path:
+    """Where Snakemake looks up bare profile names (appdirs' user config dir)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "snakemake"
+
+
+def setup_profiles(project: Path, target_dir: Path | None = None) -> list[str]:
+    """Link ``profiles/<name>`` into Snakemake's config dir; never clobber a user's own."""
+    target_dir = target_dir or snakemake_config_dir()
+    target_dir.mkdir(parents=True, exist_ok=True)
+    report = []
+    for name in PROFILE_NAMES:
+        source = (project / "profiles" / name).resolve()
+        link = target_dir / name
+        if link.is_symlink() and link.resolve() == source:
+            report.append(f"{link} -> {source} (already linked)")
+            continue
+        if link.is_symlink() and not link.exists():
+            link.unlink()
+        if link.exists() or link.is_symlink():
+            report.append(f"{link} exists and is not ours: kept; use --profile {source}")
+            continue
+        link.symlink_to(source, target_is_directory=True)
+        report.append(f"{link} -> {source}")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="shortfactory", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sample = sub.add_parser("sample", help="generate the bundled sample episode")
+    sample.add_argument("--out", type=Path, default=Path("samples/sample.mp4"))
+    sample.add_argument("--duration", type=float, default=None, help="seconds (default: full)")
+    sample.add_argument("--seed", type=int, default=7)
+    check = sub.add_parser("check-recipe", help="validate a recipe and print its sections")
+    check.add_argument("recipe", type=Path)
+    prof = sub.add_parser("setup-profiles", help="make --profile gpu/slurm resolve here")
+    prof.add_argument("--project", type=Path, default=Path.cwd())
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "sample":
+            from .sample import generate_sample
+
+            truth = args.out.with_name(args.out.stem + ".truth.json")
+            generate_sample(args.out, truth, seed=args.seed, duration_s=args.duration)
+            print(f"wrote {args.out} and {truth}")
+        elif args.command == "check-recipe":
+            from .recipe import load_recipe
+
+            recipe = load_recipe(args.recipe)
+            print(f"{args.recipe}: ok")
+            print(recipe.model_dump_json(indent=2))
+        elif args.command == "setup-profiles":
+            for line in setup_profiles(args.project):
+                print(line)
+    except ShortfactoryError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Glue between Snakemake and the package: code versions, clip params, script context.
+
+Kept here, not in the Snakefile, so it is importable and tested without Snakemake.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import logging
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .artifacts import Candidates, Clip
+from .errors import ShortfactoryError
+from .io import read_model
+
+
+def code_version(*modules: str) -> str:
+    """Content hash of package modules, passed as a param so code edits rerun a rule.
+
+    Snakemake sees a ``script:`` file's mtime but not the package modules it imports;
+    this param makes a change in ``shortfactory.camera`` rerun exactly ``plan_camera``.
+    """
+    digest = hashlib.sha256()
+    for name in modules:
+        spec = importlib.util.find_spec(f"shortfactory.{name}")
+        if spec is None or spec.origin is None:
+            raise ModuleNotFoundError(f"shortfactory.{name}")
+        digest.update(Path(spec.origin).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def read_clips(candidates_path: str | Path) -> list[Clip]:
+    return read_model(candidates_path, Candidates).clips
+
+
+def clip_entry(candidates_path: str | Path, clip: str) -> Clip:
+    """The checkpoint entry of one clip (its own params, so siblings don't rerun it)."""
+    for entry in read_clips(candidates_path):
+        if entry.id == clip:
+            return entry
+    raise ShortfactoryError(f"{candidates_path}: no clip {clip!r} (was it re-scored away?)")
+
+
+def clip_span(candidates_path: str | Path, clip: str) -> dict[str, Any]:
+    """Only the span: the param of jobs that must not rerun when scores change."""
+    entry = clip_entry(candidates_path, clip)
+    return {"start_s": entry.start_s, "end_s": entry.end_s}
+
+
+@contextlib.contextmanager
+def script_context(log_path: str | Path | None) -> Iterator[logging.Logger]:
+    """Send stderr (tqdm, logging) to the rule's log; report user errors on one line.
+
+    A :class:`ShortfactoryError` becomes ``error: <message>`` in the log and on the
+    terminal, and exit status 1, instead of a traceback.
+    """
+    terminal = sys.stderr
+    handle = open(log_path, "a", encoding="utf-8") if log_path else None  # noqa: SIM115
+    if handle is not None:
+        sys.stderr = handle
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, force=True,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        yield logging.getLogger("shortfactory")
+    except ShortfactoryError as err:
+        print(f"error: {err}", file=sys.stderr)
+        if handle is not None:
+            print(f"error: {err}", file=terminal)
+        raise SystemExit(1) from None
+    finally:
+        if handle is not None:
+            sys.stderr = terminal
+            handle.close()
