@@ -136,22 +136,21 @@ def compute_features(samples: np.ndarray, rate: int, transcript: Transcript | No
     """All per-hop features plus the combined audio interest score."""
     hop_s = float(params["hop_s"])
     lufs = loudness_per_hop(samples, rate, hop_s)
+    # Peaks and changes use per-hop loudness (no 0.4 s smearing), so that the
+    # persistence test below can tell a 10 ms click from a reaction that lasts.
+    instant = loudness_per_hop(samples, rate, hop_s, window_s=hop_s)
     n = len(lufs)
     flux = spectral_flux(samples, rate, hop_s)[:n]
     speech = speech_mask(transcript, n, hop_s)
     # Energy change over ~0.5 s: a reaction or a bang, not the syllable ripple.
     lag = max(1, int(round(0.5 / hop_s)))
-    delta = np.abs(lufs - np.concatenate([np.full(lag, lufs[0]), lufs[:-lag]]))
+    delta = np.abs(instant - np.concatenate([np.full(lag, instant[0]), instant[:-lag]]))
     silence = lufs < float(params["silence_lufs"])
 
     lo, hi = float(params["floor_percentile"]), float(params["peak_percentile"])
     span = max(1, int(round(float(params["peak_persist_s"]) / hop_s)))
-    audible = ~silence
     density = ndimage.uniform_filter1d(speech, max(1, int(round(2.0 / hop_s))), mode="nearest")
-    loud = persistent(robust_unit(lufs, lo, hi), span) * audible
-    # A peak counts if it persists, or if an onset confirms it in the same hop.
-    spiky = robust_unit(lufs, lo, hi) * (robust_unit(flux, lo, hi) > 0.8)
-    loud = np.maximum(loud, spiky * audible)
+    loud = persistent(robust_unit(instant, lo, hi), span) * ~silence
     change = persistent(robust_unit(delta, lo, hi), span)
     w = params["weights"]
     total_w = max(1e-9, w["speech_density"] + w["loudness_peak"] + w["energy_delta"])

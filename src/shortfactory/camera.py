@@ -21,6 +21,10 @@ from scipy.sparse.linalg import spsolve
 from .artifacts import CameraShot, CropPath, Faces, FaceFrame, SceneCuts, SourceProbe
 
 
+ROUNDING_PX = 0.01  # crop_path.json stores positions to this precision
+HOLD_WEIGHT = 200.0  # how hard a "hold" frame pins the path (vs 1 for a followed face)
+
+
 @dataclass(slots=True)
 class Focus:
     """What the camera wants to see at one analysis time."""
@@ -122,25 +126,29 @@ def dead_zone_filter(target: np.ndarray, half_width: float) -> np.ndarray:
     return out
 
 
-def smooth_path(target: np.ndarray, fps: float, smoothing_s: float) -> np.ndarray:
-    """Least squares fit to ``target`` with an acceleration penalty (one sparse solve).
+def smooth_path(target: np.ndarray, fps: float, smoothing_s: float,
+                weights: np.ndarray | None = None) -> np.ndarray:
+    """Weighted least squares fit to ``target`` with an acceleration penalty (one solve).
 
-    Minimizes ``|x - target|^2 + lam |D2 x|^2``; ``lam`` grows with the smoothing
+    Minimizes ``sum w (x - target)^2 + lam |D2 x|^2``; ``lam`` grows with the smoothing
     time constant in frames, to the fourth power as a second-difference filter needs.
+    Heavy weights pin frames that must not move early (a hold after a lost face).
     """
     n = len(target)
     if n < 3 or smoothing_s <= 0:
         return target.copy()
+    w = np.ones(n) if weights is None else weights
     lam = (smoothing_s * fps) ** 4 / 16.0
     d2 = sparse.diags([1.0, -2.0, 1.0], [0, 1, 2], shape=(n - 2, n))
-    system = sparse.identity(n) + lam * (d2.T @ d2)
-    return np.asarray(spsolve(system.tocsc(), target))
+    system = sparse.diags(w) + lam * (d2.T @ d2)
+    return np.asarray(spsolve(system.tocsc(), w * target))
 
 
 def limit_motion(path: np.ndarray, fps: float, max_speed: float,
                  max_accel: float) -> np.ndarray:
     """Enforce speed and acceleration bounds (px/s, px/s^2) by forward integration."""
-    v_max = max_speed / fps
+    # Positions are stored to 0.01 px; keep that rounding inside the limit.
+    v_max = max_speed / fps - 2 * ROUNDING_PX
     a_max = max_accel / fps / fps
     out = np.empty_like(path)
     out[0] = path[0]
@@ -169,7 +177,10 @@ def plan_shot(focus: list[Focus], times: np.ndarray, params: dict[str, Any], fps
         left = float(np.clip(np.median(centre) - crop_w / 2, 0, max_left))
         return np.full(len(times), left), "stationary"
     roped = dead_zone_filter(centre, half_dz)
-    smooth = smooth_path(roped, fps, float(params["smoothing_s"]))
+    held = np.array([f.label == "hold" for f in focus], dtype=float)
+    nearest = np.clip(np.searchsorted(ft, times, side="right") - 1, 0, len(focus) - 1)
+    weights = 1.0 + HOLD_WEIGHT * held[nearest]
+    smooth = smooth_path(roped, fps, float(params["smoothing_s"]), weights)
     left = np.clip(smooth - crop_w / 2, 0, max_left)
     left = limit_motion(left, fps, float(params["max_speed_px_s"]),
                         float(params["max_accel_px_s2"]))

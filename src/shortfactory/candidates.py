@@ -198,18 +198,23 @@ def pacing_raw(window: Window, features: AudioFeatures) -> float:
 # --- penalties ---------------------------------------------------------------------
 
 
-def interrupted_sentences(window: Window, scenes: SceneCuts) -> int:
-    """Sentences cut off by a hard cut: the line stops at the cut, unfinished.
+def interrupted_sentences(window: Window, scenes: SceneCuts, min_pause_s: float = 0.3) -> int:
+    """Sentences broken by a hard cut: the line stops at the cut, unfinished.
 
-    Cuts while someone keeps talking are normal editing; a line that ends exactly at
-    a cut without closing punctuation is a fragment that would confuse a viewer.
+    Cuts while someone keeps talking are normal editing. A line that ends at a cut
+    without closing punctuation, or a cut inside a pause in the middle of a sentence
+    (where ASR glued the fragment to the next line), is a fragment that confuses.
     """
     hard = [c.time_s for c in scenes.cuts if c.kind == "hard"]
-    return sum(
-        1 for s in window.sentences
-        if not _SENTENCE_END.search(s.words[-1].word)
-        and any(s.end - 0.2 <= t <= s.end + 0.35 for t in hard)
-    )
+    count = 0
+    for s in window.sentences:
+        open_end = not _SENTENCE_END.search(s.words[-1].word) and any(
+            s.end - 0.2 <= t <= s.end + 0.35 for t in hard)
+        pauses = [(a.end, b.start) for a, b in zip(s.words, s.words[1:], strict=False)
+                  if b.start - a.end >= min_pause_s and not _SENTENCE_END.search(a.word)]
+        split = any(a <= t <= b for t in hard for a, b in pauses)
+        count += open_end or split
+    return count
 
 
 def penalties_for(window: Window, features: AudioFeatures, scenes: SceneCuts, faces: Faces,

@@ -1,0 +1,170 @@
+"""Candidate windows, signals, penalties and ranking on hand-made artifacts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from shortfactory.artifacts import (AudioFeatures, Cut, Detection, FaceFrame, Faces, SceneCuts,
+                                    Segment, Shot, Transcript, Word)
+from shortfactory.candidates import (Window, clip_count, make_windows, select_candidates,
+                                     split_sentences, suppress)
+from shortfactory.recipe import CandidatesSection
+
+HOP, AFPS = 0.1, 6.0
+
+
+def params(**overrides) -> dict:
+    base = CandidatesSection().model_dump(mode="json")
+    for key, value in overrides.items():
+        if isinstance(value, dict):
+            base[key] = {**base[key], **value}
+        else:
+            base[key] = value
+    return base
+
+
+def transcript(lines: list[tuple[float, float, str]]) -> Transcript:
+    """Evenly timed words for each (start, end, text) line."""
+    segments = []
+    for i, (start, end, text) in enumerate(lines):
+        words = text.split()
+        step = (end - start) / len(words)
+        segments.append(Segment(id=i, start=start, end=end, text=text, words=[
+            Word(word=w, start=round(start + k * step, 3),
+                 end=round(start + (k + 0.8) * step, 3)) for k, w in enumerate(words)]))
+    return Transcript(language="en", duration_s=lines[-1][1] if lines else 0, model="m",
+                      segments=segments)
+
+
+def features(duration: float, loud: list[tuple[float, float]] = (),
+             tr: Transcript | None = None) -> AudioFeatures:
+    n = int(duration / HOP)
+    score = np.full(n, 0.1)
+    speech = np.zeros(n)
+    for a, b in loud:
+        score[int(a / HOP): int(b / HOP)] = 1.0
+    for w in (tr.words() if tr else []):
+        speech[int(w.start / HOP): int(w.end / HOP) + 1] = 1.0
+    return AudioFeatures(hop_s=HOP, duration_s=duration, loudness_lufs=[-30.0] * n,
+                         speech=speech.tolist(), energy_delta=[0.0] * n, onset=[0.0] * n,
+                         silence=[False] * n, score=score.tolist())
+
+
+def scenes(duration: float, cuts: list[float] = ()) -> SceneCuts:
+    edges = [0.0, *cuts, duration]
+    return SceneCuts(analysis_fps=AFPS, duration_s=duration,
+                     cuts=[Cut(time_s=c, kind="hard") for c in cuts],
+                     shots=[Shot(index=i, start_s=a, end_s=b)
+                            for i, (a, b) in enumerate(zip(edges, edges[1:], strict=False))])
+
+
+def faces(duration: float, spans: list[tuple[float, float]] = ()) -> Faces:
+    frames = []
+    for i in range(int(duration * AFPS)):
+        t = i / AFPS
+        on = any(a <= t < b for a, b in spans)
+        dets = [Detection(box=(800, 300, 300, 300), score=1, backend="t", track_id=0)] if on \
+            else []
+        frames.append(FaceFrame(t=t, detections=dets))
+    return Faces(analysis_fps=AFPS, source_width=1920, source_height=1080, frames=frames)
+
+
+def story(duration: float = 120.0) -> Transcript:
+    lines, t = [], 1.0
+    while t + 4 < duration:
+        lines.append((t, t + 3.0, f"This is calm line number {int(t)} of the story."))
+        t += 4.0
+    return transcript(lines)
+
+
+def run(tr, feats, sc, fc, p, duration):
+    return select_candidates(tr, feats, sc, fc, p, episode="ep", duration_s=duration)
+
+
+def test_windows_snap_to_sentences_and_limits() -> None:
+    tr = story(80)
+    sentences = split_sentences(tr)
+    windows = make_windows(sentences, [0.0], 80.0, params())
+    starts = {round(s.start, 3) for s in sentences}
+    ends = {round(s.end, 3) for s in sentences}
+    assert windows
+    for w in windows:
+        assert 15.0 <= w.duration <= 60.0
+        assert round(w.sentences[0].start, 3) in starts and round(w.sentences[-1].end, 3) in ends
+        assert w.start <= w.sentences[0].start and w.end >= w.sentences[-1].end
+
+
+def test_split_sentences_on_punctuation_and_pauses() -> None:
+    tr = transcript([(0, 2, "Hello there. How are"), (2.1, 3, "you?"), (6, 7, "Fine")])
+    assert [s.text for s in split_sentences(tr)] == ["Hello there.", "How are you?", "Fine"]
+
+
+def test_weights_change_the_ranking() -> None:
+    duration = 120.0
+    tr = story(duration)
+    feats = features(duration, loud=[(80, 100)], tr=tr)
+    fc = faces(duration, spans=[(10, 35)])
+    sc = scenes(duration)
+    by_audio = run(tr, feats, sc, fc, params(weights={"audio": 1.0, "face": 0.0}), duration)
+    by_face = run(tr, feats, sc, fc, params(weights={"audio": 0.0, "face": 1.0}), duration)
+    top_audio, top_face = by_audio.clips[0], by_face.clips[0]
+    assert top_audio.start_s < 95 and top_audio.end_s > 85
+    assert top_face.start_s < 30 and top_face.end_s > 15
+    assert top_face.signals["face"] > top_audio.signals["face"]
+
+
+def test_output_is_explainable_and_deterministic() -> None:
+    duration = 120.0
+    tr = story(duration)
+    args = (tr, features(duration, tr=tr), scenes(duration, [30, 60]),
+            faces(duration, [(0, 120)]), params(), duration)
+    first, second = run(*args), run(*args)
+    assert first == second
+    for clip in first.clips:
+        assert set(clip.signals) == {"transcript", "audio", "face", "scene", "pacing"}
+        weights = params()["weights"]
+        expected = sum(weights[k] * v for k, v in clip.signals.items()) - sum(
+            clip.penalties.values())
+        assert clip.total == pytest.approx(expected, abs=1e-3)
+    assert [c.rank for c in first.clips] == list(range(1, len(first.clips) + 1))
+
+
+def test_duplicates_are_suppressed() -> None:
+    a, b, c = Window(0, 30), Window(2, 31), Window(40, 70)
+    a.total, b.total, c.total = 1.0, 0.9, 0.5
+    assert suppress([a, b, c], 5, 0.25, 0.6) == [a, c]
+
+
+def test_clip_count_scales_with_length() -> None:
+    p = params()
+    assert clip_count(150, p) == 4 and clip_count(24 * 60, p) == 8
+    assert clip_count(4 * 3600, p) == 9
+
+
+def test_cut_off_sentence_is_penalized() -> None:
+    duration = 60.0
+    tr = transcript([(1, 5, "We start a calm story."), (6, 10, "It goes on and then"),
+                     (11, 15, "Everything is fine now."), (16, 19, "The end.")])
+    sc = scenes(duration, cuts=[10.1])
+    res = run(tr, features(duration, tr=tr), sc, faces(duration, [(0, 60)]),
+              params(min_clips=1), duration)
+    hits = [c for c in res.clips if c.start_s < 8 < c.end_s]
+    assert hits and all("mid_sentence" in c.penalties for c in hits)
+
+
+def test_no_speech_still_gives_clips() -> None:
+    duration = 90.0
+    empty = Transcript(language="en", duration_s=duration, model="m")
+    res = run(empty, features(duration, loud=[(50, 60)]), scenes(duration, [20, 45, 70]),
+              faces(duration), params(), duration)
+    assert res.clips and not res.message
+    assert any(c.start_s <= 50 and c.end_s >= 60 for c in res.clips[:1])
+
+
+def test_too_short_episode_gives_a_message_not_a_crash() -> None:
+    duration = 9.0
+    tr = transcript([(0.5, 3, "Too short.")])
+    res = run(tr, features(duration, tr=tr), scenes(duration), faces(duration), params(),
+              duration)
+    assert res.clips == [] and "shorter than candidates.min_length_s=15" in res.message

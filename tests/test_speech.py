@@ -1,0 +1,114 @@
+"""Transcription with the bundled model on real speech, and audio features on known signals."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import shared_media
+from scipy.io import wavfile
+
+from shortfactory.artifacts import Segment, Transcript, Word
+from shortfactory.audio import compute_features, integrated_loudness, loudness_per_hop
+from shortfactory.errors import ModelError
+from shortfactory.ingest import write_audio
+from shortfactory.recipe import AudioSection, TranscribeSection
+from shortfactory.transcribe import resolve_model, transcribe
+
+RATE = 16000
+
+
+def audio_params() -> dict:
+    return AudioSection().model_dump(mode="json")
+
+
+def asr_params(**overrides) -> dict:
+    return {**TranscribeSection().model_dump(mode="json"), **overrides}
+
+
+@pytest.fixture(scope="module")
+def jfk_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("asr") / "jfk.wav"
+    write_audio(shared_media("speech/faster_whisper/jfk.flac"), {"audio_rate": RATE}, out)
+    return out
+
+
+@pytest.mark.slow
+def test_transcribes_real_speech_with_word_times(jfk_wav: Path) -> None:
+    result = transcribe(jfk_wav, asr_params(), progress=False)
+    text = " ".join(s.text for s in result.segments).lower()
+    words = re.findall(r"[a-z']+", text)
+    expected = ("and so my fellow americans ask not what your country can do for you "
+                "ask what you can do for your country").split()
+    assert sum(w in words for w in expected) >= len(expected) - 1
+    timed = result.words()
+    assert all(w.end >= w.start for w in timed)
+    assert all(a.start <= b.start for a, b in zip(timed, timed[1:], strict=False))
+    assert 0.0 <= timed[0].start < 1.5 and 9.0 < timed[-1].end <= 11.2
+    assert result.language == "en" and result.duration_s == pytest.approx(11.0, abs=0.1)
+
+
+@pytest.mark.slow
+def test_silence_gives_an_empty_transcript(tmp_path: Path) -> None:
+    path = tmp_path / "silence.wav"
+    wavfile.write(path, RATE, np.zeros(RATE * 5, dtype=np.int16))
+    result = transcribe(path, asr_params(), progress=False)
+    assert result.segments == []
+
+
+def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="no bundled model"):
+        resolve_model("bundled:large-v3")
+    empty = tmp_path / "model"
+    empty.mkdir()
+    with pytest.raises(ModelError, match="no model.bin"):
+        resolve_model(str(empty))
+
+
+def sine(freq: float, seconds: float, amplitude: float) -> np.ndarray:
+    t = np.arange(int(seconds * RATE)) / RATE
+    return (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def test_loudness_of_a_calibrated_sine() -> None:
+    # A 997 Hz sine at -20 dBFS peak reads -23.0 LUFS after K-weighting (BS.1770 test).
+    x = sine(997, 5.0, 10 ** (-20 / 20))
+    assert integrated_loudness(x, RATE) == pytest.approx(-23.0, abs=0.5)
+    per_hop = loudness_per_hop(x, RATE, 0.1)
+    assert np.median(per_hop) == pytest.approx(-23.0, abs=0.5)
+    quieter = loudness_per_hop(x * 0.1, RATE, 0.1)
+    assert np.median(per_hop) - np.median(quieter) == pytest.approx(20.0, abs=0.1)
+
+
+def test_single_hop_spike_is_not_a_peak() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(0, 0.01, RATE * 20).astype(np.float32)
+    click = np.zeros_like(x)
+    click[RATE * 5: RATE * 5 + 160] = 0.9  # 10 ms click: one hop
+    burst = np.zeros_like(x)
+    burst[RATE * 12: RATE * 14] = rng.normal(0, 0.3, RATE * 2)  # 2 s loud event
+    score = np.array(compute_features(x + burst + click, RATE, None, audio_params()).score)
+    baseline = np.r_[score[:40], score[70:110]]
+    assert score[120:140].mean() > 0.3 and score[120:140].mean() > 3 * baseline.mean()
+    # The lone click is louder than the burst for one hop, yet persistence keeps it at
+    # the noise floor's level instead of making it a peak.
+    assert score[45:56].max() <= baseline.max() + 0.05
+    assert score[45:56].max() < 0.3 * score[120:140].mean()
+
+
+def test_speech_mask_follows_the_transcript() -> None:
+    transcript = Transcript(language="en", duration_s=4.0, model="m", segments=[
+        Segment(id=0, start=1.0, end=2.0, text="hi there",
+                words=[Word(word="hi", start=1.0, end=1.4), Word(word="there", start=1.5,
+                                                                 end=2.0)])])
+    features = compute_features(sine(300, 4.0, 0.1), RATE, transcript, audio_params())
+    speech = np.array(features.speech)
+    assert speech[10:14].all() and speech[15:20].all()
+    assert not speech[:9].any() and not speech[21:].any()
+
+
+def test_silent_input_is_marked_silent() -> None:
+    features = compute_features(np.zeros(RATE * 3, dtype=np.float32), RATE, None, audio_params())
+    assert all(features.silence) and max(features.score) == 0.0
