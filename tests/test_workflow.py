@@ -1,0 +1,206 @@
+"""The Snakemake line end to end on a short cut of the sample, checked by decoding.
+
+One module-scoped run feeds several tests: the outputs, partial recomputation after a
+recipe edit (read from dry-runs), bad input and bad recipes, lint and the profiles.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from shortfactory.artifacts import Candidates, CropPath
+from shortfactory.io import read_model
+from shortfactory.media import iter_frames
+from shortfactory.recipe import modify_recipe
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+EPISODE_FILE = "Épisode 1 — l'essai.mp4"
+EPISODE = "Épisode-1-l-essai"
+
+pytestmark = pytest.mark.slow
+
+
+def snakemake(workdir: Path, *args: str, env: dict[str, str] | None = None,
+              check: bool = True) -> subprocess.CompletedProcess[str]:
+    cmd = [SNAKEMAKE, "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--cores", "2", *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stderr[-6000:]}")
+    return proc
+
+
+def planned_jobs(output: str) -> dict[str, int]:
+    """Rule -> count from the 'Job stats' table of a (dry-)run."""
+    jobs: dict[str, int] = {}
+    table = output.split("Job stats:", 1)[1] if "Job stats:" in output else ""
+    for line in table.splitlines()[3:]:
+        match = re.match(r"^(\w+)\s+(\d+)$", line.strip())
+        if not match or match.group(1) == "total":
+            break
+        jobs[match.group(1)] = int(match.group(2))
+    return jobs
+
+
+@pytest.fixture(scope="module")
+def line(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A work dir with a 40 s sample episode (odd name) after one full run of the line."""
+    from shortfactory.sample import generate_sample
+
+    work = tmp_path_factory.mktemp("line")
+    (work / "episodes").mkdir()
+    generate_sample(work / "episodes" / EPISODE_FILE, work / "truth.json", duration_s=40.0,
+                    progress=False)
+    (work / "recipe.yaml").write_text(
+        f"extends: {REPO / 'recipes' / 'default.yaml'}\n"
+        "render:\n  preset: ultrafast  # test speed\n"
+    )
+    snakemake(work, "--config", f"recipe={work / 'recipe.yaml'}")
+    return work
+
+
+def test_shorts_are_real_vertical_videos(line: Path) -> None:
+    out = line / "out" / EPISODE
+    videos = sorted(out.glob("*.mp4"))
+    assert len(videos) >= 2
+    index = json.loads((out / "shorts.json").read_text())
+    assert [Path(s["video"]).name for s in index["shorts"]] == [
+        f"{c.id}.mp4" for c in read_model(line / "results" / EPISODE / "candidates.json",
+                                          Candidates).clips]
+    for video in videos:
+        with av.open(str(video)) as container:
+            v, a = container.streams.video[0], container.streams.audio[0]
+            assert (v.codec_context.width, v.codec_context.height) == (1080, 1920)
+            assert v.codec_context.name == "h264" and a.codec_context.name == "aac"
+            duration = container.duration / 1e6
+            assert 15.0 <= duration <= 60.5
+        meta = json.loads(video.with_suffix(".json").read_text())
+        assert meta["title"] and meta["clip_id"] == video.stem
+
+
+def _frame_at(video: Path, t: float) -> np.ndarray:
+    with av.open(str(video)) as container:
+        for frame in container.decode(video=0):
+            if frame.time >= t:
+                return frame.to_ndarray(format="rgb24")
+    raise AssertionError(f"{video} ends before {t}")
+
+
+def _first_cue(ass: Path) -> tuple[float, float]:
+    for line in ass.read_text(encoding="utf-8").splitlines():
+        if line.startswith("Dialogue:"):
+            fields = line.split(",", 9)
+
+            def secs(s: str) -> float:
+                h, m, rest = s.split(":")
+                return int(h) * 3600 + int(m) * 60 + float(rest)
+
+            return secs(fields[1]), secs(fields[2])
+    raise AssertionError(f"{ass} has no Dialogue line")
+
+
+def test_frames_follow_the_crop_path_and_show_subtitles(line: Path) -> None:
+    video = sorted((line / "out" / EPISODE).glob("*.mp4"))[0]
+    clip_dir = line / "results" / EPISODE / "clips" / video.stem
+    crop = read_model(clip_dir / "crop_path.json", CropPath)
+    start, end = _first_cue(clip_dir / "subtitles.ass")
+    t = (start + end) / 2
+    rendered = _frame_at(video, t).astype(np.float32)
+    k = min(len(crop.x) - 1, int(round(t * crop.fps)))
+    _, source = next(iter_frames(line / "episodes" / EPISODE_FILE, start_s=crop.start_s + t))
+    x, y = int(round(crop.x[k])), int(round(crop.y[k]))
+    window = source[y:y + crop.crop_height, x:x + crop.crop_width]
+    import cv2
+
+    expected = cv2.resize(window, (1080, 1920), interpolation=cv2.INTER_AREA).astype(np.float32)
+    diff = np.abs(rendered - expected).mean(axis=2)
+    band = slice(int(1920 * 0.55), int(1920 * 0.9))
+    outside = np.r_[diff[: int(1920 * 0.5)].ravel(), diff[int(1920 * 0.95):].ravel()]
+    # The picture matches the planned crop window; the subtitle band does not (text).
+    assert np.median(outside) < 12.0
+    assert (diff[band] > 60).mean() > 0.01
+
+
+def test_no_op_dry_run(line: Path) -> None:
+    proc = snakemake(line, "-n", "--config", f"recipe={line / 'recipe.yaml'}")
+    assert planned_jobs(proc.stdout + proc.stderr) == {}
+
+
+def _dry_run_after_edit(line: Path, edit) -> dict[str, int]:
+    recipe = line / "recipe-edited.yaml"
+    recipe.write_text((line / "recipe.yaml").read_text())
+    with modify_recipe(recipe) as data:
+        edit(data)
+    proc = snakemake(line, "-n", "--config", f"recipe={recipe}")
+    return planned_jobs(proc.stdout + proc.stderr)
+
+
+ANALYSIS = {"probe_source", "extract_audio", "make_proxy", "transcribe",
+            "compute_audio_features", "detect_scenes", "track_faces", "select_candidates"}
+
+
+def test_subtitle_edit_reruns_only_subtitles_and_downstream(line: Path) -> None:
+    jobs = _dry_run_after_edit(line, lambda d: d.update({"subtitles": {"font_size": 90}}))
+    assert {"write_subtitles", "render_short"} <= set(jobs)
+    assert set(jobs) <= {"write_subtitles", "render_short", "collect_shorts", "all"}
+    assert jobs["write_subtitles"] == jobs["render_short"] >= 2
+
+
+def test_camera_edit_keeps_transcription_and_vision(line: Path) -> None:
+    jobs = _dry_run_after_edit(line, lambda d: d.update({"camera": {"dead_zone": 0.2}}))
+    assert "plan_camera" in jobs and "render_short" in jobs
+    assert not set(jobs) & ANALYSIS
+    assert "write_subtitles" not in jobs and "write_metadata" not in jobs
+
+
+def test_bad_input_fails_cleanly(tmp_path: Path) -> None:
+    (tmp_path / "episodes").mkdir()
+    bad = tmp_path / "episodes" / "broken episode.mp4"
+    bad.write_text("not a video at all\n" * 50)
+    proc = snakemake(tmp_path, check=False)
+    assert proc.returncode != 0
+    assert "episodes/broken episode.mp4: not a video file" in proc.stdout + proc.stderr
+    assert not (tmp_path / "results" / "broken-episode" / "source.json").exists()
+
+
+def test_bad_recipe_stops_before_any_job(tmp_path: Path) -> None:
+    recipe = tmp_path / "bad.yaml"
+    recipe.write_text("camera:\n  zoom: 0.2\n  speed: 3\n")
+    proc = snakemake(tmp_path, "--config", f"recipe={recipe}", check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert f"{recipe}:2:3: camera.zoom: Input should be greater than or equal to 1" in output
+    assert f"{recipe}:3:3: camera.speed: Extra inputs are not permitted" in output
+    assert not (tmp_path / "results").exists() and not (tmp_path / "samples").exists()
+
+
+def test_lint_has_only_the_environment_finding() -> None:
+    proc = subprocess.run([SNAKEMAKE, "--lint", "-s", str(REPO / "Snakefile")],
+                          capture_output=True, text=True, cwd=REPO)
+    findings = re.findall(r"^\s+\* (.+?):?$", proc.stdout + proc.stderr, flags=re.M)
+    assert findings, "lint printed nothing: the parser above is stale"
+    assert {f.rstrip(":.") for f in findings} == {
+        "Specify a conda environment or container for each rule"}
+
+
+@pytest.mark.parametrize("profile", ["gpu", "slurm"])
+def test_profiles_resolve_by_bare_name(tmp_path: Path, profile: str) -> None:
+    from shortfactory.cli import setup_profiles
+
+    setup_profiles(REPO, tmp_path / "config" / "snakemake")
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    work = tmp_path / "work"
+    work.mkdir()
+    proc = snakemake(work, "-n", "--profile", profile, env=env)
+    assert "make_sample" in planned_jobs(proc.stdout + proc.stderr)
+    if profile == "slurm":
+        assert "slurm" in (proc.stdout + proc.stderr).lower()
