@@ -5,8 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shortfactory.artifacts import (AudioStream, Cut, Detection, FaceFrame, Faces, SceneCuts,
-                                    Shot, SourceProbe, VideoStream)
+from shortfactory.artifacts import (
+    AudioStream,
+    Cut,
+    Detection,
+    FaceFrame,
+    Faces,
+    SceneCuts,
+    Shot,
+    SourceProbe,
+    VideoStream,
+)
 from shortfactory.camera import plan_camera
 from shortfactory.recipe import CameraSection
 

@@ -5,10 +5,26 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shortfactory.artifacts import (AudioFeatures, Cut, Detection, FaceFrame, Faces, SceneCuts,
-                                    Segment, Shot, Transcript, Word)
-from shortfactory.candidates import (Window, clip_count, make_windows, select_candidates,
-                                     split_sentences, suppress)
+from shortfactory.artifacts import (
+    AudioFeatures,
+    Cut,
+    Detection,
+    FaceFrame,
+    Faces,
+    SceneCuts,
+    Segment,
+    Shot,
+    Transcript,
+    Word,
+)
+from shortfactory.candidates import (
+    Window,
+    clip_count,
+    make_windows,
+    select_candidates,
+    split_sentences,
+    suppress,
+)
 from shortfactory.recipe import CandidatesSection
 
 HOP, AFPS = 0.1, 6.0

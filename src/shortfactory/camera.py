@@ -18,8 +18,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.linalg import spsolve
 
-from .artifacts import CameraShot, CropPath, Faces, FaceFrame, SceneCuts, SourceProbe
-
+from .artifacts import CameraShot, CropPath, FaceFrame, Faces, SceneCuts, SourceProbe
 
 ROUNDING_PX = 0.01  # crop_path.json stores positions to this precision
 HOLD_WEIGHT = 200.0  # how hard a "hold" frame pins the path (vs 1 for a followed face)

@@ -1,0 +1,152 @@
+"""Benchmarks: ``python bench/run.py [stage ...]`` prints a table and writes JSON.
+
+Each benchmark writes ``bench/results/<stage>.json`` with flat numeric keys plus
+``machine`` and ``when``. Speeds are ratios measured in the same run (x faster than
+real time), never bare times alone. Runs on the bundled sample (generated into
+``samples/`` if missing) and on the shared real media where a stage needs it.
+
+Stages:
+    pipeline   every stage of the line on the sample, timed; seconds per minute of episode
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results"
+SAMPLE = REPO / "samples" / "sample.mp4"
+
+
+def machine() -> str:
+    import os
+
+    return (f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus, "
+            f"Python {platform.python_version()}")
+
+
+def ensure_sample() -> Path:
+    if not SAMPLE.exists():
+        from shortfactory.sample import generate_sample
+
+        generate_sample(SAMPLE, SAMPLE.with_name("sample.truth.json"), progress=False)
+    return SAMPLE
+
+
+def decode_floor(source: Path) -> float:
+    """Seconds for a bare full decode of the video stream: the physical floor."""
+    from shortfactory.media import ffmpeg_exe
+
+    start = time.perf_counter()
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(source), "-map", "0:v:0", "-f",
+                    "null", "-"], check=True)
+    return time.perf_counter() - start
+
+
+def bench_pipeline() -> dict[str, float]:
+    """Time each stage on the sample with the default recipe, as the rules call them."""
+    from shortfactory import (
+        audio,
+        camera,
+        candidates,
+        faces,
+        ingest,
+        metadata,
+        render,
+        scenes,
+        subtitles,
+        transcribe,
+    )
+    from shortfactory.recipe import load_recipe, section_params
+
+    source = ensure_sample()
+    recipe = load_recipe(REPO / "recipes" / "default.yaml")
+    p = {name: section_params(recipe, name) for name in
+         ("ingest", "transcribe", "audio", "vision", "candidates", "camera", "subtitles",
+          "render", "metadata")}
+    timings: dict[str, float] = {}
+
+    def timed(name: str, fn: Callable[[], object]) -> object:
+        start = time.perf_counter()
+        result = fn()
+        timings[name] = time.perf_counter() - start
+        return result
+
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        probe = timed("probe", lambda: ingest.probe_source(source, "sample"))
+        duration = probe.duration_s
+        timed("extract_audio", lambda: ingest.write_audio(source, p["ingest"], tmp / "a.wav"))
+        timed("make_proxy", lambda: ingest.write_proxy(source, p["ingest"], tmp / "p.mp4"))
+        tr = timed("transcribe", lambda: transcribe.transcribe(tmp / "a.wav", p["transcribe"],
+                                                               progress=False))
+        feats = timed("audio_features", lambda: audio.features_from_files(
+            tmp / "a.wav", tr, p["audio"]))
+        cuts = timed("detect_scenes", lambda: scenes.detect_scenes(
+            tmp / "p.mp4", p["vision"]["scenes"], duration_s=duration))
+        fc = timed("track_faces", lambda: faces.track_faces(
+            tmp / "p.mp4", cuts, p["vision"]["faces"], source_width=probe.video.width,
+            source_height=probe.video.height))
+        cands = timed("select_candidates", lambda: candidates.select_candidates(
+            tr, feats, cuts, fc, p["candidates"], episode="sample", duration_s=duration))
+        clip = cands.clips[0]
+        crop = timed("plan_camera_one_clip", lambda: camera.plan_camera(
+            clip.id, clip.start_s, clip.end_s, probe, fc, cuts, p["camera"]))
+        ass = tmp / "s.ass"
+        timed("write_subtitles_one_clip", lambda: ass.write_text(subtitles.to_ass(
+            subtitles.build_cues(tr, clip.start_s, clip.end_s, p["subtitles"]),
+            p["subtitles"]), encoding="utf-8"))
+        timed("write_metadata_one_clip", lambda: metadata.build_metadata(
+            clip, tr, p["metadata"], episode="sample", recipe_hash="bench"))
+        timed("render_one_clip", lambda: render.render_short(
+            source, crop, ass, p["render"], tmp / "short.mp4", progress=False))
+        floor = decode_floor(source)
+
+    minutes = duration / 60
+    out: dict[str, float] = {"episode_s": round(duration, 2), "clips": len(cands.clips),
+                             "clip_s": round(clip.end_s - clip.start_s, 2)}
+    for name, seconds in timings.items():
+        span = clip.end_s - clip.start_s if name.endswith("_one_clip") else duration
+        out[f"{name}_s"] = round(seconds, 3)
+        out[f"{name}_x_realtime"] = round(span / seconds, 2) if seconds > 0 else float("inf")
+    analysis = sum(v for k, v in timings.items() if not k.endswith("_one_clip"))
+    out["analysis_s_per_episode_min"] = round(analysis / minutes, 2)
+    out["analysis_x_realtime"] = round(duration / analysis, 2)
+    out["decode_floor_x_realtime"] = round(duration / floor, 2)
+    return out
+
+
+BENCHES: dict[str, Callable[[], dict[str, float]]] = {"pipeline": bench_pipeline}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("stages", nargs="*", help=f"any of {', '.join(BENCHES)} (default: all)")
+    args = parser.parse_args(argv)
+    unknown = set(args.stages) - set(BENCHES)
+    if unknown:
+        parser.error(f"unknown stage(s): {', '.join(sorted(unknown))}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    for stage in args.stages or list(BENCHES):
+        figures = BENCHES[stage]()
+        record = {**figures, "machine": machine(),
+                  "when": datetime.now(UTC).isoformat(timespec="seconds")}
+        (RESULTS / f"{stage}.json").write_text(json.dumps(record, indent=1) + "\n")
+        print(f"\n== {stage} ==")
+        for key, value in figures.items():
+            print(f"  {key:<36} {value}")
+        print(f"  -> {RESULTS / f'{stage}.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
