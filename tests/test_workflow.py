@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from shortfactory.artifacts import Candidates, CropPath
-from shortfactory.io import read_model
+from shortfactory.io import read_model, write_model
 from shortfactory.media import iter_frames
 from shortfactory.recipe import modify_recipe
 
@@ -160,6 +160,22 @@ def test_camera_edit_keeps_transcription_and_vision(line: Path) -> None:
     assert "plan_camera" in jobs and "render_short" in jobs
     assert not set(jobs) & ANALYSIS
     assert "write_subtitles" not in jobs and "write_metadata" not in jobs
+
+
+def test_reordering_clips_rebuilds_nothing(line: Path) -> None:
+    path = line / "results" / EPISODE / "candidates.json"
+    original, stat = path.read_bytes(), path.stat()
+    ranked = read_model(path, Candidates)
+    reordered = ranked.model_copy(update={"clips": [
+        clip.model_copy(update={"rank": i + 1}) for i, clip in enumerate(reversed(ranked.clips))
+    ]})
+    try:
+        write_model(path, reordered)
+        proc = snakemake(line, "-n", "--config", f"recipe={line / 'recipe.yaml'}")
+        assert set(planned_jobs(proc.stdout + proc.stderr)) <= {"collect_shorts", "all"}
+    finally:
+        path.write_bytes(original)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
 def test_bad_input_fails_cleanly(tmp_path: Path) -> None:

@@ -1,0 +1,476 @@
+"""The render: source + crop path + subtitles -> a finished vertical Short, in one ffmpeg run.
+
+Analysis is over by the time this runs (it reads only plans and the source). One
+ffmpeg process seeks to the clip, follows the planned 9:16 window frame by frame
+(``sendcmd`` feeding ``crop`` its x/y per output frame), scales to the output size,
+burns the styled ASS with libass, draws an optional watermark, applies the speed
+factor and encodes H.264 + AAC with ``+faststart``. Loudness is normalised in the same
+run from a measurement taken by a quick audio-only pass first (two-pass ``loudnorm``
+in linear mode, i.e. one constant gain, so the mix is not pumped by a compressor).
+
+Timelines: ``crop.x[i]`` / ``crop.y[i]`` belong to clip-relative source time
+``i / crop.fps`` and the ASS is on the clip's source timeline too; both are applied
+before the speed change, so they stay in step with the picture at any speed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from .artifacts import CropPath
+from .errors import InputError
+from .io import atomic_path
+from .media import ffmpeg_exe, probe
+
+log = logging.getLogger(__name__)
+
+# Where fonts usually live; the first DejaVu found is the fallback for libass and drawtext.
+_DEJAVU_DIRS = (
+    "/usr/share/fonts/truetype/dejavu",
+    "/usr/share/fonts/dejavu",
+    "/usr/share/fonts/TTF",
+    "/usr/local/share/fonts",
+    "/Library/Fonts",
+)
+_SILENT_LUFS = -60.0  # below this a clip is treated as silent: no gain is applied
+_ASPECT_TOLERANCE = 0.02  # crop aspect within 2 % of the output: stretch, else pad
+
+
+# --- filtergraph text ----------------------------------------------------------------
+
+
+def escape_filter_value(value: str) -> str:
+    """Escape a string for use as one option value inside ``-filter_complex``.
+
+    ffmpeg parses a filtergraph twice: the graph level splits on ``[],;`` and the
+    filter level splits options on ``:``; both treat ``\\`` and ``'`` as escapes. A path
+    with spaces, quotes, colons or commas must survive both, so escape for the option
+    level first, then for the graph level (ffmpeg-filters, "Notes on filtergraph
+    escaping"). Non-ASCII passes through unchanged (argv is UTF-8).
+    """
+    level1 = re.sub(r"([\\':])", r"\\\1", value)
+    # Leading/trailing whitespace would be trimmed by the option parser: escape it.
+    level1 = re.sub(r"^(\s)", r"\\\1", level1)
+    level1 = re.sub(r"(?<!\\)(\s)$", r"\\\1", level1)
+    return re.sub(r"([\\'\[\],;])", r"\\\1", level1)
+
+
+def sendcmd_script(crop: CropPath, scale_x: float = 1.0, scale_y: float = 1.0,
+                   max_x: int | None = None, max_y: int | None = None) -> str:
+    """``sendcmd`` commands that move ``crop@cam`` to each planned window.
+
+    A command for output frame ``i`` is sent at ``(i - 0.5) / fps`` so that it is in
+    force when frame ``i`` (pts ``i / fps``) arrives, whatever the rounding. Only
+    changes are written: a stationary shot costs nothing.
+    """
+    lines = []
+    last = (None, None)
+    for i, (x, y) in enumerate(zip(crop.x, crop.y, strict=False)):
+        xi = _clamp(round(x * scale_x), max_x)
+        yi = _clamp(round(y * scale_y), max_y)
+        if i == 0:
+            last = (xi, yi)
+            continue
+        cmds = []
+        if xi != last[0]:
+            cmds.append(f"crop@cam x {xi}")
+        if yi != last[1]:
+            cmds.append(f"crop@cam y {yi}")
+        if cmds:
+            lines.append(f"{(i - 0.5) / crop.fps:.6f} {', '.join(cmds)};")
+        last = (xi, yi)
+    return "\n".join(lines) + "\n"
+
+
+def _clamp(v: int, hi: int | None) -> int:
+    return max(0, v if hi is None else min(v, hi))
+
+
+def font_files() -> list[Path]:
+    """Fonts to hand libass: the bundled Montserrat plus DejaVu where one is found.
+
+    Why: a bare machine may have no fonts at all; libass then cannot draw anything.
+    Montserrat ships in a wheel (``fontpkg-montserrat``); DejaVu is the system fallback.
+    Note: libass names the variable Montserrat by its default instance, "Montserrat
+    Thin"; a recipe asking for "Montserrat" falls back to another family.
+    """
+    files: list[Path] = []
+    try:
+        import fontpkg_montserrat
+
+        files += sorted((Path(fontpkg_montserrat.ROOT) / "files").glob("*.ttf"))
+    except ImportError:  # pragma: no cover - a declared dependency
+        pass
+    for d in _DEJAVU_DIRS:
+        found = sorted(Path(d).glob("DejaVuSans*.ttf")) if Path(d).is_dir() else []
+        if found:
+            files += found
+            break
+    return files
+
+
+def _fonts_dir(tmp: Path) -> Path:
+    """A private directory of links to :func:`font_files` (``fontsdir`` takes one dir)."""
+    d = tmp / "fonts"
+    d.mkdir()
+    for f in font_files():
+        try:
+            (d / f.name).symlink_to(f)
+        except OSError:
+            (d / f.name).write_bytes(f.read_bytes())
+    return d
+
+
+def _watermark_font() -> Path | None:
+    files = font_files()
+    for name in ("DejaVuSans-Bold.ttf", "DejaVuSans.ttf"):
+        for f in files:
+            if f.name == name:
+                return f
+    return files[0] if files else None
+
+
+# --- loudness --------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class LoudnessStats:
+    """First-pass ``loudnorm`` measurement (LUFS, dBTP, LU)."""
+
+    input_i: float
+    input_tp: float
+    input_lra: float
+    input_thresh: float
+    target_offset: float = 0.0
+
+
+def _loudnorm_json(stderr: str) -> dict:
+    start = stderr.rfind("{")
+    end = stderr.rfind("}")
+    if start < 0 or end < start:
+        raise ValueError("no loudnorm summary in ffmpeg output")
+    return json.loads(stderr[start : end + 1])
+
+
+def _to_float(v: str | float) -> float:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return -math.inf
+    return f if math.isfinite(f) else -math.inf
+
+
+def analyse_loudness(
+    source: str | Path, *, start_s: float | None = None, duration_s: float | None = None,
+    pre_filters: str = "", target_i: float = -14.0, target_tp: float = -1.0,
+) -> LoudnessStats:
+    """Measure a span of ``source``'s first audio stream with ``loudnorm`` (pass one).
+
+    ``pre_filters`` must be the chain the render puts before ``loudnorm`` (tempo,
+    channel layout), so that the numbers describe what the second pass will see.
+    """
+    chain = ",".join(
+        f for f in (pre_filters, f"loudnorm=I={target_i}:TP={target_tp}:print_format=json") if f
+    )
+    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "level+info"]
+    if start_s:
+        args += ["-ss", f"{start_s:.3f}"]
+    if duration_s:
+        args += ["-t", f"{duration_s:.3f}"]
+    args += ["-i", str(source), "-map", "0:a:0", "-vn", "-af", chain, "-f", "null", "-"]
+    proc = subprocess.run(args, capture_output=True, text=True, errors="replace")
+    if proc.returncode != 0:
+        raise InputError(f"{source}: loudness measurement failed: {_ffmpeg_error(proc.stderr)}")
+    try:
+        data = _loudnorm_json(proc.stderr)
+    except (ValueError, json.JSONDecodeError):
+        raise InputError(f"{source}: loudness measurement gave no result") from None
+    return LoudnessStats(
+        input_i=_to_float(data["input_i"]),
+        input_tp=_to_float(data["input_tp"]),
+        input_lra=max(0.0, _to_float(data["input_lra"])),
+        input_thresh=_to_float(data["input_thresh"]),
+        target_offset=_to_float(data.get("target_offset", 0.0)),
+    )
+
+
+def measure_loudness(path: str | Path) -> float:
+    """Integrated loudness (LUFS, ITU-R BS.1770 gated) of a file's first audio stream."""
+    return analyse_loudness(path).input_i
+
+
+def loudness_filter(stats: LoudnessStats, target_i: float, target_tp: float) -> tuple[str, str]:
+    """Second-pass filter for the measured clip and the mode it runs in.
+
+    Modes:
+        ``linear``: ``loudnorm`` with the measured values and ``linear=true``: one
+            constant gain; chosen whenever the gained true peak stays under the target.
+        ``gain``: a plain ``volume`` gain where loudnorm would refuse linear mode for
+            a reason that does not matter for a constant gain (a steady tone has LRA
+            0, which loudnorm treats as "not measured").
+        ``dynamic``: the peaks would exceed ``target_tp`` at the needed gain; loudnorm
+            falls back to its dynamic mode (a compressor/limiter), which can miss the
+            target by a dB or two on transient-heavy audio.
+        ``silent``: nothing to normalise; left alone.
+    """
+    if stats.input_i <= _SILENT_LUFS:
+        return "", "silent"
+    gain = target_i - stats.input_i
+    measured = (
+        f"measured_I={stats.input_i:.2f}:measured_TP={stats.input_tp:.2f}:"
+        f"measured_LRA={stats.input_lra:.2f}:measured_thresh={stats.input_thresh:.2f}:"
+        f"offset={stats.target_offset:.2f}"
+    )
+    if stats.input_tp + gain <= target_tp:
+        if 0 < stats.input_lra <= 49:
+            # A target LRA at or above the measured one, so loudnorm keeps linear mode.
+            lra = min(50.0, max(7.0, math.ceil(stats.input_lra + 1)))
+            return (
+                f"loudnorm=I={target_i}:TP={target_tp}:LRA={lra}:{measured}:linear=true:"
+                "print_format=json",
+                "linear",
+            )
+        return f"volume={gain:.2f}dB", "gain"
+    return (
+        f"loudnorm=I={target_i}:TP={target_tp}:LRA=11:{measured}:linear=true:"
+        "print_format=json",
+        "dynamic",
+    )
+
+
+# --- the render --------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Geometry:
+    crop_w: int
+    crop_h: int
+    scale_x: float
+    scale_y: float
+    max_x: int
+    max_y: int
+
+
+def _geometry(crop: CropPath, src_w: int, src_h: int) -> _Geometry:
+    """Map the plan's pixel space onto the actual source (a re-encoded source may differ)."""
+    sx = src_w / crop.source_width if crop.source_width else 1.0
+    sy = src_h / crop.source_height if crop.source_height else 1.0
+    cw = min(src_w, max(2, round(crop.crop_width * sx)))
+    ch = min(src_h, max(2, round(crop.crop_height * sy)))
+    return _Geometry(cw, ch, sx, sy, src_w - cw, src_h - ch)
+
+
+def _video_chain(
+    geo: _Geometry, crop: CropPath, params: dict, *, cmd_file: Path, ass: Path, fonts: Path
+) -> str:
+    width, height = int(params["width"]), int(params["height"])
+    fps = Fraction(str(params["fps"])).limit_denominator(1001)
+    speed = float(params.get("speed", 1.0))
+    x0 = _clamp(round(crop.x[0] * geo.scale_x), geo.max_x) if crop.x else geo.max_x // 2
+    y0 = _clamp(round(crop.y[0] * geo.scale_y), geo.max_y) if crop.y else geo.max_y // 2
+    chain = [
+        # Frame rate first: later filters then work once per output frame only, and each
+        # output frame gets its own planned window even when source frames repeat.
+        f"fps={_rate(fps * Fraction(speed).limit_denominator(1000))}",
+    ]
+    if cmd_file.stat().st_size > 1:  # sendcmd refuses an empty script (a still camera)
+        chain.append(f"sendcmd=f={escape_filter_value(str(cmd_file))}")
+    chain.append(f"crop@cam=w={geo.crop_w}:h={geo.crop_h}:x={x0}:y={y0}:exact=1")
+    if abs(geo.crop_w / geo.crop_h - width / height) <= _ASPECT_TOLERANCE * width / height:
+        chain.append(f"scale={width}:{height}")
+    else:  # letterbox: keep the picture's shape
+        chain += [
+            f"scale={width}:{height}:force_original_aspect_ratio=decrease",
+            f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:black",
+        ]
+    chain.append("setsar=1")
+    if ass.stat().st_size > 0:  # an empty file means "no subtitles"; libass rejects it
+        chain.append(
+            f"ass=filename={escape_filter_value(str(ass))}:fontsdir={escape_filter_value(str(fonts))}"
+        )
+    chain += _watermark(params, height)
+    chain.append(f"setpts=(PTS-STARTPTS)/{speed}")
+    if speed != 1.0:
+        chain.append(f"fps={_rate(fps)}")  # declare the output rate after retiming
+    chain.append("format=yuv420p")
+    return ",".join(chain)
+
+
+def _rate(r: Fraction) -> str:
+    return str(r.numerator) if r.denominator == 1 else f"{r.numerator}/{r.denominator}"
+
+
+def _watermark(params: dict, height: int) -> list[str]:
+    mark = params.get("watermark") or {}
+    text = str(mark.get("text") or "").strip()
+    if not text:
+        return []
+    font = _watermark_font()
+    opacity = float(mark.get("opacity", 0.6))
+    opts = [
+        f"text={escape_filter_value(text)}",
+        "expansion=none",
+        f"fontsize={int(mark.get('font_size', 40))}",
+        f"fontcolor=white@{opacity:.2f}",
+        f"bordercolor=black@{opacity * 0.6:.2f}",
+        "borderw=2",
+        "x=(w-text_w)/2",
+        # Near the top: the bottom and right edges are covered by the Shorts player UI.
+        f"y={round(height * 0.06)}",
+    ]
+    if font is not None:
+        opts.insert(0, f"fontfile={escape_filter_value(str(font))}")
+    return ["drawtext=" + ":".join(opts)]
+
+
+def _audio_pre(speed: float) -> str:
+    parts = []
+    if speed != 1.0:
+        parts.append(f"atempo={speed}")
+    # Stereo before measuring: BS.1770 sums channels, so measure what gets encoded.
+    parts.append("aformat=channel_layouts=stereo")
+    return ",".join(parts)
+
+
+def _codec_args(params: dict) -> list[str]:
+    if params["codec"] == "h264_nvenc":
+        return ["-c:v", "h264_nvenc", "-preset", "p5", "-rc", "vbr", "-cq", str(params["crf"]),
+                "-b:v", "0"]
+    return ["-c:v", "libx264", "-preset", str(params["preset"]), "-crf", str(params["crf"])]
+
+
+def render_short(
+    source: str | Path, crop: CropPath, subtitles_ass: Path, params: dict, out: Path,
+    *, progress: bool = True,
+) -> None:
+    """Render one Short in a single ffmpeg run (after a quick audio measurement pass).
+
+    Args:
+        source: the episode video.
+        crop: the camera plan; ``start_s``/``end_s`` bound the clip.
+        subtitles_ass: ASS script on the clip's source timeline (empty is fine).
+        params: the recipe's ``render`` section as a plain dict.
+        out: the ``.mp4`` to write; written to a temporary sibling and renamed, so a
+            failed or killed render never leaves a file that looks finished.
+        progress: show a tqdm bar on stderr.
+
+    Raises:
+        InputError: one line naming the source (or subtitle file) and the reason.
+    """
+    source, out, subtitles_ass = Path(source), Path(out), Path(subtitles_ass)
+    info = probe(source)
+    if not subtitles_ass.is_file():
+        raise InputError(f"{subtitles_ass}: subtitle file not found")
+    start = max(0.0, crop.start_s)
+    duration = min(crop.end_s, info.duration_s) - start
+    if duration <= 0:
+        raise InputError(
+            f"{source}: clip {crop.start_s:.2f}-{crop.end_s:.2f} s lies outside the source "
+            f"({info.duration_s:.2f} s)"
+        )
+    speed = float(params.get("speed", 1.0))
+    target_i, target_tp = float(params["loudness_lufs"]), float(params["true_peak_db"])
+    pre = _audio_pre(speed)
+    stats = analyse_loudness(source, start_s=start, duration_s=duration, pre_filters=pre,
+                             target_i=target_i, target_tp=target_tp)
+    loud, mode = loudness_filter(stats, target_i, target_tp)
+    if mode == "dynamic":
+        log.warning("%s: peaks too high for a linear gain to %.1f LUFS; loudnorm runs in "
+                    "dynamic mode and may miss the target", source, target_i)
+    geo = _geometry(crop, info.width, info.height)
+    with tempfile.TemporaryDirectory(prefix="shortfactory-render-") as tmp_name:
+        tmp = Path(tmp_name)
+        cmd_file = tmp / "crop.cmd"
+        cmd_file.write_text(
+            sendcmd_script(crop, geo.scale_x, geo.scale_y, geo.max_x, geo.max_y), encoding="utf-8"
+        )
+        vchain = _video_chain(geo, crop, params, cmd_file=cmd_file,
+                              ass=subtitles_ass.resolve(), fonts=_fonts_dir(tmp))
+        achain = ",".join(f for f in (pre, loud, "aresample=48000") if f)
+        graph = f"[0:v:0]{vchain}[v];[0:a:0]{achain}[a]"
+        with atomic_path(out) as tmp_out:
+            args = [
+                "-ss", f"{start:.3f}", "-t", f"{duration:.3f}", "-i", str(source),
+                "-filter_complex", graph, "-map", "[v]", "-map", "[a]",
+                *_codec_args(params), "-pix_fmt", "yuv420p",
+                "-c:a", "aac", "-b:a", str(params["audio_bitrate"]), "-ac", "2",
+                "-map_metadata", "-1", "-map_chapters", "-1",
+                "-movflags", "+faststart", "-f", "mp4", str(tmp_out),
+            ]
+            stderr = _run_with_progress(args, duration / speed, source=source, show=progress)
+        if mode in ("linear", "dynamic"):
+            _check_second_pass(stderr, mode, source)
+
+
+def _run_with_progress(args: list[str], total_s: float, *, source: Path, show: bool) -> str:
+    """Run ffmpeg with ``-progress pipe:1`` feeding a tqdm bar; return its stderr."""
+    from tqdm import tqdm
+
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "level+info",
+           "-progress", "pipe:1", "-y", *args]
+    with tempfile.TemporaryFile(mode="w+b") as err_file:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err_file)
+        assert proc.stdout is not None
+        bar = tqdm(total=round(total_s, 2), unit="s", disable=not show, file=sys.stderr,
+                   desc=f"render {source.name}"[:40], leave=False,
+                   bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} s "
+                              "[{elapsed}<{remaining}]")
+        try:
+            for raw in proc.stdout:
+                key, _, value = raw.decode(errors="replace").strip().partition("=")
+                if key == "out_time_us" and value.lstrip("-").isdigit():
+                    bar.n = min(bar.total, max(0.0, int(value) / 1e6))
+                    bar.refresh()
+        finally:
+            bar.close()
+            code = proc.wait()
+        err_file.seek(0)
+        stderr = err_file.read().decode(errors="replace")
+    if code != 0:
+        raise InputError(f"{source}: render failed: {_ffmpeg_error(stderr)}")
+    return stderr
+
+
+def _ffmpeg_error(stderr: str) -> str:
+    """The root cause from ffmpeg's log: its first ``[error]``/``[fatal]`` line.
+
+    Why the first: later error lines are consequences ("Error initializing filters",
+    "Error opening output files"). Logs are written with ``-loglevel level+info``.
+    """
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    for ln in lines:
+        m = re.match(r"(?:\[([^\]]+?)(?: @ 0x[0-9a-f]+)?\] )?\[(?:error|fatal)\] (.*)", ln)
+        if m:
+            return f"{m.group(1)}: {m.group(2)}" if m.group(1) else m.group(2)
+    return lines[-1] if lines else "ffmpeg failed"
+
+
+def _check_second_pass(stderr: str, expected: str, source: Path) -> None:
+    """Log which mode loudnorm really ran in (it may silently leave linear mode)."""
+    try:
+        data = _loudnorm_json(stderr)
+    except (ValueError, json.JSONDecodeError):
+        return
+    mode = str(data.get("normalization_type", "")).lower()
+    if expected == "linear" and mode != "linear":
+        log.warning("%s: loudnorm left linear mode (%s); loudness may miss the target",
+                    source, mode or "unknown")
+    else:
+        # loudnorm's own output_i is not reliable in linear mode (it read -14.8 for a
+        # result that measures -14.0); measure the file for the truth.
+        log.info("%s: loudnorm %s", source, mode)
+
+
+__all__ = [
+    "LoudnessStats", "analyse_loudness", "escape_filter_value", "font_files",
+    "loudness_filter", "measure_loudness", "render_short", "sendcmd_script",
+]

@@ -1,0 +1,528 @@
+"""Word-timed, phone-readable subtitles for one clip: cues, ASS (burned in) and SRT.
+
+A cue is what is on screen at once: at most ``max_lines`` lines of at most
+``max_chars_per_line`` characters. Cues and lines are chosen together by a small
+dynamic programme over the clip's words, so that breaks fall on phrase boundaries
+(sentence end, then clause punctuation and pauses, then before a conjunction or
+preposition) and never inside a word; a cue never spans more than
+``max_duration_s`` of speech, and reading speed above ``max_cps`` is penalised.
+
+Times in a :class:`Cue` are **clip-relative seconds on the source timeline**: the
+render burns the ASS before it applies any speed factor, so the burned subtitles follow
+the speed-up with the picture. Only the SRT, which is uploaded next to the finished
+Short, is written on the output timeline (:func:`to_srt` takes the speed).
+
+Emoji: libass draws emoji as empty boxes, so emoji are stripped from the ASS text and
+kept on the cue (:attr:`Cue.emoji`, and per word in :attr:`CueWord.emoji`) for a later
+stage to overlay as images (pilmoji with an offline source). The SRT keeps them:
+players render emoji in captions themselves.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from .artifacts import Transcript, Word
+
+# --- value objects -----------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class CueWord:
+    """One displayed word.
+
+    Attributes:
+        text: display text, emoji removed, case as configured (may be empty only when
+            a cue holds nothing but emoji).
+        raw: the word as transcribed (emoji kept), for the SRT.
+        start: clip-relative start, seconds.
+        end: clip-relative end, seconds.
+        keyword: always highlighted (a recipe keyword).
+        emoji: emoji removed from this word, in order, for the image overlay.
+    """
+
+    text: str
+    raw: str
+    start: float
+    end: float
+    keyword: bool = False
+    emoji: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Cue:
+    """What is on screen at once: lines of words, with clip-relative display times."""
+
+    start: float
+    end: float
+    lines: list[list[CueWord]]
+    emoji: list[str] = field(default_factory=list)
+
+    @property
+    def words(self) -> list[CueWord]:
+        return [w for line in self.lines for w in line]
+
+    @property
+    def text(self) -> str:
+        """Display text (no emoji), lines joined by ``\\n``."""
+        return "\n".join(_join(w.text for w in line) for line in self.lines)
+
+
+# --- word classes used for phrase boundaries -----------------------------------------
+
+_EMOJI_CORE = (
+    "\U0001f000-\U0001faff"  # pictographs, emoticons, transport, flags, supplemental
+    "\u2600-\u27bf"  # misc symbols and dingbats
+    "\u2b00-\u2bff"  # arrows and stars used as emoji
+    "\u2300-\u23ff"  # watch, hourglass, media controls
+    "\u3030\u303d\u3297\u3299"
+)
+_TONE = "\U0001f3fb-\U0001f3ff"  # skin-tone modifiers belong to the emoji before them
+_EMOJI_RE = re.compile(
+    "(?:[\U0001f1e6-\U0001f1ff]{2}"  # flags: a pair of regional indicators
+    "|[#*0-9]\ufe0f?\u20e3"  # keycaps
+    rf"|[{_EMOJI_CORE}](?:\ufe0f|[{_TONE}])?(?:\u200d[{_EMOJI_CORE}](?:\ufe0f|[{_TONE}])?)*)"
+)
+_STRAY_RE = re.compile("[\ufe0f\u200d\u20e3]")
+
+_SENTENCE_END = re.compile(r"[.!?…。！？]+[\"'”’)\]]*$")
+_CLAUSE_END = re.compile(r"[,;:–—\-、，；：]+[\"'”’)\]]*$")
+_STRIP = re.compile(r"^[\W_]+|[\W_]+$")
+
+# Breaking *before* these keeps a phrase together ("…the dog | because it…");
+# subject pronouns usually open a new clause ("…on Tuesday | it landed…").
+_PHRASE_STARTERS = frozenset(
+    """
+    and but or nor so yet because although though while whereas unless until since
+    if then when whenever where wherever whether that which who whom whose what how why
+    after before once as than like to of in on at by for with without from into onto
+    about above below over under between through during against among around across
+    i you he she it we they there
+    """.split()
+)
+# Breaking *after* these leaves a word dangling at the end of a line or cue.
+_DANGLING = frozenset(
+    """
+    a an the my your his her its our their this these those to of in on at by for with
+    from into and but or nor very so i i'm you're we're they're it's is are was were
+    """.split()
+)
+
+# Costs of a break after a word; lower is a better place to break.
+_COST_SENTENCE = 0.0
+_COST_CLAUSE = 0.25
+_COST_PAUSE = 0.15
+_COST_STARTER = 0.5
+_COST_PLAIN = 1.0
+_COST_DANGLING = 1.6
+_PAUSE_S = 0.35
+
+# Costs of a whole cue segmentation.
+_CUE_COST = 0.15  # per cue: prefer fuller cues to flicker
+_UNBROKEN_SENTENCE_COST = 0.8  # a sentence end inside a cue instead of at its end
+_CPS_COST = 2.0  # per unit of relative excess over max_cps
+_SHORT_COST = 0.3  # a cue shorter than min_duration_s that cannot be extended
+_LINE_BREAK_WEIGHT = 0.5  # line breaks matter less than cue breaks
+_BALANCE_WEIGHT = 0.8
+
+_MERGE_GAP_S = 0.2  # close smaller gaps between cues so the text does not flicker
+
+
+def _join(parts: Iterable[str]) -> str:
+    return " ".join(p for p in parts if p)
+
+
+def split_emoji(text: str) -> tuple[str, list[str]]:
+    """Return ``text`` without emoji and the emoji found, in order.
+
+    Why: libass renders emoji as empty boxes; the overlay stage draws them as images.
+    """
+    found = _EMOJI_RE.findall(text)
+    clean = _STRAY_RE.sub("", _EMOJI_RE.sub("", text))
+    return clean.strip(), found
+
+
+def _norm(token: str) -> str:
+    return _STRIP.sub("", token).lower()
+
+
+# --- building cues -----------------------------------------------------------------
+
+
+def build_cues(transcript: Transcript, start_s: float, end_s: float, params: dict) -> list[Cue]:
+    """Group the clip's words into timed, phone-readable cues.
+
+    Args:
+        transcript: the episode transcript (source-timeline word times).
+        start_s: clip start on the source timeline.
+        end_s: clip end on the source timeline.
+        params: the recipe's ``subtitles`` section as a plain dict.
+
+    Returns:
+        Cues in time order with clip-relative, non-overlapping times. Words cut by the
+        clip edges are dropped: half a word on screen reads as a mistake.
+    """
+    words = clip_words(transcript.words(), start_s, end_s, params)
+    if not words:
+        return []
+    duration = end_s - start_s
+    costs = [break_cost(words, k) for k in range(len(words))]
+    groups = _segment(words, params, duration, costs)
+    cues = [
+        Cue(
+            start=words[i].start,
+            end=words[j - 1].end,
+            lines=[
+                words[a:b]
+                for a, b in _layout(words[i:j], params, offset=i, breaks=costs[i:j])[1]
+            ],
+            emoji=[e for w in words[i:j] for e in w.emoji],
+        )
+        for i, j in groups
+    ]
+    _settle_times(cues, params, duration)
+    return cues
+
+
+def clip_words(words: Sequence[Word], start_s: float, end_s: float, params: dict) -> list[CueWord]:
+    """Words wholly inside the clip, clip-relative, cleaned and keyword-marked.
+
+    Emoji-only words are folded into their neighbour's ``emoji`` list so that layout
+    only sees displayable text. Times are made monotonic (ASR sometimes overlaps).
+    """
+    eps = 0.02
+    upper = bool(params.get("uppercase", False))
+    out: list[CueWord] = []
+    pending: list[str] = []
+    for w in words:
+        if w.start < start_s - eps or w.end > end_s + eps:
+            continue
+        raw = w.word.strip()
+        if not raw:
+            continue
+        text, emoji = split_emoji(raw)
+        if not text:
+            if out:
+                out[-1].emoji.extend(emoji)
+                out[-1].raw += " " + raw
+            else:
+                pending.append(raw)
+            continue
+        start = max(0.0, w.start - start_s)
+        end = min(end_s - start_s, max(start, w.end - start_s))
+        if out and start < out[-1].start:
+            start = out[-1].start
+        if out and out[-1].end > start:
+            out[-1].end = start
+        lead = [e for r in pending for e in split_emoji(r)[1]]
+        out.append(CueWord(text.upper() if upper else text, " ".join([*pending, raw]), start,
+                           max(end, start), False, lead + emoji))
+        pending = []
+    _mark_keywords(out, params.get("keywords") or [])
+    return out
+
+
+def _mark_keywords(words: list[CueWord], keywords: Sequence[str]) -> None:
+    """Mark every occurrence of each (possibly multi-word) keyword, case-insensitively."""
+    phrases = [toks for k in keywords if (toks := [_norm(t) for t in k.split() if _norm(t)])]
+    normed = [_norm(w.text) for w in words]
+    for toks in phrases:
+        n = len(toks)
+        for i in range(len(words) - n + 1):
+            if normed[i : i + n] == toks:
+                for w in words[i : i + n]:
+                    w.keyword = True
+
+
+def break_cost(words: Sequence[CueWord], i: int) -> float:
+    """Cost of breaking (a line or a cue) after ``words[i]``; lower is a better place."""
+    text = words[i].text
+    if i + 1 >= len(words):
+        return _COST_SENTENCE
+    if _SENTENCE_END.search(text):
+        return _COST_SENTENCE
+    cost = _COST_PLAIN
+    if _CLAUSE_END.search(text):
+        cost = _COST_CLAUSE
+    elif _norm(words[i + 1].text) in _PHRASE_STARTERS:
+        cost = _COST_STARTER
+    if _norm(text) in _DANGLING:
+        cost = max(cost, _COST_DANGLING)
+    if words[i + 1].start - words[i].end >= _PAUSE_S:
+        cost = min(cost, _COST_PAUSE)
+    return cost
+
+
+def _layout(
+    words: Sequence[CueWord], params: dict, *, offset: int = 0, breaks: Sequence[float] = ()
+) -> tuple[float, list[tuple[int, int]]]:
+    """Split one cue's words into the fewest lines that fit, best breaks among those.
+
+    A single word longer than a line gets a line of its own (words are never split).
+
+    Returns:
+        ``(cost, [(start, stop), ...])`` with indices offset by ``offset``; cost is
+        ``inf`` when the words do not fit in ``max_lines`` lines.
+    """
+    max_chars = int(params["max_chars_per_line"])
+    max_lines = int(params["max_lines"])
+    n = len(words)
+    costs = list(breaks) or [break_cost(words, k) for k in range(n)]
+    lens = [len(w.text) for w in words]
+
+    def width(a: int, b: int) -> int:
+        return sum(lens[a:b]) + (b - a - 1)
+
+    inf = math.inf
+    # best[k][p]: cost of laying words[:p] in exactly k lines.
+    best = [[inf] * (n + 1) for _ in range(max_lines + 1)]
+    back = [[-1] * (n + 1) for _ in range(max_lines + 1)]
+    best[0][0] = 0.0
+    for k in range(1, max_lines + 1):
+        for p in range(1, n + 1):
+            for a in range(p - 1, -1, -1):
+                w = width(a, p)
+                if w > max_chars and p - a > 1:
+                    break
+                if best[k - 1][a] == inf:
+                    continue
+                brk = costs[p - 1] * _LINE_BREAK_WEIGHT if p < n else 0.0
+                c = best[k - 1][a] + brk + _BALANCE_WEIGHT * ((max_chars - w) / max_chars) ** 2
+                if c < best[k][p]:
+                    best[k][p], back[k][p] = c, a
+        if best[k][n] < inf:
+            spans, p = [], n
+            for kk in range(k, 0, -1):
+                a = back[kk][p]
+                spans.append((a, p))
+                p = a
+            spans.reverse()
+            # Report breaks plus imbalance between lines (0 for one line), not slack:
+            # slack would make every short cue look bad to the cue segmentation.
+            brk = sum(costs[b - 1] for _, b in spans[:-1]) * _LINE_BREAK_WEIGHT
+            widths = [width(a, b) for a, b in spans]
+            mean = sum(widths) / len(widths)
+            imbalance = sum((w - mean) ** 2 for w in widths) / max_chars**2
+            return brk + _BALANCE_WEIGHT * imbalance, [(a + offset, b + offset) for a, b in spans]
+    return inf, []
+
+
+def _segment(
+    words: Sequence[CueWord], params: dict, duration: float, costs: Sequence[float]
+) -> list[tuple[int, int]]:
+    """Choose cue boundaries over all words by dynamic programming (see :func:`cue_cost`)."""
+    n = len(words)
+    best = [math.inf] * (n + 1)
+    back = [0] * (n + 1)
+    best[0] = 0.0
+    for j in range(1, n + 1):
+        for i in range(j - 1, -1, -1):
+            c = cue_cost(words, i, j, params, duration, costs)
+            if c is None:
+                break
+            if best[i] + c < best[j]:
+                best[j], back[j] = best[i] + c, i
+    groups, j = [], n
+    while j > 0:
+        groups.append((back[j], j))
+        j = back[j]
+    return groups[::-1]
+
+
+def cue_cost(
+    words: Sequence[CueWord], i: int, j: int, params: dict, duration: float,
+    costs: Sequence[float],
+) -> float | None:
+    """Cost of showing ``words[i:j]`` as one cue; ``None`` once it is too long to grow.
+
+    Hard limits: the layout must fit, and a cue of several words may not span more
+    than ``max_duration_s``. Soft costs: break quality, one cue more, sentence ends left
+    inside the cue, reading speed over ``max_cps`` (given the time the cue can stay up
+    until the next word), and a cue too short to read. ``inf`` means this cue cannot be
+    shown but a longer one (more words before it) is not ruled out.
+    """
+    n = len(words)
+    max_dur = float(params["max_duration_s"])
+    max_lines = int(params["max_lines"])
+    span = words[j - 1].end - words[i].start
+    chars = sum(len(w.text) for w in words[i:j]) + (j - i - 1)
+    too_long = chars > (int(params["max_chars_per_line"]) + 1) * max_lines
+    if j - i > 1 and (span > max_dur or too_long):
+        return None
+    layout_cost, spans = _layout(words[i:j], params, breaks=costs[i:j])
+    if not spans:
+        return math.inf
+    c = _CUE_COST + layout_cost + costs[j - 1]
+    c += _UNBROKEN_SENTENCE_COST * sum(1 for k in range(i, j - 1) if costs[k] == _COST_SENTENCE)
+    room = (words[j].start if j < n else duration) - words[i].start
+    room = min(max(room, span, 1e-3), max_dur)
+    max_cps = float(params["max_cps"])
+    if chars / room > max_cps:
+        c += _CPS_COST * (chars / room - max_cps) / max_cps
+    if room < float(params["min_duration_s"]):
+        c += _SHORT_COST
+    return c
+
+
+def _settle_times(cues: list[Cue], params: dict, duration: float) -> None:
+    """Extend display times for reading (min duration, CPS), never into the next cue."""
+    min_dur = float(params["min_duration_s"])
+    max_dur = float(params["max_duration_s"])
+    max_cps = float(params["max_cps"])
+    for k, cue in enumerate(cues):
+        limit = cues[k + 1].start if k + 1 < len(cues) else duration
+        chars = len(cue.text.replace("\n", " "))
+        want = max(min_dur, chars / max_cps, cue.end - cue.start)
+        want = min(want, max(max_dur, cue.end - cue.start))
+        cue.end = max(cue.end, min(cue.start + want, limit))
+        if limit - cue.end < _MERGE_GAP_S:
+            cue.end = limit
+        cue.end = max(cue.end, cue.start)
+
+
+# --- writers -----------------------------------------------------------------------
+
+
+def ass_colour(hex_rgb: str) -> str:
+    """``#RRGGBB`` -> ``&HBBGGRR&``, the form of ASS override tags (blue first)."""
+    h = hex_rgb.lstrip("#").upper()
+    return f"&H{h[4:6]}{h[2:4]}{h[0:2]}&"
+
+
+def _style_colour(hex_rgb: str, alpha: int = 0) -> str:
+    """``#RRGGBB`` -> ``&HAABBGGRR``, the form of style lines (alpha 00 is opaque)."""
+    return f"&H{alpha:02X}{ass_colour(hex_rgb)[2:-1]}"
+
+
+def _ass_time(t: float) -> str:
+    cs = max(0, round(t * 100))
+    h, rem = divmod(cs, 360000)
+    m, rem = divmod(rem, 6000)
+    s, cs = divmod(rem, 100)
+    return f"{h}:{m:02d}:{s:02d}.{cs:02d}"
+
+
+def _ass_escape(text: str) -> str:
+    # Braces open override blocks and backslashes start tags: neither may reach libass.
+    return text.replace("\\", "\u29f5").replace("{", "(").replace("}", ")")
+
+
+def _ass_text(cue: Cue, current: CueWord | None, colours: tuple[str, str]) -> str:
+    base, hi = colours
+    lines = []
+    for line in cue.lines:
+        parts = []
+        for w in line:
+            if not w.text:
+                continue
+            text = _ass_escape(w.text)
+            if w.keyword or w is current:
+                parts.append(f"{{\\1c{hi}}}{text}{{\\1c{base}}}")
+            else:
+                parts.append(text)
+        lines.append(" ".join(parts))
+    return "\\N".join(lines)
+
+
+def to_ass(cues: Sequence[Cue], params: dict, *, width: int = 1080, height: int = 1920) -> str:
+    """Styled ASS script for libass (the render's ``subtitles`` filter).
+
+    Style: font, size, bold, colours, outline and shadow from ``params``; each event is
+    centred at ``position_y`` of the height (``\\an5\\pos``) so the text block's centre
+    sits there whatever its line count. With ``params['karaoke']`` each cue becomes
+    one event per word, the word being spoken coloured ``highlight_colour`` (TikTok
+    style; the layout is identical across events because only colours change).
+    Keywords are always in ``highlight_colour``. Emoji are not in the text (libass
+    draws boxes); see :attr:`Cue.emoji`. Times stay on the clip's source timeline.
+    """
+    base = ass_colour(params["primary_colour"])
+    hi = ass_colour(params["highlight_colour"])
+    x, y = width / 2, float(params["position_y"]) * height
+    pos = f"{{\\an5\\pos({x:.0f},{y:.0f})}}"
+    style = ",".join(
+        str(v)
+        for v in (
+            "Style: Default",
+            params["font"],
+            params["font_size"],
+            _style_colour(params["primary_colour"]),
+            _style_colour(params["highlight_colour"]),
+            _style_colour(params["outline_colour"]),
+            _style_colour(params["outline_colour"], 0x60),
+            -1 if params["bold"] else 0,
+            0, 0, 0, 100, 100, 0, 0,
+            1,
+            params["outline_px"],
+            params["shadow_px"],
+            5, 40, 40, 0, 1,
+        )
+    )
+    head = [
+        "[Script Info]",
+        "; Written by shortfactory.subtitles: times are clip-relative source seconds.",
+        "ScriptType: v4.00+",
+        f"PlayResX: {width}",
+        f"PlayResY: {height}",
+        "WrapStyle: 2",
+        "ScaledBorderAndShadow: yes",
+        "YCbCr Matrix: None",
+        "",
+        "[V4+ Styles]",
+        "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, "
+        "BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, "
+        "BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding",
+        style,
+        "",
+        "[Events]",
+        "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
+    ]
+    events = []
+    for cue in cues:
+        for start, end, current in _karaoke_spans(cue, bool(params.get("karaoke", False))):
+            if end <= start:
+                continue
+            text = _ass_text(cue, current, (base, hi))
+            events.append(
+                f"Dialogue: 0,{_ass_time(start)},{_ass_time(end)},Default,,0,0,0,,{pos}{text}"
+            )
+    return "\n".join(head + events) + "\n"
+
+
+def _karaoke_spans(cue: Cue, karaoke: bool) -> list[tuple[float, float, CueWord | None]]:
+    """``(start, end, highlighted word)`` spans covering the cue without gaps."""
+    words = [w for w in cue.words if w.text]
+    if not karaoke or not words:
+        return [(cue.start, cue.end, None)]
+    spans = []
+    for k, w in enumerate(words):
+        start = cue.start if k == 0 else w.start
+        end = words[k + 1].start if k + 1 < len(words) else cue.end
+        spans.append((start, max(start, end), w))
+    return spans
+
+
+def _srt_time(t: float) -> str:
+    ms = max(0, round(t * 1000))
+    h, rem = divmod(ms, 3_600_000)
+    m, rem = divmod(rem, 60_000)
+    s, ms = divmod(rem, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d},{ms:03d}"
+
+
+def to_srt(cues: Sequence[Cue], *, speed: float = 1.0) -> str:
+    """Plain SRT for upload next to the Short.
+
+    Args:
+        cues: cues from :func:`build_cues`.
+        speed: the render's speed factor; SRT times are divided by it because the SRT
+            describes the finished (sped-up) video, unlike the burned-in ASS.
+    """
+    blocks = []
+    for n, cue in enumerate(cues, 1):
+        text = "\n".join(_join(w.raw for w in line) for line in cue.lines)
+        blocks.append(f"{n}\n{_srt_time(cue.start / speed)} --> {_srt_time(cue.end / speed)}\n"
+                      f"{text}\n")
+    return "\n".join(blocks)

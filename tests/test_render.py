@@ -1,0 +1,272 @@
+"""The render on real media: a 6 s lavfi source, a panning crop path, burned subtitles.
+
+The outputs are decoded with PyAV and checked for what a viewer would notice: size,
+codecs, duration, visible subtitles, a camera that really pans, and loudness.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from shortfactory.artifacts import CropPath, Segment, Transcript, Word
+from shortfactory.errors import InputError
+from shortfactory.media import ffmpeg_exe
+from shortfactory.recipe import RenderSection, SubtitleSection
+from shortfactory.render import (
+    LoudnessStats,
+    _ffmpeg_error,
+    escape_filter_value,
+    loudness_filter,
+    measure_loudness,
+    render_short,
+    sendcmd_script,
+)
+from shortfactory.subtitles import build_cues, to_ass
+
+av = pytest.importorskip("av")
+
+SRC_W, SRC_H, SECONDS, FPS = 1920, 1080, 6.0, 30
+CROP_W = 608
+# Quiet, with a step up at 3 s: loudness range > 0, so the linear loudnorm path is used.
+AUDIO = "aevalsrc=0.05*sin(2*PI*440*t)*(1+gt(t\\,3)):s=48000:d=6"
+WEIRD = "we'ird: [dir], ü"  # quotes, colon, brackets, comma, space, non-ASCII
+
+
+def make_source(path: Path) -> Path:
+    args = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
+            "-f", "lavfi", "-i", f"testsrc2=size={SRC_W}x{SRC_H}:rate=24:duration={SECONDS}",
+            "-f", "lavfi", "-i", AUDIO,
+            "-c:v", "libx264", "-preset", "ultrafast", "-crf", "16", "-pix_fmt", "yuv420p",
+            "-c:a", "aac", "-b:a", "192k", str(path)]
+    subprocess.run(args, check=True)
+    return path
+
+
+def panning_crop(start: float = 0.0, end: float = SECONDS) -> CropPath:
+    n = round((end - start) * FPS)
+    max_x = SRC_W - CROP_W
+    return CropPath(clip_id="c0000-0006", start_s=start, end_s=end, fps=FPS,
+                    source_width=SRC_W, source_height=SRC_H, crop_width=CROP_W,
+                    crop_height=SRC_H, x=[max_x * i / (n - 1) for i in range(n)], y=[0.0] * n)
+
+
+def subtitle_ass(path: Path, *, with_cue: bool) -> Path:
+    words = [Word(word=" HELLO", start=0.5, end=2.0), Word(word=" SHORTS", start=2.1, end=3.8)]
+    tr = Transcript(language="en", duration_s=SECONDS, model="test",
+                    segments=[Segment(id=0, start=0.5, end=3.8, text="HELLO SHORTS",
+                                      words=words)])
+    params = SubtitleSection(karaoke=False).model_dump(mode="json")
+    cues = build_cues(tr, 0.0, SECONDS, params) if with_cue else []
+    assert len(cues) == (1 if with_cue else 0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(to_ass(cues, params), encoding="utf-8")
+    return path
+
+
+def render_params(**kw) -> dict:
+    params = RenderSection(**kw).model_dump(mode="json")
+    params["watermark"]["text"] = "@shortfactory"
+    return params
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("render")
+
+
+@pytest.fixture(scope="module")
+def source(work: Path) -> Path:
+    return make_source(work / "source.mp4")
+
+
+@pytest.fixture(scope="module")
+def rendered(work: Path, source: Path) -> dict[str, Path]:
+    """Two renders that differ only in the subtitles; the first uses awkward paths."""
+    handler = _Capture()
+    logger = logging.getLogger("shortfactory.render")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        subs = work / WEIRD / "sub s'1.ass"
+        out = work / WEIRD / "out, 1.mp4"
+        render_short(source, panning_crop(), subtitle_ass(subs, with_cue=True), render_params(),
+                     out, progress=False)
+        bare = work / "bare.mp4"
+        render_short(source, panning_crop(), subtitle_ass(work / "none.ass", with_cue=False),
+                     render_params(), bare, progress=False)
+    finally:
+        logger.removeHandler(handler)
+    return {"subs": out, "bare": bare, "log": "\n".join(handler.messages)}
+
+
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def frames(path: Path, indices: set[int]) -> dict[int, np.ndarray]:
+    out = {}
+    with av.open(str(path)) as c:
+        for k, frame in enumerate(c.decode(video=0)):
+            if k in indices:
+                out[k] = frame.to_ndarray(format="rgb24")
+            if len(out) == len(indices):
+                break
+    return out
+
+
+def expected_view(src_frame: np.ndarray, x: float) -> np.ndarray:
+    region = src_frame[:, round(x) : round(x) + CROP_W]
+    return np.asarray(Image.fromarray(region).resize((1080, 1920), Image.BICUBIC))
+
+
+def small(img: np.ndarray) -> np.ndarray:
+    return np.asarray(Image.fromarray(img).resize((135, 240), Image.BOX), dtype=np.float32)
+
+
+# --- the real render -----------------------------------------------------------------
+
+
+def test_output_format(rendered):
+    out = rendered["subs"]
+    assert out.exists() and not list(out.parent.glob(".out*"))  # temp file renamed away
+    with av.open(str(out)) as c:
+        v, a = c.streams.video[0], c.streams.audio[0]
+        assert (v.codec_context.width, v.codec_context.height) == (1080, 1920)
+        assert v.codec_context.name == "h264" and v.codec_context.pix_fmt == "yuv420p"
+        assert a.codec_context.name == "aac" and a.codec_context.sample_rate == 48000
+        assert float(v.average_rate) == pytest.approx(30)
+        assert c.duration / 1e6 == pytest.approx(SECONDS, abs=0.1)
+        assert abs(sum(1 for _ in c.decode(video=0)) - SECONDS * FPS) <= 1
+    head = out.read_bytes()[:1 << 20]
+    assert 0 <= head.find(b"moov") < head.find(b"mdat")  # +faststart
+
+
+def test_subtitles_are_burned_in(rendered):
+    with_subs = frames(rendered["subs"], {60})[60].astype(np.int16)
+    without = frames(rendered["bare"], {60})[60].astype(np.int16)
+    centre = round(SubtitleSection().position_y * 1920)
+    band = slice(centre - 120, centre + 120)
+    diff_band = np.abs(with_subs[band] - without[band]).mean()
+    diff_rest = np.abs(with_subs[:band.start] - without[:band.start]).mean()
+    assert diff_band > 10 and diff_rest < 2, (diff_band, diff_rest)
+    white = lambda img: int((img[band] > 225).all(axis=2).sum())  # noqa: E731
+    assert white(with_subs) > white(without) + 5000  # white text with a black outline
+
+
+def test_crop_follows_the_path(rendered, source):
+    crop = panning_crop()
+    last = len(crop.x) - 1
+    out = frames(rendered["bare"], {0, 150, last})
+    # Output frame k (30 fps) shows source frame round(k * 24 / 30) through window x[k];
+    # frame 150 (t = 5.0 s) is an exact match of both clocks.
+    src = frames(source, {0, 120, round(last * 24 / 30)})
+    rows = slice(300, 1150)  # clear of the watermark and the subtitles
+    for k_out, k_src, k_wrong in ((0, 0, last), (150, 120, 0), (last, round(last * 0.8), 0)):
+        got = small(out[k_out][rows])
+        right = small(expected_view(src[k_src], crop.x[k_out])[rows])
+        wrong = small(expected_view(src[k_src], crop.x[k_wrong])[rows])
+        err_right, err_wrong = np.abs(got - right).mean(), np.abs(got - wrong).mean()
+        assert err_right < 6 and err_wrong > 5 * err_right, (k_out, err_right, err_wrong)
+
+
+def test_watermark_is_drawn(rendered, source):
+    out = frames(rendered["bare"], {0})[0].astype(np.int16)
+    src = expected_view(frames(source, {0})[0], 0).astype(np.int16)
+    top = slice(round(1920 * 0.06), round(1920 * 0.06) + 40)
+    assert np.abs(out[top] - src[top]).mean() > 5
+
+
+def test_loudness_is_normalised_linearly(rendered, source):
+    assert measure_loudness(source) < -22  # the source is far from the target
+    for out in (rendered["subs"], rendered["bare"]):
+        assert measure_loudness(out) == pytest.approx(-14.0, abs=1.0)
+    assert "loudnorm linear" in rendered["log"]
+
+
+def test_speed_factor(work, source):
+    out = work / "fast.mp4"
+    params = render_params(speed=2.0)
+    render_short(source, panning_crop(1.0, 5.0), subtitle_ass(work / "s2.ass", with_cue=True),
+                 params, out, progress=False)
+    with av.open(str(out)) as c:
+        assert c.duration / 1e6 == pytest.approx(2.0, abs=0.1)
+        assert float(c.streams.video[0].average_rate) == pytest.approx(30)
+        assert abs(sum(1 for _ in c.decode(video=0)) - 2.0 * FPS) <= 1
+
+
+def test_still_camera_and_no_subtitles(work, source):
+    """A constant crop path (empty sendcmd script) and an empty ASS file still render."""
+    crop = panning_crop(1.0, 3.0)
+    crop.x = [500.0] * len(crop.x)
+    empty = work / "empty.ass"
+    empty.write_text("")
+    out = work / "still.mp4"
+    render_short(source, crop, empty, render_params(), out, progress=False)
+    first, later = (small(f) for f in frames(out, {0, 59}).values())
+    with av.open(str(out)) as c:
+        assert c.duration / 1e6 == pytest.approx(2.0, abs=0.1)
+    assert np.abs(first - later).mean() < 40  # same window: only testsrc2's motion differs
+
+
+def test_bad_source_is_one_line_error(work, tmp_path):
+    ass = subtitle_ass(tmp_path / "s.ass", with_cue=False)
+    missing = tmp_path / "nope.mp4"
+    with pytest.raises(InputError, match="nope.mp4"):
+        render_short(missing, panning_crop(), ass, render_params(), tmp_path / "o.mp4")
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"not a video at all" * 100)
+    with pytest.raises(InputError) as err:
+        render_short(junk, panning_crop(), ass, render_params(), tmp_path / "o.mp4")
+    assert "junk.mp4" in str(err.value) and "\n" not in str(err.value)
+    assert not (tmp_path / "o.mp4").exists()
+
+
+# --- pure parts ----------------------------------------------------------------------
+
+
+def test_escape_filter_value():
+    assert escape_filter_value("/a b/c.ass") == "/a b/c.ass"
+    assert escape_filter_value("a:b") == "a\\\\:b"
+    assert escape_filter_value("it's") == "it\\\\\\'s"
+    assert escape_filter_value("x,y[1];z") == "x\\,y\\[1\\]\\;z"
+    assert escape_filter_value("ü/ß") == "ü/ß"
+
+
+def test_sendcmd_script_writes_changes_only():
+    crop = CropPath(clip_id="c", start_s=0, end_s=0.1, fps=10, source_width=100,
+                    source_height=50, crop_width=28, crop_height=50,
+                    x=[0, 0, 10.4, 10.6, 999], y=[0, 0, 0, 0, 0])
+    script = sendcmd_script(crop, max_x=72, max_y=0)
+    assert script.splitlines() == [
+        "0.150000 crop@cam x 10;",
+        "0.250000 crop@cam x 11;",
+        "0.350000 crop@cam x 72;",
+    ]
+
+
+def test_ffmpeg_error_picks_the_root_cause():
+    log = ("[Parsed_sendcmd_0 @ 0x55d] [error] No commands were specified\n"
+           "[AVFilterGraph @ 0x55d] [error] Error initializing filters\n"
+           "[fatal] Error opening output files: Invalid argument\n")
+    assert _ffmpeg_error(log) == "Parsed_sendcmd_0: No commands were specified"
+    assert _ffmpeg_error("[info] a\n[error] Error opening input file x.mp4.") == (
+        "Error opening input file x.mp4.")
+
+
+def test_loudness_filter_modes():
+    linear, mode = loudness_filter(LoudnessStats(-24, -12, 5, -34), -14, -1)
+    assert mode == "linear" and "linear=true" in linear and "measured_I=-24.00" in linear
+    assert loudness_filter(LoudnessStats(-24, -12, 0, -34), -14, -1) == ("volume=10.00dB", "gain")
+    assert loudness_filter(LoudnessStats(-24, -3, 5, -34), -14, -1)[1] == "dynamic"
+    assert loudness_filter(LoudnessStats(-70, -90, 0, -70), -14, -1) == ("", "silent")

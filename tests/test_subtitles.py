@@ -1,0 +1,305 @@
+"""Subtitles (cues, ASS, SRT) and publishing metadata on hand-made transcripts."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from shortfactory.artifacts import Clip, Segment, Transcript, Word
+from shortfactory.errors import RecipeError
+from shortfactory.metadata import build_metadata, first_sentence, timecode, trim_words
+from shortfactory.recipe import MetadataSection, SubtitleSection
+from shortfactory.subtitles import (
+    ass_colour,
+    break_cost,
+    build_cues,
+    clip_words,
+    split_emoji,
+    to_ass,
+    to_srt,
+)
+
+TEXT = (
+    "Okay so here is the thing. I never thought the dragon would actually come back 🔥 "
+    "because everyone said it was gone, but then on Tuesday morning it landed right on "
+    "the roof of the bakery and nobody knew what to do. Absolutely incredible! "
+    "Supercalifragilisticexpialidocious, said the baker."
+)
+START = 10.0
+
+
+def make_transcript(text: str = TEXT, start: float = START) -> Transcript:
+    """Words with plausible timing: length-dependent, pauses after punctuation."""
+    words, t = [], start
+    for tok in text.split():
+        dur = 0.08 + 0.045 * len(tok)
+        words.append(Word(word=" " + tok, start=round(t, 3), end=round(t + dur, 3)))
+        t += dur + (0.4 if tok[-1] in ".,!?" else 0.05)
+    seg = Segment(id=0, start=start, end=t, text=text, words=words)
+    return Transcript(language="en", duration_s=t + 5, model="test", segments=[seg])
+
+
+def params(**kw) -> dict:
+    return SubtitleSection(**kw).model_dump(mode="json")
+
+
+@pytest.fixture(scope="module")
+def transcript() -> Transcript:
+    return make_transcript()
+
+
+@pytest.fixture(scope="module")
+def clip_end(transcript: Transcript) -> float:
+    return transcript.segments[0].end + 0.5
+
+
+# --- cues ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("chars,lines", [(18, 2), (12, 2), (30, 1), (24, 3)])
+def test_cues_fit_lines_and_never_split_words(transcript, clip_end, chars, lines):
+    p = params(max_chars_per_line=chars, max_lines=lines)
+    cues = build_cues(transcript, START, clip_end, p)
+    shown = [w.text for c in cues for w in c.words]
+    spoken = [split_emoji(w.word.strip())[0] for w in transcript.words()]
+    assert shown == [w for w in spoken if w]  # every word once, in order, none split
+    for cue in cues:
+        assert 1 <= len(cue.lines) <= lines
+        for line in cue.text.split("\n"):
+            long_word = len(line.split()) == 1
+            assert len(line) <= chars or long_word, (line, chars)
+
+
+def test_cue_timing_is_clip_relative_monotonic_and_bounded(transcript, clip_end):
+    p = params()
+    cues = build_cues(transcript, START, clip_end, p)
+    duration = clip_end - START
+    assert cues[0].start == pytest.approx(transcript.words()[0].start - START)
+    prev_end = 0.0
+    for cue in cues:
+        assert 0 <= prev_end <= cue.start < cue.end <= duration + 1e-9
+        spoken = cue.words[-1].end - cue.words[0].start
+        assert spoken <= p["max_duration_s"] + 1e-9 or len(cue.words) == 1
+        assert cue.end - cue.start >= min(p["min_duration_s"], spoken) - 1e-9
+        times = [w.start for w in cue.words]
+        assert times == sorted(times)
+        prev_end = cue.end
+
+
+def test_breaks_prefer_phrase_boundaries(transcript, clip_end):
+    cues = build_cues(transcript, START, clip_end, params())
+    ends = [c.words[-1].text for c in cues]
+    # Sentence ends close cues; no cue or line ends on an article.
+    assert "thing." in ends and "do." in ends
+    for cue in cues:
+        for line in cue.lines:
+            assert line[-1].text.lower() not in {"the", "a", "an"}
+
+
+def test_break_cost_orders_boundaries():
+    words = clip_words(make_transcript("It was gone, but the dog ran. Then").words(),
+                       0, 100, params())
+    cost = {w.text: break_cost(words, k) for k, w in enumerate(words)}
+    assert cost["ran."] < cost["gone,"] < cost["dog"] < cost["the"]
+
+
+def test_words_cut_by_clip_edges_are_dropped(transcript):
+    words = transcript.words()
+    cut_start = (words[0].start + words[0].end) / 2  # inside "Okay"
+    cut_end = (words[5].start + words[5].end) / 2  # inside "thing."
+    cues = build_cues(transcript, cut_start, cut_end, params())
+    shown = [w.text for c in cues for w in c.words]
+    assert shown == ["so", "here", "is", "the"]
+    assert cues[0].words[0].start == pytest.approx(words[1].start - cut_start)
+
+
+def test_cps_and_min_duration_extend_into_silence():
+    tr = make_transcript("Hi. Good afternoon everybody.")
+    p = params(min_duration_s=1.5, max_cps=10)
+    cues = build_cues(tr, START, START + 20, p)
+    first = cues[0]
+    assert first.text == "Hi."
+    assert first.end - first.start >= 1.5 - 1e-9 or first.end == cues[1].start
+
+
+def test_emoji_are_stripped_from_ass_and_kept_on_cue(transcript, clip_end):
+    cues = build_cues(transcript, START, clip_end, params())
+    with_fire = [c for c in cues if c.emoji]
+    assert [c.emoji for c in with_fire] == [["🔥"]]
+    assert "🔥" not in to_ass(cues, params())
+    assert "🔥" in to_srt(cues)
+    assert split_emoji("wow👍🏽!") == ("wow!", ["👍🏽"])
+    assert split_emoji("family 👨‍👩‍👧 ❤️") == ("family", ["👨‍👩‍👧", "❤️"])
+    assert split_emoji("🇺🇸🇫🇷 go") == ("go", ["🇺🇸", "🇫🇷"])
+
+
+def test_keywords_and_uppercase(transcript, clip_end):
+    p = params(keywords=["dragon", "Tuesday morning"], uppercase=True)
+    cues = build_cues(transcript, START, clip_end, p)
+    marked = [w.text for c in cues for w in c.words if w.keyword]
+    assert marked == ["DRAGON", "TUESDAY", "MORNING"]
+
+
+# --- ASS -----------------------------------------------------------------------------
+
+
+def parse_ass(text: str) -> dict[str, list[dict[str, str]]]:
+    """A strict little ASS reader: sections, and Format-keyed Style/Dialogue rows."""
+    sections: dict[str, list] = {}
+    fmt: dict[str, list[str]] = {}
+    current = None
+    for line in text.splitlines():
+        if not line or line.startswith(";"):
+            continue
+        if m := re.fullmatch(r"\[(.+)\]", line):
+            current = m.group(1)
+            sections[current] = []
+            continue
+        key, _, value = line.partition(": ")
+        assert current is not None and value, line
+        if key == "Format":
+            fmt[current] = [f.strip() for f in value.split(",")]
+        elif key in ("Style", "Dialogue"):
+            names = fmt[current]
+            parts = value.split(",", len(names) - 1)
+            assert len(parts) == len(names), line
+            sections[current].append(dict(zip(names, parts, strict=True)))
+        else:
+            sections[current].append({key: value})
+    return sections
+
+
+def test_ass_has_expected_style_and_events(transcript, clip_end):
+    p = params(font="DejaVu Sans", font_size=80, primary_colour="#FFFFFF",
+               highlight_colour="#FFD400", outline_colour="#102030", outline_px=6,
+               shadow_px=1.5, position_y=0.7, keywords=["dragon"], karaoke=False)
+    cues = build_cues(transcript, START, clip_end, p)
+    ass = parse_ass(to_ass(cues, p, width=1080, height=1920))
+    info = {k: v for row in ass["Script Info"] for k, v in row.items()}
+    assert info["PlayResX"] == "1080" and info["PlayResY"] == "1920"
+    (style,) = ass["V4+ Styles"]
+    assert style["Fontname"] == "DejaVu Sans" and style["Fontsize"] == "80"
+    assert style["PrimaryColour"] == "&H00FFFFFF"
+    assert style["OutlineColour"] == "&H00302010"  # blue-green-red
+    assert style["Bold"] == "-1" and style["Outline"] == "6.0" and style["Shadow"] == "1.5"
+    events = ass["Events"]
+    assert len(events) == len(cues)  # no karaoke: one event per cue
+    assert all("\\an5\\pos(540,1344)" in e["Text"] for e in events)
+    dragon = [e["Text"] for e in events if "dragon" in e["Text"]]
+    assert dragon and "{\\1c&H00D4FF&}dragon{\\1c&HFFFFFF&}" in dragon[0]
+    assert ass_colour("#FFD400") == "&H00D4FF&"
+
+
+def test_ass_karaoke_highlights_each_word_in_turn(transcript, clip_end):
+    p = params(karaoke=True)
+    cues = build_cues(transcript, START, clip_end, p)
+    events = parse_ass(to_ass(cues, p))["Events"]
+    assert len(events) == sum(len(c.words) for c in cues)
+    first = cues[0]
+    texts = [e["Text"] for e in events[: len(first.words)]]
+    for word, text in zip(first.words, texts, strict=True):
+        assert f"{{\\1c&H00D4FF&}}{word.text}{{\\1c&HFFFFFF&}}" in text
+    # Events tile the cue: contiguous, from cue start to cue end.
+    starts = [e["Start"] for e in events[: len(first.words)]]
+    ends = [e["End"] for e in events[: len(first.words)]]
+    assert starts[1:] == ends[:-1]
+
+
+def test_ass_escapes_override_characters():
+    tr = make_transcript("a {\\b1} brace")
+    p = params(karaoke=False)
+    cues = build_cues(tr, START, START + 10, p)
+    text = parse_ass(to_ass(cues, p))["Events"][0]["Text"]
+    body = text.split("}", 1)[1]  # after the \an5\pos block
+    assert body == "a (\u29f5b1) brace"
+
+
+def test_ass_parses_with_pyav(tmp_path, transcript, clip_end):
+    av = pytest.importorskip("av")
+    p = params(karaoke=False)
+    cues = build_cues(transcript, START, clip_end, p)
+    path = tmp_path / "s.ass"
+    path.write_text(to_ass(cues, p), encoding="utf-8")
+    with av.open(str(path)) as container:
+        packets = [pk for pk in container.demux() if pk.size]
+    assert len(packets) == len(cues)
+
+
+# --- SRT -----------------------------------------------------------------------------
+
+
+def test_srt_format(transcript, clip_end):
+    cues = build_cues(transcript, START, clip_end, params())
+    srt = to_srt(cues)
+    blocks = srt.strip().split("\n\n")
+    assert len(blocks) == len(cues)
+    stamp = r"\d\d:\d\d:\d\d,\d\d\d"
+    for n, block in enumerate(blocks, 1):
+        lines = block.split("\n")
+        assert lines[0] == str(n)
+        assert re.fullmatch(rf"{stamp} --> {stamp}", lines[1])
+        assert 1 <= len(lines[2:]) <= 2
+    fast = to_srt(cues[:1], speed=2.0)
+    assert fast.split("\n")[1] != srt.split("\n")[1]
+
+
+# --- metadata ------------------------------------------------------------------------
+
+
+def make_clip(start: float = 12.0, end: float = 20.0) -> Clip:
+    return Clip(id="c0012-0020", rank=1, start_s=start, end_s=end, total=0.8,
+                signals={"audio": 0.7, "transcript": 0.9}, penalties={"mid_sentence": 0.1},
+                reasons=["loud"])
+
+
+def test_metadata_renders_templates(transcript):
+    p = MetadataSection(
+        title="{{ hook }} | {{ episode }}",
+        description="{{ text }}\n\nFrom {{ episode }} at {{ timecode }} "
+                    "({{ '%.1f' % start_s }}-{{ end_s }}), score {{ scores.total }}",
+        tags=["{{ episode }}", "dragon", "Dragon", ""],
+        hashtags=["shorts", "#{{ episode }} clips"],
+    ).model_dump(mode="json")
+    clip = make_clip(start=START + 1.5, end=3725.0)
+    meta = build_metadata(clip, transcript, p, episode="Ep 1", recipe_hash="abc123")
+    # The clip starts inside "...the thing.": the hook is the next, whole sentence.
+    hook = "I never thought the dragon would actually come back 🔥 because everyone said"
+    assert meta.title.startswith(hook) and meta.title.endswith("…")
+    assert len(meta.title) <= p["max_title_chars"]
+    cut = TEXT.find(meta.title[:-1]) + len(meta.title) - 1
+    assert TEXT[cut] in " ,"  # cut between words
+    assert "From Ep 1 at 00:00:11 (11.5-3725.0), score 0.8" in meta.description
+    assert meta.tags == ["Ep 1", "dragon"]
+    assert meta.hashtags == ["#shorts", "#Ep1clips"]
+    assert meta.source_timecode == "00:00:11-01:02:05"
+    assert meta.scores["penalty_mid_sentence"] == 0.1 and meta.recipe_hash == "abc123"
+
+
+def test_metadata_undefined_variable_names_field():
+    p = MetadataSection(title="{{ hookk }}").model_dump(mode="json")
+    with pytest.raises(RecipeError) as err:
+        build_metadata(make_clip(), make_transcript(), p, episode="e", recipe_hash="h")
+    message = str(err.value)
+    assert "metadata.title" in message and "hookk" in message and "hook" in message
+    assert "\n" not in message
+
+
+def test_metadata_syntax_error_and_sandbox():
+    p = MetadataSection(tags=["ok", "{{ hook"]).model_dump(mode="json")
+    with pytest.raises(RecipeError, match=r"metadata\.tags\[1\]: template syntax error"):
+        build_metadata(make_clip(), make_transcript(), p, episode="e", recipe_hash="h")
+    p = MetadataSection(title="{{ hook.__class__.__mro__ }}").model_dump(mode="json")
+    with pytest.raises(RecipeError, match=r"metadata\.title"):
+        build_metadata(make_clip(), make_transcript(), p, episode="e", recipe_hash="h")
+
+
+def test_title_trimming_and_helpers():
+    assert trim_words("one two three four", 12) == "one two…"
+    assert trim_words("one two, three", 10) == "one two…"
+    assert trim_words("short", 10) == "short"
+    assert trim_words("x" * 30, 10) == "x" * 9 + "…"
+    assert first_sentence("...and so it begins. Then more") == "And so it begins."
+    assert first_sentence("thing. I never! Go", skip_fragment=True) == "I never!"
+    assert first_sentence("thing.", skip_fragment=True) == "Thing."
+    assert timecode(3725.9) == "01:02:05"
