@@ -69,8 +69,8 @@ class AudioSection(Section):
 
 
 class SceneSection(Section):
-    threshold: float = Field(3.0, gt=1.0, description="cut if distance > threshold x local median")
-    min_distance: float = Field(0.25, gt=0, le=1, description="absolute floor for a cut")
+    threshold: float = Field(2.0, gt=1.0, description="cut if distance > threshold x local median")
+    min_distance: float = Field(0.3, gt=0, le=1, description="absolute floor for a cut")
     window_s: float = Field(2.0, gt=0, description="local median window, seconds")
     min_shot_s: float = Field(0.6, ge=0)
     fade_black_level: float = Field(18.0, ge=0, le=255, description="mean luma of 'black'")
