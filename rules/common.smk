@@ -34,7 +34,7 @@ if not EPISODES:
 
 wildcard_constraints:
     episode="|".join(map(re.escape, EPISODES)) if EPISODES else "NONE",
-    clip=r"c\d{4,}-\d{4,}",
+    clip=r"c[0-9]+-[0-9]+",
 
 
 def get_source(wildcards):
@@ -68,8 +68,8 @@ def get_clip_entry(wildcards):
 def get_episode_shorts(wildcards):
     ids = [c.id for c in read_clips(get_candidates(wildcards))]
     return {
-        "videos": expand("out/{{episode}}/{clip}.mp4", clip=ids),
-        "metadata": expand("out/{{episode}}/{clip}.json", clip=ids),
+        "videos": expand("out/{episode}/{clip}.mp4", episode=wildcards.episode, clip=ids),
+        "metadata": expand("out/{episode}/{clip}.json", episode=wildcards.episode, clip=ids),
     }
 
 
