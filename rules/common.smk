@@ -9,6 +9,7 @@ from shortfactory.errors import ShortfactoryError
 from shortfactory.recipe import load_recipe, recipe_hash, section_params
 from shortfactory.workflow import clip_entry, clip_span, code_version, read_clips
 
+UPSTREAM_OF_METADATA = ("ingest", "transcribe", "audio", "vision", "candidates", "metadata")
 SAMPLE_EPISODE = "sample"
 SAMPLE_VIDEO = "samples/sample.mp4"
 SAMPLE_TRUTH = "samples/sample.truth.json"
@@ -47,7 +48,8 @@ def get_section(name):
 
 
 def get_recipe_hash():
-    return recipe_hash(RECIPE)
+    """Hash of the sections a clip's metadata depends on (not camera/subtitles/render)."""
+    return recipe_hash(RECIPE, UPSTREAM_OF_METADATA)
 
 
 def get_candidates(wildcards):

@@ -348,9 +348,14 @@ def section_params(recipe: Recipe, name: str) -> dict[str, Any]:
     return getattr(recipe, name).model_dump(mode="json")
 
 
-def recipe_hash(recipe: Recipe) -> str:
-    """Short content hash of the validated recipe, recorded in clip metadata."""
-    text = json.dumps(recipe.model_dump(mode="json"), sort_keys=True)
+def recipe_hash(recipe: Recipe, sections: tuple[str, ...] = SECTIONS) -> str:
+    """Short content hash of some recipe sections (all by default).
+
+    Clip metadata records the hash of the sections upstream of it only, so that a
+    camera or subtitle edit does not rewrite every clip's metadata.
+    """
+    data = {name: section_params(recipe, name) for name in sections}
+    text = json.dumps(data, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
