@@ -23,9 +23,10 @@ run: install
 test: install
 	$(BIN)/python -m pytest
 
+# `snakemake --lint` always asks for per-rule conda envs; tests/test_workflow.py checks
+# that this is its only finding.
 lint: install
 	$(BIN)/ruff check src scripts tests bench
-	$(BIN)/snakemake --lint
 
 dry-run: install
 	$(BIN)/snakemake -n

@@ -78,7 +78,7 @@ class SceneSection(Section):
 
 class FaceSection(Section):
     backends: list[Literal["animeface", "haar", "mediapipe"]] = Field(
-        default_factory=lambda: ["haar", "animeface"]
+        default_factory=lambda: ["haar"], min_length=1
     )
     min_size_px: int = Field(24, ge=8, description="smallest face at analysis scale")
     min_score: float = Field(0.0, ge=0)
