@@ -1,8 +1,12 @@
 """Snakemake adapter: decode the analysis audio (16 kHz mono WAV)."""
 
+from shortfactory.artifacts import SourceProbe
 from shortfactory.ingest import write_audio
+from shortfactory.io import read_model
 from shortfactory.workflow import script_context
 
 if "snakemake" in globals():
     with script_context(snakemake.log[0]):
-        write_audio(snakemake.input.source, snakemake.params.recipe, snakemake.output[0])
+        probe = read_model(snakemake.input.probe, SourceProbe)
+        write_audio(snakemake.input.source, snakemake.params.recipe, snakemake.output[0],
+                    expected_s=probe.duration_s)

@@ -25,6 +25,7 @@ EXAMPLES: list[BaseModel] = [
                                      words=WORDS)]),
     a.AudioFeatures(hop_s=0.1, duration_s=0.2, options={}, loudness_lufs=[-20.0, -21.5],
                     speech=[1.0, 0.0], energy_delta=[0.0, 1.5], onset=[0.1, 0.2],
+                    voice=[True, False],
                     silence=[False, False], score=[0.5, 0.25]),
     a.SceneCuts(analysis_fps=6.0, duration_s=12.5, cuts=[a.Cut(time_s=4.0, kind="hard",
                                                                score=0.8)],

@@ -64,6 +64,7 @@ def features(duration: float, loud: list[tuple[float, float]] = (),
         speech[int(w.start / HOP): int(w.end / HOP) + 1] = 1.0
     return AudioFeatures(hop_s=HOP, duration_s=duration, loudness_lufs=[-30.0] * n,
                          speech=speech.tolist(), energy_delta=[0.0] * n, onset=[0.0] * n,
+                         voice=[False] * n,
                          silence=[False] * n, score=score.tolist())
 
 

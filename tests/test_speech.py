@@ -12,10 +12,10 @@ from scipy.io import wavfile
 
 from shortfactory.artifacts import Segment, Transcript, Word
 from shortfactory.audio import compute_features, integrated_loudness, loudness_per_hop
-from shortfactory.errors import ModelError
+from shortfactory.errors import InputError, ModelError
 from shortfactory.ingest import write_audio
 from shortfactory.recipe import AudioSection, TranscribeSection
-from shortfactory.transcribe import resolve_model, transcribe
+from shortfactory.transcribe import chunk_bounds, resolve_model, transcribe
 
 RATE = 16000
 
@@ -112,3 +112,65 @@ def test_speech_mask_follows_the_transcript() -> None:
 def test_silent_input_is_marked_silent() -> None:
     features = compute_features(np.zeros(RATE * 3, dtype=np.float32), RATE, None, audio_params())
     assert all(features.silence) and max(features.score) == 0.0
+
+
+@pytest.mark.slow
+def test_chunked_transcription_keeps_words_and_times(jfk_wav: Path) -> None:
+    whole = transcribe(jfk_wav, asr_params(), progress=False)
+    chunked = transcribe(jfk_wav, asr_params(chunk_s=4.0), progress=False)
+    words = [w.word.lower().strip(",.") for w in chunked.words()]
+    assert "americans" in words and "country" in words
+    assert len(words) >= len(whole.words()) - 3
+    starts = [w.start for w in chunked.words()]
+    assert starts == sorted(starts) and 9.0 < chunked.words()[-1].end <= 11.2
+
+
+def test_chunks_split_in_the_quietest_place() -> None:
+    x = sine(300, 20.0, 0.3)
+    x[int(8.0 * RATE): int(8.4 * RATE)] = 0.0  # a pause between 8.0 and 8.4 s
+    pcm = (x * 32767).astype(np.int16)
+    bounds = chunk_bounds(pcm, RATE, chunk_s=10.0, search_s=4.0)
+    assert bounds[0][0] == 0 and bounds[-1][1] == len(pcm)
+    assert 8.0 <= bounds[0][1] / RATE <= 8.4
+    assert all(b - a <= 10 * RATE for a, b in bounds)
+
+
+def test_corrupt_audio_stream_is_a_clear_error(tmp_path: Path) -> None:
+    from conftest import make_media
+
+    good = make_media(tmp_path / "good.mkv", seconds=10.0)
+    data = bytearray(good.read_bytes())
+    rng = np.random.default_rng(1)
+    lo, hi = int(len(data) * 0.2), int(len(data) * 0.95)
+    data[lo:hi] = rng.integers(0, 256, hi - lo, dtype=np.uint8).tobytes()
+    bad = tmp_path / "bad.mkv"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(InputError, match=r"bad.mkv: audio stream is corrupt or truncated"):
+        write_audio(bad, {"audio_rate": RATE}, tmp_path / "audio.wav", expected_s=10.0)
+    assert not (tmp_path / "audio.wav").exists()
+
+
+def test_energy_vad_tells_voice_from_noise(jfk_wav: Path) -> None:
+    from shortfactory.media import read_wav_mono
+
+    speech, _ = read_wav_mono(jfk_wav)
+    voiced = compute_features(speech, RATE, None, audio_params())
+    noise = np.random.default_rng(0).normal(0, 0.1, RATE * 5).astype(np.float32)
+    hiss = compute_features(noise, RATE, None, audio_params())
+    assert np.mean(voiced.voice) > 0.4 and np.mean(hiss.voice) < 0.05
+
+
+def test_short_peak_counts_only_when_speech_confirms_it() -> None:
+    rng = np.random.default_rng(2)
+    x = rng.normal(0, 0.01, RATE * 20).astype(np.float32)
+    # A 0.2 s broadband burst: too short to persist, not voice-like by its spectrum.
+    x[RATE * 10: RATE * 10 + 3200] += rng.normal(0, 0.4, 3200).astype(np.float32)
+    # A long loud passage elsewhere, as any episode has: it sets the peak percentile.
+    x[RATE * 15: RATE * 17] += rng.normal(0, 0.3, RATE * 2).astype(np.float32)
+    words = [Word(word="Hey!", start=10.0, end=10.2)]
+    transcript = Transcript(language="en", duration_s=20, model="m",
+                            segments=[Segment(id=0, start=10.0, end=10.2, text="Hey!",
+                                              words=words)])
+    with_speech = np.array(compute_features(x, RATE, transcript, audio_params()).score)
+    without = np.array(compute_features(x, RATE, None, audio_params()).score)
+    assert with_speech[99:103].max() > without[99:103].max() + 0.2

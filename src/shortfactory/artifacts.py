@@ -105,9 +105,10 @@ class AudioFeatures(Artifact):
     duration_s: float
     options: dict[str, Any] = Field(default_factory=dict)
     loudness_lufs: list[float]
-    speech: list[float]
+    speech: list[float] = Field(description="1 where a transcribed word is spoken")
     energy_delta: list[float]
-    onset: list[float]
+    onset: list[float] = Field(description="log-spectral flux: where new sounds start")
+    voice: list[bool] = Field(description="energy VAD: audible, voice-band dominated")
     silence: list[bool]
     score: list[float] = Field(description="per-hop audio interest in [0, 1]")
 

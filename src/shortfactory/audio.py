@@ -86,20 +86,36 @@ def integrated_loudness(samples: np.ndarray, rate: int) -> float:
     return float(-0.691 + 10 * np.log10(gated.mean()))
 
 
-def spectral_flux(samples: np.ndarray, rate: int, hop_s: float) -> np.ndarray:
-    """Half-wave rectified log-spectral flux per hop: where new sounds start."""
+def spectral_features(samples: np.ndarray, rate: int, hop_s: float,
+                      voice_band: tuple[float, float] = (250.0, 4000.0),
+                      block_hops: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """Per hop: log-spectral flux (onset strength) and the voice-band energy share.
+
+    Both come from one FFT per hop, computed in blocks so that an hour of audio never
+    holds more than ``block_hops`` spectra at once.
+    """
     hop = max(1, int(round(hop_s * rate)))
     nfft = 1 << int(np.ceil(np.log2(max(hop * 2, 256))))
     n_hops = int(np.ceil(len(samples) / hop))
+    flux, share = np.zeros(n_hops), np.zeros(n_hops)
     if len(samples) < nfft:
-        return np.zeros(n_hops)
+        return flux, share
+    freqs = np.fft.rfftfreq(nfft, 1.0 / rate)
+    band = (freqs >= voice_band[0]) & (freqs <= voice_band[1])
+    window = np.hanning(nfft).astype(np.float32)
     frames = np.lib.stride_tricks.sliding_window_view(samples, nfft)[::hop]
-    spec = np.abs(np.fft.rfft(frames * np.hanning(nfft), axis=1))
-    log_spec = np.log1p(100 * spec)
-    flux = np.maximum(np.diff(log_spec, axis=0, prepend=log_spec[:1]), 0).sum(axis=1)
-    out = np.zeros(n_hops)
-    out[: len(flux)] = flux[:n_hops]
-    return out
+    previous = None
+    for a in range(0, len(frames), block_hops):
+        spec = np.abs(np.fft.rfft(frames[a: a + block_hops] * window, axis=1))
+        log_spec = np.log1p(100 * spec)
+        prev = log_spec[:1] if previous is None else previous[None, :]
+        diffs = np.diff(np.concatenate([prev, log_spec]), axis=0)
+        flux[a: a + len(spec)] = np.maximum(diffs, 0).sum(axis=1)
+        power = spec**2
+        share[a: a + len(spec)] = power[:, band].sum(axis=1) / np.maximum(power.sum(axis=1),
+                                                                           1e-12)
+        previous = log_spec[-1]
+    return flux, share
 
 
 def speech_mask(transcript: Transcript | None, n_hops: int, hop_s: float) -> np.ndarray:
@@ -140,17 +156,24 @@ def compute_features(samples: np.ndarray, rate: int, transcript: Transcript | No
     # persistence test below can tell a 10 ms click from a reaction that lasts.
     instant = loudness_per_hop(samples, rate, hop_s, window_s=hop_s)
     n = len(lufs)
-    flux = spectral_flux(samples, rate, hop_s)[:n]
+    flux, band_share = spectral_features(samples, rate, hop_s)
+    flux, band_share = flux[:n], band_share[:n]
     speech = speech_mask(transcript, n, hop_s)
     # Energy change over ~0.5 s: a reaction or a bang, not the syllable ripple.
     lag = max(1, int(round(0.5 / hop_s)))
     delta = np.abs(instant - np.concatenate([np.full(lag, instant[0]), instant[:-lag]]))
     silence = lufs < float(params["silence_lufs"])
+    # A coarse energy VAD: audible, with most energy in the voice band.
+    voice = (band_share >= float(params["voice_band_share"])) & ~silence
 
     lo, hi = float(params["floor_percentile"]), float(params["peak_percentile"])
     span = max(1, int(round(float(params["peak_persist_s"]) / hop_s)))
     density = ndimage.uniform_filter1d(speech, max(1, int(round(2.0 / hop_s))), mode="nearest")
-    loud = persistent(robust_unit(instant, lo, hi), span) * ~silence
+    level = robust_unit(instant, lo, hi)
+    # A peak counts if it persists, or if a second feature confirms it: a strong onset
+    # while someone speaks (a short shout), never a lone click.
+    confirmed = (robust_unit(flux, lo, hi) > 0.8) & (np.maximum(speech, voice) > 0)
+    loud = np.maximum(persistent(level, span), level * confirmed) * ~silence
     change = persistent(robust_unit(delta, lo, hi), span)
     w = params["weights"]
     total_w = max(1e-9, w["speech_density"] + w["loudness_peak"] + w["energy_delta"])
@@ -163,7 +186,8 @@ def compute_features(samples: np.ndarray, rate: int, transcript: Transcript | No
     return AudioFeatures(
         hop_s=hop_s, duration_s=round(len(samples) / rate, 3), options=params,
         loudness_lufs=r(lufs, 2), speech=r(speech, 2), energy_delta=r(delta, 2),
-        onset=r(flux, 2), silence=[bool(s) for s in silence], score=r(score),
+        onset=r(flux, 2), voice=[bool(v) for v in voice],
+        silence=[bool(s) for s in silence], score=r(score),
     )
 
 

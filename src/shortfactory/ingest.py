@@ -7,7 +7,10 @@ from typing import Any
 
 from . import media
 from .artifacts import AudioStream, SourceProbe, VideoStream
+from .errors import InputError
 from .io import atomic_path, write_model
+
+MIN_AUDIO_COVERAGE = 0.9  # share of the episode the decoded audio must cover
 
 
 def probe_source(source: str | Path, episode: str) -> SourceProbe:
@@ -33,10 +36,23 @@ def write_probe(source: str | Path, episode: str, out: str | Path) -> SourceProb
     return probe
 
 
-def write_audio(source: str | Path, params: dict[str, Any], out: str | Path) -> None:
-    """16 kHz mono WAV for ASR and audio signals, written atomically."""
+def write_audio(source: str | Path, params: dict[str, Any], out: str | Path, *,
+                expected_s: float | None = None) -> None:
+    """16 kHz mono WAV for ASR and audio signals, written atomically.
+
+    ffmpeg exits 0 on a damaged audio stream after decoding what it can, so the
+    decoded length is checked against the container's duration: a WAV that covers
+    much less than the episode would silently starve every later stage.
+    """
     with atomic_path(out) as tmp:
         media.extract_audio(source, tmp, rate=int(params["audio_rate"]))
+        if expected_s:
+            decoded = media.wav_duration_s(tmp)
+            if decoded < MIN_AUDIO_COVERAGE * expected_s - 1.0:
+                raise InputError(
+                    f"{source}: audio stream is corrupt or truncated: decoded "
+                    f"{decoded:.1f} s of {expected_s:.1f} s"
+                )
 
 
 def write_proxy(source: str | Path, params: dict[str, Any], out: str | Path) -> None:

@@ -145,8 +145,8 @@ def make_proxy(source: str | Path, out: str | Path, *, height: int, fps: float) 
     run_ffmpeg(args, what="proxy encoding", source=source)
 
 
-def read_wav_mono(path: str | Path) -> tuple[np.ndarray, int]:
-    """Read a PCM WAV as float32 in [-1, 1] (first channel if several)."""
+def open_wav(path: str | Path) -> tuple[np.ndarray, int]:
+    """Memory-map a PCM WAV (first channel): nothing is read until sliced."""
     from scipy.io import wavfile
 
     try:
@@ -155,13 +155,27 @@ def read_wav_mono(path: str | Path) -> tuple[np.ndarray, int]:
         raise InputError(f"{path}: not a readable WAV file ({err})") from None
     if data.ndim > 1:
         data = data[:, 0]
-    if data.dtype == np.int16:
-        samples = data.astype(np.float32) / 32768.0
-    elif data.dtype == np.int32:
-        samples = data.astype(np.float32) / 2147483648.0
-    else:
-        samples = np.asarray(data, dtype=np.float32)
-    return samples, int(rate)
+    return data, int(rate)
+
+
+def to_float(samples: np.ndarray) -> np.ndarray:
+    """PCM samples (a slice of :func:`open_wav`) as float32 in [-1, 1]."""
+    if samples.dtype == np.int16:
+        return samples.astype(np.float32) / 32768.0
+    if samples.dtype == np.int32:
+        return samples.astype(np.float32) / 2147483648.0
+    return np.asarray(samples, dtype=np.float32)
+
+
+def read_wav_mono(path: str | Path) -> tuple[np.ndarray, int]:
+    """Read a whole PCM WAV as float32 in [-1, 1] (first channel if several)."""
+    data, rate = open_wav(path)
+    return to_float(data), rate
+
+
+def wav_duration_s(path: str | Path) -> float:
+    data, rate = open_wav(path)
+    return len(data) / rate
 
 
 _SIZE_RE = re.compile(r"(\d{2,5})x(\d{2,5})")

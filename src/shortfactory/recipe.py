@@ -51,6 +51,7 @@ class TranscribeSection(Section):
     initial_prompt: str = ""
     hotwords: list[str] = Field(default_factory=list)
     cpu_threads: int = Field(0, ge=0, description="0 = let CTranslate2 decide")
+    chunk_s: float = Field(600.0, ge=30, description="longest audio piece decoded at once")
 
 
 class AudioWeights(Section):
@@ -66,6 +67,7 @@ class AudioSection(Section):
     peak_percentile: float = Field(95.0, gt=50, le=100)
     floor_percentile: float = Field(10.0, ge=0, lt=50)
     peak_persist_s: float = Field(0.3, ge=0, description="a loudness peak must last this long")
+    voice_band_share: float = Field(0.6, ge=0, le=1, description="energy VAD threshold")
 
 
 class SceneSection(Section):

@@ -14,11 +14,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from tqdm import tqdm
 
 from .artifacts import Segment, Transcript, Word
+from .audio import hop_mean_square
 from .errors import ModelError
-from .media import read_wav_mono
+from .media import open_wav, to_float
 
 log = logging.getLogger(__name__)
 
@@ -73,21 +75,44 @@ def load_model(params: dict[str, Any]):  # noqa: ANN201 - faster_whisper.Whisper
         ) from None
 
 
+def chunk_bounds(samples: np.ndarray, rate: int, chunk_s: float,
+                 search_s: float = 15.0) -> list[tuple[int, int]]:
+    """Sample ranges of at most ``chunk_s`` seconds, split in the quietest 0.1 s.
+
+    The split point is searched in the last ``search_s`` seconds of each chunk, so a
+    cut falls in a pause rather than inside a word. Only those search windows are
+    read from the (memory-mapped) samples.
+    """
+    total, chunk = len(samples), int(chunk_s * rate)
+    search, hop = min(int(search_s * rate), chunk // 2), max(1, int(0.1 * rate))
+    bounds, start = [], 0
+    while total - start > chunk:
+        lo = start + chunk - search
+        energy = hop_mean_square(to_float(samples[lo: start + chunk]), hop)
+        cut = lo + int(np.argmin(energy)) * hop + hop // 2
+        bounds.append((start, cut))
+        start = cut
+    bounds.append((start, total))
+    return bounds
+
+
 def transcribe(audio_path: str | Path, params: dict[str, Any], *, progress: bool = True,
                model: Any = None) -> Transcript:
     """Transcribe a 16 kHz mono WAV into a :class:`Transcript`.
 
-    ``condition_on_previous_text`` is off: on silence-padded or repetitive audio it
-    made decoding 3-5x slower and dropped segments. Progress is seconds of audio done.
+    Long audio is transcribed in chunks of ``chunk_s`` seconds read from a memory map,
+    so memory stays bounded by one chunk however long the episode is. The language
+    found in the first chunk is kept for the others. ``condition_on_previous_text``
+    is off: on silence-padded or repetitive audio it made decoding 3-5x slower and
+    dropped segments. Progress is seconds of audio done.
     """
-    samples, rate = read_wav_mono(audio_path)
+    samples, rate = open_wav(audio_path)
     if rate != 16000:
         raise ModelError(f"{audio_path}: expected 16 kHz audio, got {rate} Hz")
     duration = len(samples) / rate
     model = model or load_model(params)
     language = None if params["language"] == "auto" else params["language"]
     options = dict(
-        language=language,
         beam_size=int(params["beam_size"]),
         vad_filter=bool(params["vad"]),
         word_timestamps=True,
@@ -95,24 +120,34 @@ def transcribe(audio_path: str | Path, params: dict[str, Any], *, progress: bool
         initial_prompt=params.get("initial_prompt") or None,
         hotwords=" ".join(params.get("hotwords") or []) or None,
     )
-    # The mmap'd int16 WAV becomes one float32 copy here; faster-whisper keeps no other.
-    segments_iter, info = model.transcribe(samples, **options)
     segments: list[Segment] = []
+    language_probability = 0.0
     with tqdm(total=round(duration, 1), unit="s", desc="transcribe", file=sys.stderr,
               disable=not progress, mininterval=1.0) as bar:
-        for seg in segments_iter:
-            words = [Word(word=w.word.strip(), start=round(w.start, 3), end=round(w.end, 3),
-                          probability=round(w.probability, 4)) for w in (seg.words or [])]
-            segments.append(Segment(id=len(segments), start=round(seg.start, 3),
-                                    end=round(seg.end, 3), text=seg.text.strip(),
-                                    words=words))
-            bar.update(max(0.0, round(seg.end, 1) - bar.n))
-        bar.update(max(0.0, round(duration, 1) - bar.n))
+        for a, b in chunk_bounds(samples, rate, float(params["chunk_s"])):
+            offset = a / rate
+            pieces, info = model.transcribe(to_float(samples[a:b]), language=language,
+                                            **options)
+            for seg in pieces:
+                segments.append(_segment(len(segments), seg, offset))
+                bar.update(max(0.0, round(offset + seg.end, 1) - bar.n))
+            if language is None:
+                language, language_probability = info.language, info.language_probability
+            bar.update(max(0.0, round(b / rate, 1) - bar.n))
     return Transcript(
-        language=info.language or (language or "en"),
-        language_probability=round(float(info.language_probability or 0.0), 4),
+        language=language or "en",
+        language_probability=round(float(language_probability or 1.0), 4),
         duration_s=round(duration, 3),
         model=params["model"],
-        options={**params, **{k: v for k, v in options.items() if k != "language"}},
+        options={**params, **options},
         segments=segments,
     )
+
+
+def _segment(index: int, seg: Any, offset: float) -> Segment:
+    """A faster-whisper segment on the episode timeline."""
+    words = [Word(word=w.word.strip(), start=round(offset + w.start, 3),
+                  end=round(offset + w.end, 3), probability=round(w.probability, 4))
+             for w in (seg.words or [])]
+    return Segment(id=index, start=round(offset + seg.start, 3),
+                   end=round(offset + seg.end, 3), text=seg.text.strip(), words=words)
