@@ -185,3 +185,52 @@ def test_too_short_episode_gives_a_message_not_a_crash() -> None:
     res = run(tr, features(duration, tr=tr), scenes(duration), faces(duration), params(),
               duration)
     assert res.clips == [] and "shorter than candidates.min_length_s=15" in res.message
+
+
+def test_windows_snap_to_shot_edges_and_avoid_partial_shots() -> None:
+    duration = 60.0
+    # One scene 10-28 s (two speakers, cut at 18 s mid-conversation), another from 28 s.
+    tr = transcript([(11, 14, "Did you see that?"), (14.3, 17.5, "I did, it was huge."),
+                     (18.2, 22, "Then we should go now."), (22.3, 26.5, "Fine, let us go then."),
+                     (30, 34, "Meanwhile far away."), (34.5, 40, "Someone else was sleeping.")])
+    sc = scenes(duration, cuts=[10.0, 18.0, 28.0, 45.0])
+    res = run(tr, features(duration, tr=tr), sc, faces(duration, [(0, 60)]),
+              params(min_clips=1, max_clips=1), duration)
+    best = res.clips[0]
+    assert (best.start_s, best.end_s) == (10.0, 28.0)  # whole shots, no stub of the next
+    assert "scene_break" not in best.penalties and "partial_shot" not in best.penalties
+
+
+def test_scene_changes_inside_a_window_are_penalized() -> None:
+    duration = 60.0
+    tr = transcript([(1, 6, "First scene line one."), (6.3, 11, "First scene line two."),
+                     (14, 19, "Second scene line one."), (19.3, 25, "Second scene ends.")])
+    sc = scenes(duration, cuts=[12.5, 26.0])  # the 12.5 s cut sits in a 3 s pause
+    res = run(tr, features(duration, tr=tr), sc, faces(duration, [(0, 60)]),
+              params(min_clips=3, min_length_s=5, target_length_s=12), duration)
+    spanning = [c for c in res.clips if c.start_s < 12.5 < c.end_s]
+    single = [c for c in res.clips if not c.start_s < 12.5 < c.end_s]
+    assert all("scene_break" in c.penalties for c in spanning) and single
+    assert res.clips[0] in single
+
+
+def test_line_running_into_a_cut_is_a_fragment() -> None:
+    duration = 60.0
+    tr = transcript([(1, 5, "A calm first line."), (6, 11, "Then she said that my grand"),
+                     (12.6, 15, "Okay, that is all."), (16, 20, "Bye now.")])
+    sc = scenes(duration, cuts=[10.5])  # inside the last word of the second line
+    res = run(tr, features(duration, tr=tr), sc, faces(duration, [(0, 60)]),
+              params(min_clips=1), duration)
+    assert all("mid_sentence" in c.penalties for c in res.clips if c.start_s < 8 < c.end_s)
+
+
+def test_close_faces_score_higher_than_small_ones() -> None:
+    from shortfactory.candidates import face_raw
+
+    def sized(h: float) -> Faces:
+        frames = [FaceFrame(t=i / AFPS, detections=[Detection(
+            box=(800, 300, h, h), score=1, backend="t", track_id=0)]) for i in range(60)]
+        return Faces(analysis_fps=AFPS, source_width=1920, source_height=1080, frames=frames)
+
+    window = Window(0, 10)
+    assert face_raw(window, sized(450)) > face_raw(window, sized(150)) > 0

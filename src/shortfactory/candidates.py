@@ -56,15 +56,22 @@ class Window:
 # --- sentences and windows ---------------------------------------------------------
 
 
-def split_sentences(transcript: Transcript, max_gap_s: float = 1.5) -> list[Sentence]:
-    """Sentences from word timings: end at terminal punctuation or a long pause."""
+def split_sentences(transcript: Transcript, max_gap_s: float = 1.5,
+                    cuts: list[float] = (), min_cut_gap_s: float = 0.15) -> list[Sentence]:
+    """Sentences from word timings: end at terminal punctuation or a long pause.
+
+    A hard cut that falls in a pause between two words also ends a sentence: ASR
+    often glues two speakers' lines together where the picture clearly changes turn.
+    """
     sentences: list[Sentence] = []
     current: list[Word] = []
     words = transcript.words()
     for i, word in enumerate(words):
         current.append(word)
-        next_gap = words[i + 1].start - word.end if i + 1 < len(words) else math.inf
-        if _SENTENCE_END.search(word.word) or next_gap > max_gap_s:
+        nxt = words[i + 1].start if i + 1 < len(words) else math.inf
+        next_gap = nxt - word.end
+        cut_in_gap = next_gap >= min_cut_gap_s and any(word.end <= c <= nxt for c in cuts)
+        if _SENTENCE_END.search(word.word) or next_gap > max_gap_s or cut_in_gap:
             text = " ".join(w.word for w in current).strip()
             sentences.append(Sentence(current[0].start, current[-1].end, text, current))
             current = []
@@ -72,11 +79,12 @@ def split_sentences(transcript: Transcript, max_gap_s: float = 1.5) -> list[Sent
 
 
 def make_windows(sentences: list[Sentence], shot_starts: list[float], duration: float,
-                 params: dict[str, Any]) -> list[Window]:
+                 params: dict[str, Any], snap_s: float = 2.0) -> list[Window]:
     """Every run of whole sentences whose padded span fits the length limits.
 
-    A window may open at a shot start just before its first sentence (a clean visual
-    entry), never before the end of the previous sentence.
+    A window opens at a shot start just before its first sentence and closes at a
+    shot end just after its last one when those are within ``snap_s`` (a clean visual
+    entry and exit), never overlapping the neighbouring sentences.
     """
     lo, hi = float(params["min_length_s"]), float(params["max_length_s"])
     lead_in, lead_out = float(params["lead_in_s"]), float(params["lead_out_s"])
@@ -84,13 +92,18 @@ def make_windows(sentences: list[Sentence], shot_starts: list[float], duration: 
     for i, first in enumerate(sentences):
         floor = sentences[i - 1].end if i else 0.0
         start = max(floor, first.start - lead_in, 0.0)
-        shot = [s for s in shot_starts if floor <= s <= first.start and first.start - s < 2.0]
+        shot = [s for s in shot_starts if floor <= s <= first.start and first.start - s < snap_s]
         if shot:
             start = max(shot)
         for j in range(i, len(sentences)):
             last = sentences[j]
-            ceiling = sentences[j + 1].start if j + 1 < len(sentences) else duration
-            end = min(last.end + lead_out, ceiling, duration)
+            ceiling = min(sentences[j + 1].start if j + 1 < len(sentences) else duration,
+                          duration)
+            end = min(last.end + lead_out, ceiling)
+            shot_end = [c for c in shot_starts if last.end <= c <= ceiling
+                        and c - last.end < snap_s]
+            if shot_end:
+                end = min(shot_end)
             length = end - start
             if length > hi:
                 break
@@ -163,6 +176,22 @@ def face_presence(window: Window, faces: Faces, min_height_share: float = 0.12) 
     ], dtype=bool)
 
 
+def face_raw(window: Window, faces: Faces, close_share: float = 0.3) -> float:
+    """Share of time with a usable face, worth more when the face is close.
+
+    A vertical crop of a close-up reads on a phone; a wide shot of small faces less
+    so. The size bonus saturates at faces ``close_share`` of the frame height.
+    """
+    h = faces.source_height or 1
+    frames = [f for f in faces.frames if window.start <= f.t < window.end]
+    if not frames:
+        return 0.0
+    presence = face_presence(window, faces)
+    sizes = [max(d.box[3] for d in f.detections) / h for f in frames if f.detections]
+    closeness = min(1.0, float(np.mean(sizes)) / close_share) if sizes else 0.0
+    return float(presence.mean()) * (0.6 + 0.4 * closeness)
+
+
 def longest_run(mask: np.ndarray) -> int:
     """Length of the longest run of True values."""
     best = run = 0
@@ -202,19 +231,69 @@ def interrupted_sentences(window: Window, scenes: SceneCuts, min_pause_s: float 
     """Sentences broken by a hard cut: the line stops at the cut, unfinished.
 
     Cuts while someone keeps talking are normal editing. A line that ends at a cut
-    without closing punctuation, or a cut inside a pause in the middle of a sentence
-    (where ASR glued the fragment to the next line), is a fragment that confuses.
+    without closing punctuation, a line that runs into a cut without a pause and
+    stops just after it (the audio was cut with the picture; ASR stretches the last
+    word over the cut), or a cut inside a pause in the middle of a sentence (where ASR
+    glued the fragment to the next line) is a fragment that confuses a viewer.
     """
     hard = [c.time_s for c in scenes.cuts if c.kind == "hard"]
     count = 0
     for s in window.sentences:
         open_end = not _SENTENCE_END.search(s.words[-1].word) and any(
             s.end - 0.2 <= t <= s.end + 0.35 for t in hard)
-        pauses = [(a.end, b.start) for a, b in zip(s.words, s.words[1:], strict=False)
-                  if b.start - a.end >= min_pause_s and not _SENTENCE_END.search(a.word)]
+        pauses = [(a, b) for a, b in _gaps(s.words, min_pause_s)]
         split = any(a <= t <= b for t in hard for a, b in pauses)
-        count += open_end or split
+        runs_into_cut = any(
+            s.start < t < s.end and s.end - t < 1.2
+            and not any(a <= t <= b for a, b in _gaps(s.words, 0.15)) for t in hard)
+        count += open_end or split or runs_into_cut
     return count
+
+
+def _gaps(words: list[Word], min_gap_s: float) -> list[tuple[float, float]]:
+    """Pauses of at least ``min_gap_s`` between consecutive words."""
+    return [(a.end, b.start) for a, b in zip(words, words[1:], strict=False)
+            if b.start - a.end >= min_gap_s]
+
+
+def scene_breaks(window: Window, scenes: SceneCuts, min_pause_s: float) -> int:
+    """Cuts inside the window that fall in a long speech pause: a change of scene.
+
+    Dialogue cuts (shot, reverse shot) come mid-conversation with short gaps; a cut
+    in a long silence usually moves to another place or time, so a window holding
+    one holds two stories.
+    """
+    inner = [c.time_s for c in scenes.cuts if window.start + 0.5 < c.time_s < window.end - 0.5]
+    if not inner:
+        return 0
+    words = [w for s in window.sentences for w in s.words]
+    breaks = 0
+    for t in inner:
+        before = max((w.end for w in words if w.end <= t), default=window.start)
+        after = min((w.start for w in words if w.start >= t), default=window.end)
+        if not any(w.start < t < w.end for w in words) and after - before >= min_pause_s:
+            breaks += 1
+    return breaks
+
+
+def partial_shot_share(window: Window, scenes: SceneCuts, max_length_s: float,
+                       tolerance_s: float = 1.5) -> float:
+    """Share of the window spent in shots it shows only in part.
+
+    A micro-story reads complete when it opens with a shot and closes with one; a
+    clip that ends two seconds into the next location, or starts mid-way through a
+    shot it leaves, feels cut out of something. Shots longer than a clip can ever be
+    (a lecture's single take) are exempt: no window could show them whole.
+    """
+    partial = 0.0
+    for shot in scenes.shots:
+        inside = min(window.end, shot.end_s) - max(window.start, shot.start_s)
+        length = shot.end_s - shot.start_s
+        if inside <= 0 or length > max_length_s:
+            continue
+        if inside < length - tolerance_s:
+            partial += inside
+    return partial / max(window.duration, 1e-6)
 
 
 def penalties_for(window: Window, features: AudioFeatures, scenes: SceneCuts, faces: Faces,
@@ -227,6 +306,14 @@ def penalties_for(window: Window, features: AudioFeatures, scenes: SceneCuts, fa
     if split:
         out["mid_sentence"] = p["mid_sentence"] * min(1.0, split)
         reasons.append("a cut interrupts a sentence")
+    breaks = scene_breaks(window, scenes, params["scene_break_pause_s"])
+    if breaks:
+        out["scene_break"] = round(p["scene_break"] * min(breaks, 2) / 2, 4)
+        reasons.append(f"spans {breaks + 1} scenes")
+    partial = partial_shot_share(window, scenes, params["max_length_s"])
+    if partial > 0.05:
+        out["partial_shot"] = round(p["partial_shot"] * partial, 4)
+        reasons.append(f"{partial:.0%} of it in shots shown only in part")
     speech = np.asarray(features.speech[_hop_slice(features, window.start, window.end)])
     silent_s = longest_run(speech < 0.5) * features.hop_s
     if silent_s > params["long_silence_s"]:
@@ -306,7 +393,8 @@ def select_candidates(transcript: Transcript, features: AudioFeatures, scenes: S
         return Candidates(**base, message=(
             f"episode is {duration_s:.1f} s, shorter than candidates.min_length_s="
             f"{params['min_length_s']:g}: no clips"))
-    sentences = split_sentences(transcript)
+    hard_cuts = [c.time_s for c in scenes.cuts if c.kind == "hard"]
+    sentences = split_sentences(transcript, cuts=hard_cuts)
     shot_starts = [s.start_s for s in scenes.shots] or [0.0]
     windows = make_windows(sentences, shot_starts, duration_s, params) if sentences else []
     if not windows:
@@ -317,8 +405,7 @@ def select_candidates(transcript: Transcript, features: AudioFeatures, scenes: S
     for w in windows:
         w.raw["transcript"], w.reasons = transcript_raw(w, triggers)
         w.raw["audio"] = audio_raw(w, features)
-        presence = face_presence(w, faces)
-        w.raw["face"] = float(presence.mean()) if presence.size else 0.0
+        w.raw["face"] = face_raw(w, faces)
         w.raw["scene"] = scene_raw(w, scenes, faces)
         w.raw["pacing"] = pacing_raw(w, features) if w.sentences else 0.0
     normalize_signals(windows)
@@ -328,8 +415,9 @@ def select_candidates(transcript: Transcript, features: AudioFeatures, scenes: S
         w.reasons += extra
         gain = sum(weights[n] * w.signals[n] for n in SIGNALS)
         w.total = round(gain - sum(w.penalties.values()), 4)
-        if w.raw["face"] > 0.6:
-            w.reasons.append(f"face on screen {w.raw['face']:.0%} of the time")
+        presence = face_presence(w, faces)
+        if presence.size and presence.mean() > 0.6:
+            w.reasons.append(f"face on screen {presence.mean():.0%} of the time")
     kept = suppress(windows, clip_count(duration_s, params), params["max_overlap"],
                     params["max_text_similarity"])
     if params.get("order") == "story":

@@ -104,6 +104,8 @@ class CandidateWeights(Section):
 
 class Penalties(Section):
     mid_sentence: float = Field(0.3, ge=0)
+    partial_shot: float = Field(0.4, ge=0, description="x share of time in partly shown shots")
+    scene_break: float = Field(0.4, ge=0, description="for two scene changes inside, half for one")
     long_silence: float = Field(0.2, ge=0)
     no_face: float = Field(0.2, ge=0)
     too_many_cuts: float = Field(0.1, ge=0)
@@ -125,6 +127,7 @@ class CandidatesSection(Section):
     max_overlap: float = Field(0.25, ge=0, le=1, description="temporal IoU above = duplicate")
     max_text_similarity: float = Field(0.6, ge=0, le=1)
     long_silence_s: float = Field(4.0, gt=0)
+    scene_break_pause_s: float = Field(1.0, gt=0, description="speech pause at a scene change")
     no_face_s: float = Field(6.0, gt=0)
     max_cuts_per_min: float = Field(30.0, gt=0)
     order: Literal["score", "story"] = "score"
