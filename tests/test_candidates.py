@@ -234,3 +234,67 @@ def test_close_faces_score_higher_than_small_ones() -> None:
 
     window = Window(0, 10)
     assert face_raw(window, sized(450)) > face_raw(window, sized(150)) > 0
+
+
+def test_transcript_signal_counts_triggers_marks_and_hook() -> None:
+    from shortfactory.candidates import transcript_raw
+
+    calm = transcript([(0.5, 4, "We walk to the shop."), (5, 9, "It is a normal day.")])
+    hot = transcript([(0.5, 2, "No way!"), (5, 9, "Is that the secret?")])
+    triggers = {"no way": 1.0, "secret": 0.8}
+    w_calm = Window(0, 10, split_sentences(calm))
+    w_hot = Window(0, 10, split_sentences(hot))
+    raw_calm, _ = transcript_raw(w_calm, triggers)
+    raw_hot, reasons = transcript_raw(w_hot, triggers)
+    assert raw_hot > raw_calm
+    assert any("no way" in r and "secret" in r for r in reasons)
+    assert "hook in the first 3 s" in reasons
+
+
+def test_scene_and_pacing_prefer_the_middle_ground() -> None:
+    from shortfactory.candidates import pacing_raw, scene_raw
+
+    duration = 60.0
+    window = Window(0, 60)
+    static, lively, chaotic = (scenes(duration, list(np.arange(step, 60, step)))
+                               for step in (60.0, 7.5, 1.0))
+    fc = faces(duration)
+    assert scene_raw(window, lively, fc) > scene_raw(window, static, fc)
+    assert scene_raw(window, lively, fc) > scene_raw(window, chaotic, fc)
+    brisk = transcript([(t, t + 3.6, "one two three four five six seven eight nine ten.")
+                        for t in range(0, 56, 4)])
+    sparse = transcript([(t, t + 1.0, "Hm.") for t in range(0, 56, 8)])
+    assert pacing_raw(Window(0, 60, split_sentences(brisk)), features(60, tr=brisk)) > \
+        pacing_raw(Window(0, 60, split_sentences(sparse)), features(60, tr=sparse))
+
+
+@pytest.mark.parametrize("case", ["long_silence", "no_face", "too_many_cuts", "length", "empty"])
+def test_each_penalty_fires_on_its_condition(case: str) -> None:
+    from shortfactory.candidates import penalties_for
+
+    duration = 60.0
+    lines = [(t, t + 3.5, "Talking all the time here.") for t in range(0, 56, 4)]
+    cuts: list[float] = [20.0, 40.0]
+    face_spans = [(0, 60)]
+    end = 30.0
+    if case == "long_silence":
+        lines = [(0, 3.5, "Hello there."), (25, 28.5, "Finally, hello.")]
+    elif case == "no_face":
+        face_spans = [(0, 5)]
+    elif case == "too_many_cuts":
+        cuts = list(np.arange(1.0, 60, 1.0))
+    elif case == "length":
+        end = 58.0
+    tr = transcript(lines if case != "empty" else [(100, 101, "x")])
+    window = Window(0, end, [] if case == "empty" else [
+        s for s in split_sentences(tr) if s.end <= end])
+    feats = features(duration, tr=tr if case != "empty" else None)
+    if case == "empty":
+        feats = feats.model_copy(update={"score": [0.0] * len(feats.score)})
+    out, reasons = penalties_for(window, feats, scenes(duration, cuts), faces(duration,
+                                 face_spans), params())
+    assert out.get(case, 0) > 0, (case, out)
+    others = {"long_silence", "no_face", "too_many_cuts", "empty"} - {case}
+    if case == "empty":
+        others.discard("long_silence")  # an empty window is also a silent one
+    assert not others & set(out), out
