@@ -7,6 +7,10 @@ real time), never bare times alone. Runs on the bundled sample (generated into
 
 Stages:
     pipeline   every stage of the line on the sample, timed; seconds per minute of episode
+    speech     word error rate on the shared real speech and the sample, word start error,
+               ASR and audio-feature speed (bench/speech.py)
+    candidates planted-moment recall at 3, decoys, baselines, sentence boundaries
+               (bench/candidates.py)
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+
+from candidates import bench_candidates
+from speech import bench_speech
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -125,7 +132,11 @@ def bench_pipeline() -> dict[str, float]:
     return out
 
 
-BENCHES: dict[str, Callable[[], dict[str, float]]] = {"pipeline": bench_pipeline}
+BENCHES: dict[str, Callable[[], dict[str, float]]] = {
+    "pipeline": bench_pipeline,
+    "speech": bench_speech,
+    "candidates": bench_candidates,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

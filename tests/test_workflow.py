@@ -220,3 +220,23 @@ def test_profiles_resolve_by_bare_name(tmp_path: Path, profile: str) -> None:
     assert "make_sample" in planned_jobs(proc.stdout + proc.stderr)
     if profile == "slurm":
         assert "slurm" in (proc.stdout + proc.stderr).lower()
+
+
+def test_music_only_webm_episode_still_yields_shorts(tmp_path: Path) -> None:
+    from conftest import shared_media
+
+    source = shared_media("animated/blender/big_buck_bunny_0_30.webm")
+    (tmp_path / "episodes").mkdir()
+    (tmp_path / "episodes" / "Big Buck Bunny.webm").symlink_to(source)
+    (tmp_path / "recipe.yaml").write_text(
+        f"extends: {REPO / 'recipes' / 'default.yaml'}\nrender:\n  preset: ultrafast\n")
+    snakemake(tmp_path, "--config", f"recipe={tmp_path / 'recipe.yaml'}")
+    transcript = json.loads((tmp_path / "results" / "Big-Buck-Bunny" / "transcript.json")
+                            .read_text())
+    words = sum(len(s["words"]) for s in transcript["segments"])
+    assert words <= 3  # music only: nothing (or a stray word) is heard
+    videos = sorted((tmp_path / "out" / "Big-Buck-Bunny").glob("*.mp4"))
+    assert videos
+    with av.open(str(videos[0])) as container:
+        assert container.streams.video[0].codec_context.height == 1920
+        assert 15.0 <= container.duration / 1e6 <= 30.5
