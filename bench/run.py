@@ -11,6 +11,9 @@ Stages:
                ASR and audio-feature speed (bench/speech.py)
     candidates planted-moment recall at 3, decoys, baselines, sentence boundaries
                (bench/candidates.py)
+    camera     virtual camera on the sample's truth and the shared face clips: coverage
+               against centre/follow/tripod baselines, reversals, jerk, speed limit,
+               solve time (bench/camera.py)
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from camera import bench_camera
 from candidates import bench_candidates
 from speech import bench_speech
 
@@ -107,7 +111,7 @@ def bench_pipeline() -> dict[str, float]:
             tr, feats, cuts, fc, p["candidates"], episode="sample", duration_s=duration))
         clip = cands.clips[0]
         crop = timed("plan_camera_one_clip", lambda: camera.plan_camera(
-            clip.id, clip.start_s, clip.end_s, probe, fc, cuts, p["camera"]))
+            clip.id, clip.start_s, clip.end_s, probe, fc, cuts, p["camera"], transcript=tr))
         ass = tmp / "s.ass"
         timed("write_subtitles_one_clip", lambda: ass.write_text(subtitles.to_ass(
             subtitles.build_cues(tr, clip.start_s, clip.end_s, p["subtitles"]),
@@ -136,6 +140,7 @@ BENCHES: dict[str, Callable[[], dict[str, float]]] = {
     "pipeline": bench_pipeline,
     "speech": bench_speech,
     "candidates": bench_candidates,
+    "camera": bench_camera,
 }
 
 

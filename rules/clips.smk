@@ -8,6 +8,7 @@ rule plan_camera:
         probe="results/{episode}/source.json",
         faces="results/{episode}/faces.json",
         scenes="results/{episode}/scene_cuts.json",
+        transcript="results/{episode}/transcript.json",
     output:
         "results/{episode}/clips/{clip}/crop_path.json",
     params:
@@ -20,6 +21,23 @@ rule plan_camera:
         "Planning the 9:16 camera for {wildcards.episode}/{wildcards.clip}"
     script:
         "../scripts/plan_camera.py"
+
+
+# Not part of `all`: ask for it, e.g.
+#   snakemake results/sample/clips/c0032-0052/camera_preview.mp4
+rule preview_camera:
+    input:
+        source=get_source,
+        crop="results/{episode}/clips/{clip}/crop_path.json",
+        faces="results/{episode}/faces.json",
+    output:
+        "results/{episode}/clips/{clip}/camera_preview.mp4",
+    log:
+        "logs/preview_camera/{episode}/{clip}.log",
+    message:
+        "Drawing the camera preview of {wildcards.episode}/{wildcards.clip}"
+    script:
+        "../scripts/preview_camera.py"
 
 
 rule write_subtitles:

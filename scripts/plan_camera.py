@@ -1,6 +1,6 @@
 """Snakemake adapter: the 9:16 crop path of one clip."""
 
-from shortfactory.artifacts import Faces, SceneCuts, SourceProbe
+from shortfactory.artifacts import Faces, SceneCuts, SourceProbe, Transcript
 from shortfactory.camera import plan_camera
 from shortfactory.io import read_model, write_model
 from shortfactory.workflow import script_context
@@ -12,5 +12,6 @@ if "snakemake" in globals():
             snakemake.wildcards.clip, span["start_s"], span["end_s"],
             read_model(inp.probe, SourceProbe), read_model(inp.faces, Faces),
             read_model(inp.scenes, SceneCuts), snakemake.params.recipe,
+            transcript=read_model(inp.transcript, Transcript),
         )
         write_model(snakemake.output[0], path)

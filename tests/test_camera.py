@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -12,11 +14,14 @@ from shortfactory.artifacts import (
     FaceFrame,
     Faces,
     SceneCuts,
+    Segment,
     Shot,
     SourceProbe,
+    Transcript,
     VideoStream,
+    Word,
 )
-from shortfactory.camera import plan_camera
+from shortfactory.camera import attribute_lines, plan_camera
 from shortfactory.recipe import CameraSection
 
 W, H, FPS, AFPS = 1920, 1080, 24.0, 6.0
@@ -67,6 +72,10 @@ def test_constant_speed_face_stays_in_frame() -> None:
     assert np.all(face - 100 >= left - 1) and np.all(face + 100 <= left + path.crop_width + 1)
     assert path.crop_width == 608 and path.crop_height == 1080
     assert path.shots[0].mode in ("tracking", "panning") and path.shots[0].focus == "face:0"
+    # Once under way, the face stays within the dead zone around the window's centre.
+    half_zone = params()["dead_zone"] * path.crop_width / 2
+    settled = slice(int(1.5 * FPS), int(8.5 * FPS))
+    assert np.all(np.abs(face[settled] - centres(path)[settled]) <= half_zone + 2)
 
 
 def test_window_is_inside_frame_and_speed_limited() -> None:
@@ -77,8 +86,7 @@ def test_window_is_inside_frame_and_speed_limited() -> None:
                        scenes(duration), p)
     left = np.array(path.x)
     assert left.min() >= 0 and left.max() <= W - path.crop_width
-    speed = np.abs(np.diff(left)) * FPS
-    assert speed.max() <= 400.0 + 1e-6
+    check_limits(path, p)
 
 
 def test_one_frame_detection_does_not_move_the_window() -> None:
@@ -124,13 +132,156 @@ def test_cut_allows_a_jump_but_shots_do_not() -> None:
 
 
 @pytest.mark.parametrize("strategy", ["group", "speaker"])
-def test_two_faces(strategy: str) -> None:
+def test_two_faces_that_fit_are_framed_together(strategy: str) -> None:
+    # Issue #6: "Several faces: frame them together if they fit" (the first version
+    # followed one face under "speaker").
     duration = 6.0
     pair = lambda t: [(0, 800.0), (1, 1120.0)]  # noqa: E731 - 470 px span: fits 608 px
     path = plan_camera("c", 0, duration, probe(duration), faces(duration, pair, size=150),
                        scenes(duration), params(multi_face=strategy))
+    assert np.allclose(centres(path), 960, atol=5)
+    assert path.shots[0].focus == "group" and path.shots[0].mode == "stationary"
+
+
+def test_largest_strategy_follows_one_face() -> None:
+    duration = 6.0
+    pair = lambda t: [(0, 800.0), (1, 1120.0)]  # noqa: E731
+    path = plan_camera("c", 0, duration, probe(duration), faces(duration, pair, size=150),
+                       scenes(duration), params(multi_face="largest"))
     c = centres(path)
-    if strategy == "group":
-        assert np.allclose(c, 960, atol=5)
-    else:
-        assert np.allclose(c, 800, atol=5) or np.allclose(c, 1120, atol=5)
+    assert np.allclose(c, 800, atol=40) or np.allclose(c, 1120, atol=40)
+
+
+# --- speakers -------------------------------------------------------------------------
+
+LEFT, RIGHT = 600.0, 1300.0  # 900 px from edge to edge: never fit one 608 px window
+
+
+def dialogue(lines: list[tuple[int, float, float]]) -> Transcript:
+    """A transcript whose words fill each ``(speaker, start, end)`` line, one sentence each."""
+    segments = []
+    for k, (_, start, end) in enumerate(lines):
+        n = max(1, int((end - start) / 0.3))
+        step = (end - start) / n
+        words = [Word(word=f" w{j}" + ("." if j == n - 1 else ""), start=start + j * step,
+                      end=start + (j + 1) * step - 0.02) for j in range(n)]
+        segments.append(Segment(id=k, start=start, end=end, text="x", words=words))
+    return Transcript(language="en", duration_s=lines[-1][2], model="test", segments=segments)
+
+
+def talking_faces(duration: float, lines: list[tuple[int, float, float]],
+                  activity: bool = True) -> Faces:
+    """Two still faces; the mouth of whoever speaks moves (per-detection activity)."""
+    frames = []
+    for i in range(int(duration * AFPS)):
+        t = i / AFPS
+        speaking = {who for who, a, b in lines if a <= t < b}
+        dets = []
+        for tid, x in ((0, LEFT), (1, RIGHT)):
+            extra = {"activity": 0.3 if tid in speaking else 0.0} if activity else {}
+            dets.append(Detection(box=(x - 100, 300, 200, 200), score=1.0, backend="test",
+                                  track_id=tid, **extra))
+        frames.append(FaceFrame(t=t, detections=dets))
+    return Faces(analysis_fps=AFPS, source_width=W, source_height=H, frames=frames)
+
+
+def face_inside(path, i: int, x: float) -> bool:
+    left = path.x[i]
+    return left <= x - 100 + 1 and x + 100 <= left + path.crop_width + 1
+
+
+def test_alternating_speakers_smooth_moves_with_hysteresis() -> None:
+    duration = 14.0
+    lines = [(0, 0.5, 3.0), (1, 3.7, 6.5), (0, 7.1, 7.5),  # a 0.4 s interjection
+             (1, 8.1, 10.5), (0, 11.2, 13.8)]
+    path = plan_camera("c", 0, duration, probe(duration), talking_faces(duration, lines),
+                       scenes(duration), params(), transcript=dialogue(lines))
+    at = lambda s: int(s * FPS)  # noqa: E731
+    # On the speaker during each line; at 500 px/s the 700 px move needs more than the
+    # 0.7 s pause, so it starts a little before the line ends.
+    assert all(face_inside(path, at(t), LEFT) for t in (1.0, 2.0, 2.6, 12.0, 13.5))
+    assert all(face_inside(path, at(t), RIGHT) for t in (4.2, 6.0, 9.0, 10.2))
+    # Hysteresis: the short interjection does not pull the camera back and forth.
+    stretch = np.array(path.x[at(6.0):at(9.5)])
+    assert np.ptp(stretch) < 1.0
+    # Smooth: within the speed and acceleration limits, no jump, three moves.
+    check_limits(path, params())
+    v = np.diff(path.x)
+    signs = np.sign(v[np.abs(v) > 0.05])
+    assert int(np.sum(signs[1:] != signs[:-1])) == 1  # right, then back left: one reversal
+    shot = path.shots[0]
+    assert "speaker_follow" in shot.flags and shot.switches == 2
+    assert [s[2] for s in shot.focus_spans] == ["speaker:0", "speaker:1", "speaker:0"]
+
+
+def test_speaker_from_mouth_activity_without_transcript() -> None:
+    duration = 8.0
+    lines = [(1, 0.0, 8.0)]
+    path = plan_camera("c", 0, duration, probe(duration), talking_faces(duration, lines),
+                       scenes(duration), params())
+    assert all(face_inside(path, i, RIGHT) for i in range(len(path.x)))
+
+
+def test_unknown_speaker_keeps_the_window_still() -> None:
+    duration = 8.0
+    lines = [(0, 0.5, 3.0), (1, 3.7, 7.5)]
+    # No activity at all: the transcript says someone talks but not who.
+    path = plan_camera("c", 0, duration, probe(duration),
+                       talking_faces(duration, lines, activity=False), scenes(duration),
+                       params(), transcript=dialogue(lines))
+    assert np.ptp(path.x) < 1.0
+    assert "speaker_unknown" in path.shots[0].flags
+
+
+def test_letterbox_for_a_pair_too_wide_when_the_option_is_on() -> None:
+    duration = 6.0
+    lines = [(0, 0.5, 3.0), (1, 3.5, 5.5)]
+    args = ("c", 0, duration, probe(duration), talking_faces(duration, lines),
+            scenes(duration))
+    on = plan_camera(*args, params(letterbox=True), transcript=dialogue(lines))
+    off = plan_camera(*args, params(), transcript=dialogue(lines))
+    assert on.shots[0].mode == "letterbox" and "too_wide" in on.shots[0].flags
+    assert off.shots[0].mode != "letterbox"
+    # A pair that fits is framed, not letterboxed, even with the option on.
+    pair = lambda t: [(0, 800.0), (1, 1120.0)]  # noqa: E731
+    fits = plan_camera("c", 0, duration, probe(duration), faces(duration, pair, size=150),
+                       scenes(duration), params(letterbox=True))
+    assert fits.shots[0].mode == "stationary"
+
+
+def check_limits(path, p: dict) -> None:
+    left = np.array(path.x)
+    assert left.min() >= 0 and left.max() <= W - path.crop_width
+    v = np.diff(left) * FPS
+    assert np.abs(v).max() <= p["max_speed_px_s"] + 1e-6
+    a = np.diff(left, 2) * FPS * FPS
+    assert np.abs(a).max() <= p["max_accel_px_s2"] + 1e-6
+
+
+def test_sixty_seconds_solve_well_under_a_second() -> None:
+    duration = 60.0
+    weave = lambda t: [(0, 960 + 600 * np.sin(t / 3))]  # noqa: E731 - always moving
+    f = faces(duration, weave)
+    start = time.perf_counter()
+    path = plan_camera("c", 0, duration, probe(duration), f, scenes(duration), params())
+    assert time.perf_counter() - start < 1.5  # typically 0.2 s; shared CI machines vary
+    assert path.shots[0].mode == "tracking"
+    check_limits(path, params())
+
+
+def test_line_attribution_reads_each_face_against_itself() -> None:
+    runs = [(0.0, 2.0), (2.6, 4.0), (4.6, 6.0), (6.1, 7.0)]
+    # Face 0's mouth registers weakly, face 1 strongly: each is read on its own scale.
+    scores = [{0: 0.002, 1: 0.6}, {0: 0.07, 1: 0.004}, {0: 0.001, 1: 0.4},
+              {0: 0.05, 1: 0.35}]  # last: both lively; a short pause after face 1
+    assert attribute_lines(scores, runs) == [1, 0, 1, 1]
+
+
+def test_line_attribution_by_elimination() -> None:
+    # Face 7's activity never changes (a moving head, not a mouth): uninformative. When
+    # face 3 is clearly silent someone else speaks: face 7.
+    runs = [(0.0, 2.0), (3.0, 5.0), (6.0, 8.0)]
+    scores = [{3: 0.33, 7: 0.75}, {3: 0.004, 7: 0.70}, {3: 0.28, 7: 0.65}]
+    assert attribute_lines(scores, runs) == [3, 7, 3]
+    # Nobody's mouth moves at all (a narrator over two faces): nobody is the speaker.
+    assert attribute_lines([{3: 0.0, 7: 0.0}], runs[:1]) == [None]

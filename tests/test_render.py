@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from shortfactory.artifacts import CropPath, Segment, Transcript, Word
+from shortfactory.artifacts import CameraShot, CropPath, Segment, Transcript, Word
 from shortfactory.errors import InputError
 from shortfactory.media import ffmpeg_exe
 from shortfactory.recipe import RenderSection, SubtitleSection
@@ -22,6 +22,7 @@ from shortfactory.render import (
     LoudnessStats,
     _ffmpeg_error,
     escape_filter_value,
+    letterbox_spans,
     loudness_filter,
     measure_loudness,
     render_short,
@@ -217,6 +218,40 @@ def test_still_camera_and_no_subtitles(work, source):
     with av.open(str(out)) as c:
         assert c.duration / 1e6 == pytest.approx(2.0, abs=0.1)
     assert np.abs(first - later).mean() < 40  # same window: only testsrc2's motion differs
+
+
+def test_letterbox_shots_show_the_whole_frame(work, source):
+    """A shot the camera letterboxed shows the whole source, fitted to the width, over a
+    blurred copy; the other shots keep following the crop path."""
+    crop = panning_crop(1.0, 4.0)
+    crop.x = [300.0] * len(crop.x)
+    crop.shots = [CameraShot(start=0.0, end=1.5, mode="stationary", focus="face:0"),
+                  CameraShot(start=1.5, end=3.0, mode="letterbox", focus="group")]
+    empty = work / "lb-empty.ass"
+    empty.write_text("")
+    out = work / "letterbox.mp4"
+    render_short(source, crop, empty, render_params(), out, progress=False)
+    got = frames(out, {15, 60})
+    with av.open(str(source)) as c:
+        src = {round(f.time * 24): f.to_ndarray(format="rgb24")
+               for f in c.decode(video=0) if 1.0 <= f.time <= 3.6}
+    cam = small(expected_view(src[24 + 15 * 24 // 30], 300))
+    assert np.abs(small(got[15]) - cam).mean() < 25  # before the cut: the crop
+    whole = np.asarray(Image.fromarray(src[24 + 60 * 24 // 30]).resize((1080, 608)),
+                       dtype=np.float32)
+    band = got[60][656:1264].astype(np.float32)  # (1920 - 608) / 2 = 656
+    assert np.abs(band - whole).mean() < 25  # inside: the whole frame, fitted
+    top = got[60][:600].astype(np.float32)
+    assert np.abs(np.diff(top, axis=1)).mean() < np.abs(np.diff(band, axis=1)).mean() / 3
+
+
+def test_letterbox_spans_merge_neighbours():
+    crop = panning_crop()
+    crop.shots = [CameraShot(start=0, end=1, mode="letterbox", focus="group"),
+                  CameraShot(start=1, end=2, mode="letterbox", focus="group"),
+                  CameraShot(start=2, end=3, mode="tracking", focus="speaker:1"),
+                  CameraShot(start=3, end=4, mode="letterbox", focus="group")]
+    assert letterbox_spans(crop) == [(0, 2), (3, 4)]
 
 
 def test_bad_source_is_one_line_error(work, tmp_path):

@@ -120,6 +120,12 @@ class Cut(Strict):
     time_s: float = Field(description="first frame of the new shot")
     kind: Literal["hard", "fade"]
     score: float = 0.0
+    analysis_time_s: float | None = Field(
+        None, description="first analysis frame of the new shot, before source refinement"
+    )
+    refined: bool = Field(
+        False, description="time_s is the exact source frame (hard cuts, where cheap)"
+    )
 
 
 class Shot(Strict):
@@ -127,7 +133,9 @@ class Shot(Strict):
     start_s: float
     end_s: float
     mean_motion: float = 0.0
-    mean_faces: float = 0.0
+    mean_faces: float = Field(0.0, description="mean tracked faces per analysis frame")
+    face_share: float = Field(0.0, description="share of analysis frames with a tracked face")
+    tracks: int = Field(0, description="face tracks in the shot")
 
 
 class SceneCuts(Artifact):
@@ -148,6 +156,17 @@ class Detection(Strict):
     score: float
     backend: str
     track_id: int | None = None
+    kind: Literal["detected", "tracked", "reused", "interpolated"] = Field(
+        "detected",
+        description="detected: full-frame detector run; tracked: detector run near where "
+        "the face was; reused: frame unchanged since the last run; interpolated: between "
+        "two detections of the same track",
+    )
+    activity: float | None = Field(
+        None, description="mouth change of this face (motion-compensated), [0, 1], averaged "
+        "along its track over +-0.2 s: the active-speaker signal frame by frame; None where "
+        "nothing was measured (a shot's first frame)",
+    )
 
 
 class FaceFrame(Strict):
@@ -184,6 +203,9 @@ class Faces(Artifact):
     )
     frames: list[FaceFrame] = Field(default_factory=list)
     tracks: list[Track] = Field(default_factory=list)
+    shots: list[Shot] = Field(
+        default_factory=list, description="the shots of scene_cuts.json with face stats filled"
+    )
 
 
 # --- candidates --------------------------------------------------------------------
@@ -221,8 +243,26 @@ class Candidates(Artifact):
 class CameraShot(Strict):
     start: float = Field(description="clip-relative seconds")
     end: float
-    mode: Literal["stationary", "panning", "tracking"]
-    focus: str = Field(description="what the camera followed: face:<id>, group, fallback:...")
+    mode: Literal["stationary", "panning", "tracking", "letterbox"] = Field(
+        description="stationary: one window; panning: one smooth move; tracking: a solved "
+        "path; letterbox: the whole frame over a blurred copy (faces too far apart)"
+    )
+    focus: str = Field(
+        description="what the camera mostly showed: face:<id>, speaker:<id>, group, hold, "
+        "fallback:motion, fallback:centre"
+    )
+    focus_spans: list[tuple[float, float, str]] = Field(
+        default_factory=list, description="clip-relative (start, end, focus): what when"
+    )
+    flags: list[str] = Field(
+        default_factory=list,
+        description="why the camera compromised: face_lost, no_face, speaker_follow, "
+        "speaker_unknown, too_wide, target_outside",
+    )
+    switches: int = Field(0, description="changes of target inside the shot")
+    outside_share: float = Field(
+        0.0, description="share of followed frames with the target's face not fully inside"
+    )
 
 
 class CropPath(Artifact):

@@ -148,12 +148,29 @@ class CameraSection(Section):
     dead_zone: float = Field(0.12, ge=0, le=0.5, description="share of crop width")
     max_speed_px_s: float = Field(500.0, gt=0)
     max_accel_px_s2: float = Field(1200.0, gt=0)
-    smoothing_s: float = Field(0.6, ge=0)
+    smoothing_s: float = Field(
+        0.6, ge=0, description="time scale tau of the path solver, s: speed changes cost "
+        "tau x, acceleration changes tau^2 x their size, against travel"
+    )
     headroom: float = Field(0.12, ge=0, le=0.5)
-    multi_face: Literal["group", "speaker", "largest"] = "speaker"
-    min_hold_s: float = Field(1.5, ge=0)
+    multi_face: Literal["group", "speaker", "largest"] = Field(
+        "speaker", description="speaker or group: faces together when they fit, else the "
+        "active speaker; largest: the biggest face alone"
+    )
+    min_hold_s: float = Field(1.5, ge=0, description="a new target must last this long")
     lost_face_hold_s: float = Field(1.0, ge=0)
     fallback: Literal["motion", "center"] = "motion"
+    min_face_s: float = Field(
+        0.5, ge=0, description="a face track shorter than this is never followed, s"
+    )
+    letterbox: bool = Field(
+        False, description="show shots whose faces never fit one window whole, letterboxed "
+        "over a blurred copy, instead of following one speaker"
+    )
+    letterbox_min_share: float = Field(
+        0.5, gt=0, le=1, description="share of a shot's several-face frames that must be "
+        "too wide before the shot is letterboxed"
+    )
 
 
 class SubtitleSection(Section):

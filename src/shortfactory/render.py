@@ -2,7 +2,8 @@
 
 Analysis is over by the time this runs (it reads only plans and the source). One
 ffmpeg process seeks to the clip, follows the planned 9:16 window frame by frame
-(``sendcmd`` feeding ``crop`` its x/y per output frame), scales to the output size,
+(``sendcmd`` feeding ``crop`` its x/y per output frame), scales to the output size
+(or, in shots the camera letterboxed, shows the whole frame over a blurred copy),
 burns the styled ASS with libass, draws an optional watermark, applies the speed
 factor and encodes H.264 + AAC with ``+faststart``. Loudness is normalised in the same
 run from a measurement taken by a quick audio-only pass first (two-pass ``loudnorm``
@@ -269,30 +270,89 @@ def _geometry(crop: CropPath, src_w: int, src_h: int) -> _Geometry:
     return _Geometry(cw, ch, sx, sy, src_w - cw, src_h - ch)
 
 
+def letterbox_spans(crop: CropPath) -> list[tuple[float, float]]:
+    """Clip-relative ``(start, end)`` of the shots the camera chose to letterbox."""
+    spans: list[tuple[float, float]] = []
+    for shot in crop.shots:
+        if shot.mode != "letterbox":
+            continue
+        if spans and abs(spans[-1][1] - shot.start) < 1e-6:
+            spans[-1] = (spans[-1][0], shot.end)
+        else:
+            spans.append((shot.start, shot.end))
+    return spans
+
+
+def _letterbox_branch(width: int, height: int, spans: list[tuple[float, float]],
+                      frame_s: float) -> tuple[str, str]:
+    """Filters that show the whole frame over a blurred, zoomed copy of itself.
+
+    Returns the graph text from ``[lbin]`` to ``[lb]`` and the ``enable`` expression
+    that switches it on for the letterboxed shots. Why blur at a quarter of the size:
+    the background only has to suggest the scene, and a small ``boxblur`` costs a
+    fraction of a full-size one. Times are the clip-relative source times that
+    ``sendcmd`` uses too (``t`` before the speed change); each span is shifted by half
+    a frame so that the frame at a cut belongs to exactly one side.
+    """
+    bw, bh = max(2, width // 4 // 2 * 2), max(2, height // 4 // 2 * 2)
+    radius = max(1, min(bw, bh) // 12)
+    graph = (
+        "[lbin]split=2[lbbg][lbfg];"
+        f"[lbbg]scale={bw}:{bh}:force_original_aspect_ratio=increase,crop={bw}:{bh},"
+        f"boxblur={radius}:2,scale={width}:{height},setsar=1[lbblur];"
+        f"[lbfg]scale={width}:{height}:force_original_aspect_ratio=decrease,setsar=1[lbsharp];"
+        "[lbblur][lbsharp]overlay=(W-w)/2:(H-h)/2[lb]"
+    )
+    half = frame_s / 2
+    enable = "+".join(f"between(t,{a - half:.6f},{b - half:.6f})" for a, b in spans)
+    return graph, enable
+
+
 def _video_chain(
     geo: _Geometry, crop: CropPath, params: dict, *, cmd_file: Path, ass: Path, fonts: Path
 ) -> str:
+    """The video part of the filtergraph, from ``[0:v:0]`` to ``[v]``."""
     width, height = int(params["width"]), int(params["height"])
     fps = Fraction(str(params["fps"])).limit_denominator(1001)
     speed = float(params.get("speed", 1.0))
     x0 = _clamp(round(crop.x[0] * geo.scale_x), geo.max_x) if crop.x else geo.max_x // 2
     y0 = _clamp(round(crop.y[0] * geo.scale_y), geo.max_y) if crop.y else geo.max_y // 2
+    rate = fps * Fraction(speed).limit_denominator(1000)
     chain = [
         # Frame rate first: later filters then work once per output frame only, and each
         # output frame gets its own planned window even when source frames repeat.
-        f"fps={_rate(fps * Fraction(speed).limit_denominator(1000))}",
+        f"fps={_rate(rate)}",
     ]
     if cmd_file.stat().st_size > 1:  # sendcmd refuses an empty script (a still camera)
         chain.append(f"sendcmd=f={escape_filter_value(str(cmd_file))}")
-    chain.append(f"crop@cam=w={geo.crop_w}:h={geo.crop_h}:x={x0}:y={y0}:exact=1")
+    spans = letterbox_spans(crop)
+    camera = [f"crop@cam=w={geo.crop_w}:h={geo.crop_h}:x={x0}:y={y0}:exact=1"]
     if abs(geo.crop_w / geo.crop_h - width / height) <= _ASPECT_TOLERANCE * width / height:
-        chain.append(f"scale={width}:{height}")
+        camera.append(f"scale={width}:{height}")
     else:  # letterbox: keep the picture's shape
-        chain += [
+        camera += [
             f"scale={width}:{height}:force_original_aspect_ratio=decrease",
             f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:black",
         ]
-    chain.append("setsar=1")
+    camera.append("setsar=1")
+    post = _post_chain(params, height, fps, speed, ass=ass, fonts=fonts)
+    if not spans:
+        return "[0:v:0]" + ",".join(chain + camera + post) + "[v]"
+    # Letterboxed shots: both pictures are made every frame and ``overlay`` picks the
+    # whole-frame one inside those shots (a per-shot switch without re-running ffmpeg).
+    lb_graph, enable = _letterbox_branch(width, height, spans, float(1 / rate))
+    return (
+        "[0:v:0]" + ",".join([*chain, "split=2"]) + "[camin][lbin];"
+        "[camin]" + ",".join(camera) + "[cam];"
+        + lb_graph + ";"
+        f"[cam][lb]overlay=0:0:enable='{enable}'," + ",".join(post) + "[v]"
+    )
+
+
+def _post_chain(params: dict, height: int, fps: Fraction, speed: float, *, ass: Path,
+                fonts: Path) -> list[str]:
+    """Subtitles, watermark, retiming and pixel format, after the picture is framed."""
+    chain: list[str] = []
     if ass.stat().st_size > 0:  # an empty file means "no subtitles"; libass rejects it
         chain.append(
             f"ass=filename={escape_filter_value(str(ass))}:fontsdir={escape_filter_value(str(fonts))}"
@@ -302,7 +362,7 @@ def _video_chain(
     if speed != 1.0:
         chain.append(f"fps={_rate(fps)}")  # declare the output rate after retiming
     chain.append("format=yuv420p")
-    return ",".join(chain)
+    return chain
 
 
 def _rate(r: Fraction) -> str:
@@ -396,7 +456,7 @@ def render_short(
         vchain = _video_chain(geo, crop, params, cmd_file=cmd_file,
                               ass=subtitles_ass.resolve(), fonts=_fonts_dir(tmp))
         achain = ",".join(f for f in (pre, loud, "aresample=48000") if f)
-        graph = f"[0:v:0]{vchain}[v];[0:a:0]{achain}[a]"
+        graph = f"{vchain};[0:a:0]{achain}[a]"
         with atomic_path(out) as tmp_out:
             args = [
                 "-ss", f"{start:.3f}", "-t", f"{duration:.3f}", "-i", str(source),
@@ -472,5 +532,5 @@ def _check_second_pass(stderr: str, expected: str, source: Path) -> None:
 
 __all__ = [
     "LoudnessStats", "analyse_loudness", "escape_filter_value", "font_files",
-    "loudness_filter", "measure_loudness", "render_short", "sendcmd_script",
+    "letterbox_spans", "loudness_filter", "measure_loudness", "render_short", "sendcmd_script",
 ]
