@@ -31,7 +31,10 @@ lint: install
 dry-run: install
 	$(BIN)/snakemake -n
 
+# PySceneDetect is only the vision benchmark's baseline; --no-deps keeps its wheel's
+# opencv-python (non-headless) from overwriting our opencv-python-headless.
 bench: install
+	$(BIN)/python -m pip install --quiet --no-deps 'scenedetect==0.7.2'
 	$(BIN)/python bench/run.py
 
 clean:

@@ -14,6 +14,9 @@ Stages:
     camera     virtual camera on the sample's truth and the shared face clips: coverage
                against centre/follow/tripod baselines, reversals, jerk, speed limit,
                solve time (bench/camera.py)
+    vision     scene-cut F1 on the sample and the shared clips against PySceneDetect, exact
+               cut frames, face recall/precision/id switches, speaker activity, stage speed
+               against the decode floor on the sample, a 1080p mix and HEVC (bench/vision.py)
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from pathlib import Path
 from camera import bench_camera
 from candidates import bench_candidates
 from speech import bench_speech
+from vision import bench_vision
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -141,6 +145,7 @@ BENCHES: dict[str, Callable[[], dict[str, float]]] = {
     "speech": bench_speech,
     "candidates": bench_candidates,
     "camera": bench_camera,
+    "vision": bench_vision,
 }
 
 

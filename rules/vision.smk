@@ -2,6 +2,7 @@ rule detect_scenes:
     input:
         proxy="results/{episode}/proxy.mp4",
         probe="results/{episode}/source.json",
+        source=get_source,
     output:
         "results/{episode}/scene_cuts.json",
     params:

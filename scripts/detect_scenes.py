@@ -1,4 +1,5 @@
-"""Snakemake adapter: scene cuts and fades from the analysis proxy."""
+"""Snakemake adapter: scene cuts and fades from the analysis proxy, hard cuts refined on
+the source."""
 
 from shortfactory.artifacts import SourceProbe
 from shortfactory.io import read_model, write_model
@@ -9,5 +10,5 @@ if "snakemake" in globals():
     with script_context(snakemake.log[0]):
         probe = read_model(snakemake.input.probe, SourceProbe)
         cuts = detect_scenes(snakemake.input.proxy, snakemake.params.recipe["scenes"],
-                             duration_s=probe.duration_s)
+                             duration_s=probe.duration_s, source=snakemake.input.source)
         write_model(snakemake.output[0], cuts)

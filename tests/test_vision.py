@@ -13,6 +13,7 @@ import logging
 import subprocess
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -148,7 +149,8 @@ def test_build_shots_tiles_the_episode() -> None:
     times = np.arange(60) / 6
     motion = np.where(times < 4, 0.01, 0.2)
     shots = S.build_shots([4.0], 10.0, times, motion)
-    assert [(s.start_s, s.end_s) for s in shots] == [(0.0, 4.0), (4.0, 10.0)]
+    assert [(s.start_s, s.end_s, s.duration_s) for s in shots] == [(0.0, 4.0, 4.0),
+                                                                   (4.0, 10.0, 6.0)]
     assert shots[0].mean_motion == pytest.approx(0.01)
     assert shots[1].mean_motion == pytest.approx(0.2)
 
@@ -222,14 +224,21 @@ def test_motion_energy_points_at_what_moves() -> None:
 
 def test_mouth_change_ignores_whole_face_motion() -> None:
     rng = np.random.default_rng(1)
-    prev = rng.integers(0, 255, (100, 100)).astype(np.uint8)
-    talking = prev.copy()
-    talking[60:80, 30:70] = 255 - talking[60:80, 30:70]
-    shifted = np.roll(prev, 5, axis=1)
+    # A picture with structure at the scale of facial features, not pixel noise.
+    prev = cv2.GaussianBlur(np.kron(rng.integers(0, 255, (10, 10)), np.ones((10, 10))).astype(
+        np.uint8), (5, 5), 0)
     box = (20, 20, 60, 60)
-    assert F.mouth_change(prev, talking, box) > 0.1
-    assert F.mouth_change(prev, shifted, box) < 0.02
+    talking = prev.copy()
+    talking[60:75, 35:65] = 255 - talking[60:75, 35:65]  # the mouth area changes
+    blinking = prev.copy()
+    blinking[30:40, 25:75] = 255 - blinking[30:40, 25:75]  # the eyes change
+    talk = F.mouth_change(prev, talking, box)
+    assert talk > 0.04
+    for shift in [(3, 5), (1, 1), (0, 4), (-5, 0), (2, -3)]:  # the head or the camera moves
+        assert F.mouth_change(prev, np.roll(prev, shift, axis=(0, 1)), box) < talk / 2, shift
+    assert F.mouth_change(prev, blinking, box) < 0.005
     assert F.mouth_change(None, talking, box) is None
+    assert F.activity_of(None) is None and 0 < F.activity_of(talk) < 1
 
 
 def test_backends_fail_soft(caplog: pytest.LogCaptureFixture,
@@ -249,14 +258,19 @@ def test_backends_fail_soft(caplog: pytest.LogCaptureFixture,
 @needs_media
 def test_sintel_cuts_match_verified_times(tmp_path: Path) -> None:
     rel = "animated/blender/sintel_clip_10s.mp4"
-    proxy = tmp_path / "proxy.mp4"
-    make_proxy(MEDIA / rel, proxy, height=360, fps=6)
-    result = S.detect_scenes(proxy, SCENES, duration_s=10.0, progress=False)
+    # Every source frame decoded, then 6 fps / 360 px: the exact analysis frame grid.
+    result = S.detect_scenes(MEDIA / rel, SCENES, duration_s=10.0, fps=6, height=360,
+                             progress=False)
     found = [c.time_s for c in result.cuts]
     expected = truth(rel)
     hits = matched(found, expected)
     assert hits >= 6, (found, expected)  # one cut hides in fast action at 6 fps
     assert len(found) - hits <= 1, found
+    # Through the proxy, whatever its decoder shortcuts, all but two are still found.
+    proxy = tmp_path / "proxy.mp4"
+    make_proxy(MEDIA / rel, proxy, height=360, fps=6)
+    via_proxy = S.detect_scenes(proxy, SCENES, duration_s=10.0, progress=False)
+    assert matched([c.time_s for c in via_proxy.cuts], expected) >= 5, via_proxy.cuts
     assert len(result.frame_scores) == 60
     assert result.shots[0].start_s == 0.0 and result.shots[-1].end_s == 10.0
     assert all(a.end_s == b.start_s for a, b in zip(result.shots, result.shots[1:], strict=False))
@@ -383,3 +397,189 @@ def test_a_flash_inside_a_shot_is_not_a_cut_but_a_new_shot_is() -> None:
         det.process_frame(i, i / 6, S.frame_features(rgb))
     assert det.scores[12] > 0.5 and det.scores[13] > 0.5  # the flash jumps both ways...
     assert [c.index for c in det.finish(6.0)] == [24]  # ...but only the new shot is a cut
+
+
+# --- source-frame refinement of cuts ------------------------------------------------
+
+
+def two_shot_video(path: Path, *, cut_frame: int = 36, keyframe_at_cut: bool,
+                   gop: int = 250) -> Path:
+    """24 fps: moving testsrc2 until ``cut_frame``, then SMPTE bars (a hard cut).
+
+    With ``keyframe_at_cut`` the encoder starts a GOP on the cut (what x264's scene-cut
+    detection does on real material); without, one GOP of ``gop`` frames spans it.
+    """
+    seconds = cut_frame / 24
+    graph = (f"testsrc2=size=320x180:rate=24:duration={seconds}[a];"
+             f"smptebars=size=320x180:rate=24:duration=1.5[b];[a][b]concat=n=2:v=1:a=0[v]")
+    x264 = f"keyint={gop}:min-keyint=1:scenecut={40 if keyframe_at_cut else 0}"
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-filter_complex",
+                    graph, "-map", "[v]", "-c:v", "libx264", "-preset", "veryfast",
+                    "-x264-params", x264, "-pix_fmt", "yuv420p", str(path)], check=True)
+    return path
+
+
+@pytest.mark.parametrize("keyframe_at_cut", [True, False])
+def test_hard_cut_lands_on_its_exact_source_frame(tmp_path: Path, keyframe_at_cut: bool) -> None:
+    video = two_shot_video(tmp_path / "cut.mp4", keyframe_at_cut=keyframe_at_cut)
+    proxy = tmp_path / "proxy.mp4"
+    make_proxy(video, proxy, height=180, fps=6)
+    result = S.detect_scenes(proxy, SCENES, duration_s=3.0, source=video, progress=False)
+    assert [c.kind for c in result.cuts] == ["hard"], result.cuts
+    cut = result.cuts[0]
+    assert cut.refined and round(cut.time_s * 24) == 36, cut
+    assert abs(cut.analysis_time_s - 1.5) <= 1 / 6 + 1e-6  # on an analysis frame before
+    assert result.shots[1].start_s == cut.time_s  # shots follow the refined time
+    how = result.options["refinement"]["by"]
+    assert how == ({"keyframe": 1} if keyframe_at_cut else {"change": 1}), how
+
+
+def test_refinement_gives_up_where_it_is_not_cheap(tmp_path: Path) -> None:
+    video = two_shot_video(tmp_path / "cut.mp4", keyframe_at_cut=False)
+    proxy = tmp_path / "proxy.mp4"
+    make_proxy(video, proxy, height=180, fps=6)
+    params = {**SCENES, "refine_max_runup_s": 0.5}  # the only keyframe is 1.3 s before
+    result = S.detect_scenes(proxy, params, duration_s=3.0, source=video, progress=False)
+    cut = result.cuts[0]
+    assert not cut.refined and cut.time_s == cut.analysis_time_s
+    assert "keyframe" in result.options["refinement"]["not_refined"][f"{cut.time_s:.3f}"]
+    unrefined = S.detect_scenes(proxy, {**SCENES, "refine": False}, duration_s=3.0,
+                                source=video, progress=False)
+    assert "refinement" not in unrefined.options
+
+
+# --- faces: following between whole-frame runs -------------------------------------
+
+
+@needs_media
+def test_detect_near_follows_a_face_and_finds_none_where_there_is_none() -> None:
+    clip = MEDIA / "faces/tears_of_steel/tears_of_steel_clip_10s.mp4"
+    _, frame = next(iter_frames(clip, height=360, start_s=9.6, duration_s=0.2))
+    haar = F.HaarBackend()
+    (box, _, _), = F.detect_frame(frame, [haar], min_size_px=24, min_score=0.0)
+    x, y, w, h = box
+    guess = (x + 0.15 * w, y - 0.1 * h, w * 1.1, h * 1.1)  # where it was a frame ago
+    found = F.detect_near(frame, guess, haar, min_size_px=24, min_score=0.0)
+    assert found is not None and F.iou(found[0], box) > 0.6, (found, box)
+    assert F.detect_near(frame, (10.0, 250.0, 60.0, 60.0), haar, min_size_px=24,
+                         min_score=0.0) is None
+
+
+def _records(n: int, boxes: dict[int, tuple]) -> list:
+    return [F._FrameRecord(t=i / 6, shot=0, activity=0.0, motion_centre=None,
+                           dets=[F._Det(boxes[i], 0.9, "haar", mouth=0.004 * (i % 2))]
+                           if i in boxes else []) for i in range(n)]
+
+
+def test_interpolate_track_fills_gaps_between_detections() -> None:
+    records = _records(6, {0: (0.0, 0.0, 40.0, 40.0), 3: (30.0, 0.0, 40.0, 40.0),
+                           5: (50.0, 0.0, 40.0, 40.0)})
+    members = F.interpolate_track([(0, 0), (3, 0), (5, 0)], records)
+    assert [f for f, _ in members] == [0, 1, 2, 3, 4, 5]
+    assert records[1].dets[0].box == (10.0, 0.0, 40.0, 40.0)
+    assert records[4].dets[0].box == (40.0, 0.0, 40.0, 40.0)
+    assert {records[f].dets[0].kind for f in (1, 2, 4)} == {"interpolated"}
+    F.smooth_activity(members, records, half_window_s=0.2)
+    assert records[0].dets[0].activity == 0.0  # its own still mouth (frame 1 unmeasured)
+    assert records[2].dets[0].activity == pytest.approx(F.activity_of(0.004))  # frame 3's
+    assert records[4].dets[0].activity == pytest.approx(F.activity_of(0.004))
+
+
+@needs_media
+@pytest.mark.parametrize("name", ["face-demographics-walking.gif", "classroom.gif"])
+def test_sparse_whole_frame_runs_find_what_every_frame_runs_find(name: str) -> None:
+    clip = MEDIA / "faces/intel_sample_videos" / name
+    width, height, _ = probe_video_only(clip)
+    kw = {"source_width": width, "source_height": height, "fps": 6, "height": 360,
+          "progress": False}
+    sparse = F.track_faces(clip, one_shot(2.8), FACES, **kw)
+    dense = F.track_faces(clip, one_shot(2.8), {**FACES, "detect_every_s": 0.0}, **kw)
+    assert sparse.options["runs"]["whole_frame"] <= 0.5 * dense.options["runs"]["whole_frame"]
+
+    def per_frame(faces: Faces) -> list[int]:
+        return [sum(d.track_id is not None for d in f.detections) for f in faces.frames]
+
+    assert per_frame(sparse) == per_frame(dense)
+    assert len(sparse.tracks) == len(dense.tracks)
+
+
+# --- the bundled sample: cuts and faces against its truth ---------------------------
+
+
+@pytest.fixture(scope="module")
+def short_sample(tmp_path_factory: pytest.TempPathFactory):
+    """A 30 s sample episode (two hard cuts, two characters) analysed like the workflow
+    does: proxy, scene cuts refined on the source, faces."""
+    pytest.importorskip("piper", reason="the sample extra (piper-tts) is not installed")
+    from shortfactory.recipe import IngestSection
+    from shortfactory.sample import generate_sample
+
+    tmp = tmp_path_factory.mktemp("sample")
+    video = tmp / "ep.mp4"
+    truth = generate_sample(video, tmp / "ep.json", duration_s=30.0, progress=False)
+    ingest = IngestSection()
+    proxy = tmp / "proxy.mp4"
+    make_proxy(video, proxy, height=ingest.proxy_height, fps=ingest.proxy_fps)
+    cuts = S.detect_scenes(proxy, SceneSection().model_dump(), duration_s=truth.duration_s,
+                           source=video, progress=False)
+    faces = F.track_faces(proxy, cuts, FaceSection().model_dump(), source_width=truth.width,
+                          source_height=truth.height, progress=False)
+    return truth, cuts, faces
+
+
+def test_sample_cuts_are_on_their_exact_source_frames(short_sample) -> None:
+    truth, cuts, _ = short_sample
+    assert [c.kind for c in cuts.cuts] == [c.kind for c in truth.cuts] == ["hard", "hard"]
+    assert [round(c.time_s * truth.fps) for c in cuts.cuts] == [c.frame for c in truth.cuts]
+    assert all(c.refined for c in cuts.cuts)
+
+
+def test_sample_faces_match_the_truth_boxes(short_sample) -> None:
+    truth, _, faces = short_sample
+    by_frame = {ff.frame: ff.faces for ff in truth.faces}
+    hits = n_truth = n_found = 0
+    for frame in faces.frames:
+        # ffmpeg's fps filter shows source frame 4k + 1 at analysis frame k (24 -> 6 fps).
+        boxes = [b.box for b in by_frame.get(round(frame.t * 6) * 4 + 1, [])]
+        n_truth += len(boxes)
+        n_found += len(frame.detections)
+        hits += sum(any(F.iou(b, d.box) >= 0.5 for d in frame.detections) for b in boxes)
+    assert hits / n_truth >= 0.9 and hits / n_found >= 0.95, (hits, n_truth, n_found)
+    # Tracks never cross the cuts, and each shot says how many faces it had.
+    assert [s.start_s for s in faces.shots] == [0.0, *(c.time_s for c in truth.cuts)]
+    for track in faces.tracks:
+        shot = faces.shots[track.shot]
+        # (an analysis frame a fraction of a source frame before a refined cut shows the
+        # new shot already)
+        assert shot.start_s - 1 / 24 <= track.start_s and track.end_s < shot.end_s
+    assert sum(s.tracks for s in faces.shots) == len(faces.tracks)
+    assert all(s.mean_faces > 0.5 and 0.5 < s.face_share <= 1 for s in faces.shots)
+
+
+def test_sample_detections_carry_an_activity_that_follows_the_speaker(short_sample) -> None:
+    truth, _, faces = short_sample
+    by_frame = {ff.frame: ff.faces for ff in truth.faces}
+    speaking, silent = [], []
+    for frame in faces.frames:
+        boxes = by_frame.get(round(frame.t * 6) * 4 + 1, [])
+        for det in frame.detections:
+            assert det.kind in ("detected", "tracked", "reused", "interpolated")
+            for b in boxes:
+                if det.activity is not None and F.iou(b.box, det.box) >= 0.5:
+                    (speaking if b.speaking else silent).append(det.activity)
+    assert speaking and silent
+    assert np.median(speaking) > 2 * np.median(silent) + 0.05, (np.median(speaking),
+                                                                np.median(silent))
+
+
+def test_an_analysis_frame_just_before_a_refined_cut_belongs_to_the_new_shot() -> None:
+    from shortfactory.artifacts import Cut
+
+    cuts = SceneCuts(analysis_fps=6.0, duration_s=4.0,
+                     cuts=[Cut(time_s=2.0417, kind="hard", analysis_time_s=2.0, refined=True),
+                           Cut(time_s=2.9583, kind="hard", analysis_time_s=3.0, refined=True)],
+                     shots=[Shot(index=0, start_s=0.0, end_s=2.0417),
+                            Shot(index=1, start_s=2.0417, end_s=2.9583),
+                            Shot(index=2, start_s=2.9583, end_s=4.0)])
+    times = np.array([1.8333, 2.0, 2.1667, 2.8333, 3.0])
+    assert F.shot_of_times(times, cuts).tolist() == [0, 1, 1, 1, 2]

@@ -132,8 +132,11 @@ class Shot(Strict):
     index: int
     start_s: float
     end_s: float
-    mean_motion: float = 0.0
-    mean_faces: float = Field(0.0, description="mean tracked faces per analysis frame")
+    duration_s: float = Field(0.0, description="end_s - start_s")
+    mean_motion: float = Field(0.0, description="mean grey change between analysis frames, 0-1")
+    mean_faces: float = Field(
+        0.0, description="mean tracked faces per analysis frame (faces.json's shots; "
+        "scene_cuts.json is written before faces are known and leaves it 0)")
     face_share: float = Field(0.0, description="share of analysis frames with a tracked face")
     tracks: int = Field(0, description="face tracks in the shot")
 

