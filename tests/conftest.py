@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from shortfactory.artifacts import Cut, SceneCuts, Shot
 from shortfactory.media import ffmpeg_exe
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,6 +37,15 @@ def make_media(path: Path, *, video: bool = True, audio: bool = True, seconds: f
     args += [str(path)]
     subprocess.run(args, check=True)
     return path
+
+
+def hard_cut_scenes(duration: float, cuts=(), analysis_fps: float = 6.0) -> SceneCuts:
+    """A hand-made scene_cuts artifact: hard cuts at ``cuts``, shots between them."""
+    edges = [0.0, *cuts, duration]
+    return SceneCuts(analysis_fps=analysis_fps, duration_s=duration,
+                     cuts=[Cut(time_s=c, kind="hard") for c in cuts],
+                     shots=[Shot(index=i, start_s=a, end_s=b)
+                            for i, (a, b) in enumerate(zip(edges, edges[1:], strict=False))])
 
 
 @pytest.fixture

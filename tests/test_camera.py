@@ -6,16 +6,15 @@ import time
 
 import numpy as np
 import pytest
+from conftest import hard_cut_scenes
 
 from shortfactory.artifacts import (
     AudioStream,
-    Cut,
     Detection,
     FaceFrame,
     Faces,
     SceneCuts,
     Segment,
-    Shot,
     SourceProbe,
     Transcript,
     VideoStream,
@@ -38,12 +37,8 @@ def probe(duration: float) -> SourceProbe:
                        audio=AudioStream(codec="aac", sample_rate=48000, channels=2))
 
 
-def scenes(duration: float, cuts: tuple[float, ...] = ()) -> SceneCuts:
-    edges = [0.0, *cuts, duration]
-    return SceneCuts(analysis_fps=AFPS, duration_s=duration,
-                     cuts=[Cut(time_s=c, kind="hard") for c in cuts],
-                     shots=[Shot(index=i, start_s=a, end_s=b)
-                            for i, (a, b) in enumerate(zip(edges, edges[1:], strict=False))])
+def scenes(duration: float, cuts=()) -> SceneCuts:
+    return hard_cut_scenes(duration, cuts, AFPS)
 
 
 def faces(duration: float, centre_of, size: float = 200, focus=(W / 2, H / 2)) -> Faces:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import hard_cut_scenes
 
 from shortfactory.artifacts import (
     AudioFeatures,
-    Cut,
     Detection,
     FaceFrame,
     Faces,
     SceneCuts,
     Segment,
-    Shot,
     Transcript,
     Word,
 )
@@ -68,12 +67,8 @@ def features(duration: float, loud: list[tuple[float, float]] = (),
                          silence=[False] * n, score=score.tolist())
 
 
-def scenes(duration: float, cuts: list[float] = ()) -> SceneCuts:
-    edges = [0.0, *cuts, duration]
-    return SceneCuts(analysis_fps=AFPS, duration_s=duration,
-                     cuts=[Cut(time_s=c, kind="hard") for c in cuts],
-                     shots=[Shot(index=i, start_s=a, end_s=b)
-                            for i, (a, b) in enumerate(zip(edges, edges[1:], strict=False))])
+def scenes(duration: float, cuts=()) -> SceneCuts:
+    return hard_cut_scenes(duration, cuts, AFPS)
 
 
 def faces(duration: float, spans: list[tuple[float, float]] = ()) -> Faces:
