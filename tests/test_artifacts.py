@@ -78,6 +78,16 @@ def test_stale_artifact_names_file_and_field(tmp_path: Path) -> None:
         read_model(path, a.Transcript)
 
 
+def test_written_artifacts_get_normal_permissions(tmp_path: Path) -> None:
+    import os
+
+    path = tmp_path / "a.json"
+    write_model(path, EXAMPLES[0])
+    mask = os.umask(0)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
 def test_failed_write_leaves_nothing(tmp_path: Path) -> None:
     target = tmp_path / "out.json"
     with pytest.raises(RuntimeError), atomic_path(target) as tmp:

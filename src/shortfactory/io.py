@@ -36,9 +36,17 @@ def atomic_path(final: str | os.PathLike[str], suffix: str | None = None) -> Ite
     tmp = Path(tmp_name)
     try:
         yield tmp
+        # mkstemp makes 0600 files; a finished artifact gets the usual umask permissions.
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, final)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
