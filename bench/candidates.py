@@ -92,14 +92,24 @@ def transcript_only(params: dict[str, Any]) -> dict[str, Any]:
     return {**params, "weights": weights, "penalties": penalties}
 
 
+_ANALYSES: dict[tuple[str, str], dict[str, Any]] = {}
+
+
 def analyse(source, recipe) -> dict[str, Any]:  # noqa: ANN001 - Path, Recipe
-    """The sample's analysis artifacts, made by the same functions the rules call."""
+    """The sample's analysis artifacts, made by the same calls the rules make.
+
+    Cached per source and recipe, so the candidates and camera benches of one
+    ``bench/run.py`` run share a single analysis.
+    """
     import tempfile
     from pathlib import Path
 
     from shortfactory import audio, faces, ingest, scenes, transcribe
-    from shortfactory.recipe import section_params
+    from shortfactory.recipe import recipe_hash, section_params
 
+    key = (str(Path(source).resolve()), recipe_hash(recipe))
+    if key in _ANALYSES:
+        return _ANALYSES[key]
     p = {name: section_params(recipe, name) for name in
          ("ingest", "transcribe", "audio", "vision")}
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -110,11 +120,14 @@ def analyse(source, recipe) -> dict[str, Any]:  # noqa: ANN001 - Path, Recipe
         tr = transcribe.transcribe(tmp / "a.wav", p["transcribe"], progress=False)
         feats = audio.features_from_files(tmp / "a.wav", tr, p["audio"])
         cuts = scenes.detect_scenes(tmp / "p.mp4", p["vision"]["scenes"],
-                                    duration_s=probe.duration_s, progress=False)
+                                    duration_s=probe.duration_s, source=source,
+                                    progress=False)
         fc = faces.track_faces(tmp / "p.mp4", cuts, p["vision"]["faces"],
                                source_width=probe.video.width,
                                source_height=probe.video.height, progress=False)
-    return {"probe": probe, "transcript": tr, "features": feats, "scenes": cuts, "faces": fc}
+    _ANALYSES[key] = {"probe": probe, "transcript": tr, "features": feats, "scenes": cuts,
+                      "faces": fc}
+    return _ANALYSES[key]
 
 
 def evaluate(art: dict[str, Any], params: dict[str, Any], truth) -> dict[str, float]:  # noqa: ANN001

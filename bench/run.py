@@ -107,7 +107,7 @@ def bench_pipeline() -> dict[str, float]:
         feats = timed("audio_features", lambda: audio.features_from_files(
             tmp / "a.wav", tr, p["audio"]))
         cuts = timed("detect_scenes", lambda: scenes.detect_scenes(
-            tmp / "p.mp4", p["vision"]["scenes"], duration_s=duration))
+            tmp / "p.mp4", p["vision"]["scenes"], duration_s=duration, source=source))
         fc = timed("track_faces", lambda: faces.track_faces(
             tmp / "p.mp4", cuts, p["vision"]["faces"], source_width=probe.video.width,
             source_height=probe.video.height))
