@@ -13,7 +13,9 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[sample,test]'
+	$(BIN)/python -m pip install --quiet -e '.[sample,test,mediapipe]'
+	$(BIN)/python -m pip install --quiet --no-deps 'mediapipe>=1.2.3,<1.3'
+	$(BIN)/shortfactory fetch-models
 	$(BIN)/shortfactory setup-profiles --project .
 	touch $(STAMP)
 

@@ -250,6 +250,8 @@ def test_backends_fail_soft(caplog: pytest.LogCaptureFixture,
     assert "animeface" not in [b.name for b in backends]
     assert "Pillow" in unavailable["animeface"]
     assert "animeface" in caplog.text
+    for backend in backends:
+        getattr(backend, "close", lambda: None)()
 
 
 # --- real media: scenes -----------------------------------------------------------

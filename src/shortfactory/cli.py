@@ -1,8 +1,8 @@
 """The ``shortfactory`` command: helpers around the Snakemake workflow.
 
 The line itself runs with ``snakemake``; this command does what Snakemake cannot:
-generate the sample episode, check a recipe, and make the project's profiles
-resolvable by bare name (``snakemake --profile gpu``).
+generate the sample episode, check a recipe, fetch the face models at install time,
+and make the project's profiles resolvable by bare name (``snakemake --profile gpu``).
 """
 
 from __future__ import annotations
@@ -55,6 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("recipe", type=Path)
     prof = sub.add_parser("setup-profiles", help="make --profile gpu/slurm resolve here")
     prof.add_argument("--project", type=Path, default=Path.cwd())
+    fetch = sub.add_parser("fetch-models", help="fetch the MediaPipe face models (install "
+                           "time; from the mediapipe 0.10.14 wheel)")
+    fetch.add_argument("--dest", type=Path, default=None,
+                       help="directory (default: this environment's share/shortfactory/models)")
+    fetch.add_argument("--wheel", type=Path, default=None, help="use this downloaded wheel")
     args = parser.parse_args(argv)
     try:
         if args.command == "sample":
@@ -69,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
             recipe = load_recipe(args.recipe)
             print(f"{args.recipe}: ok")
             print(recipe.model_dump_json(indent=2))
+        elif args.command == "fetch-models":
+            from .models import fetch_mediapipe_face_models
+
+            for path in fetch_mediapipe_face_models(args.dest, wheel=args.wheel):
+                print(path)
         elif args.command == "setup-profiles":
             for line in setup_profiles(args.project):
                 print(line)

@@ -45,11 +45,12 @@ applies at the proxy's scale, where the detectors run.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -108,7 +109,11 @@ ACTIVITY_SMOOTH_S = 0.2
 # NEAR_MARGIN x its size each side, scaled so the face is NEAR_FACE_PX tall, searched
 # with the finer scale step NEAR_SCALE_FACTOR (Haar's own window is 20 px).
 DETECT_EVERY_S = 2.0
-# ... and every SEARCH_EVERY_S while no face is being followed in the shot.
+# ... and every SEARCH_EVERY_S while no face is being followed in the shot; each pass
+# that finds nothing doubles that wait, up to the follow-back window: a face that shows
+# up is then found at most FOLLOW_BACK_S late and followed back to where it appeared, so
+# a faceless shot (most of a cartoon without photo-like faces) costs a third of the
+# whole-frame runs for no loss in recall.
 SEARCH_EVERY_S = 1.0
 # A face the whole-frame pass finds for the first time is looked for in up to this many
 # seconds of the frames before it (in the same shot), so finding it late loses nothing.
@@ -117,6 +122,9 @@ NEAR_MARGIN = 0.6
 NEAR_FACE_PX = 40
 NEAR_SCALE_FACTOR = 1.08
 NEAR_SIZE_RATIO = 1.4
+# Detectors trained on whole scenes (MediaPipe) search a wider region: the box grown by
+# this many times its size each side.
+NEAR_MARGIN_WIDE = 2.0
 
 
 # --- boxes ------------------------------------------------------------------------
@@ -306,14 +314,22 @@ class AnimeFaceBackend:
 
 @dataclass(slots=True)
 class MediaPipeBackend:
-    """MediaPipe Tasks ``FaceDetector`` (BlazeFace), when the package and a model exist.
+    """MediaPipe Tasks ``FaceDetector`` (BlazeFace full range): live-action faces.
 
-    mediapipe 1.2.x ships no model: point ``SHORTFACTORY_MEDIAPIPE_MODEL`` at
-    ``face_detection_short_range.tflite`` (from the mediapipe 0.10.14 wheel, see
-    DEPENDENCIES.md), or have it next to the installed package.
+    On the shared live-action clips it found 2-7x more faces than Haar in 3-5 ms a
+    360p frame instead of 10-50 ms; it finds almost no drawn faces (recall 0.14 on the
+    cartoon sample), so cartoon recipes keep Haar/animeface. mediapipe 1.2.x ships no
+    model: ``shortfactory fetch-models`` (run by ``make install``) takes BlazeFace from
+    the 0.10.14 wheel; ``SHORTFACTORY_MEDIAPIPE_MODEL`` points at another ``.tflite``.
     """
 
-    min_score: float = 0.5
+    # MediaPipe's usual 0.5 dropped a walking person's small face in every other frame
+    # of the shared clips (scores 0.37-0.57); tracking and min_track_s drop strays.
+    min_score: float = 0.4
+    model: str = "face_detection_full_range_sparse.tflite"
+    # Its boxes for a small face in the whole 360p frame (about 9 px of its 192 px input)
+    # came out up to 1.5x the size it gives for the same face in a close crop.
+    near_size_ratio: float = 1.8
     name: str = "mediapipe"
     _detector: Any = None
     _mp: Any = None
@@ -324,18 +340,20 @@ class MediaPipeBackend:
             from mediapipe.tasks.python import BaseOptions, vision
         except ImportError as err:
             raise BackendUnavailable(f"mediapipe is not installed ({err})") from None
-        model = os.environ.get("SHORTFACTORY_MEDIAPIPE_MODEL")
-        if not model:
-            found = sorted(Path(mp.__file__).parent.rglob("face_detection_short_range.tflite"))
-            model = str(found[0]) if found else None
+        from .models import find_model
+
+        model = os.environ.get("SHORTFACTORY_MEDIAPIPE_MODEL") or find_model(self.model)
         if not model or not Path(model).is_file():
             raise BackendUnavailable(
-                "no MediaPipe face model: set SHORTFACTORY_MEDIAPIPE_MODEL to a "
-                "face_detection_short_range.tflite")
-        options = vision.FaceDetectorOptions(base_options=BaseOptions(model_asset_path=model),
-                                             min_detection_confidence=self.min_score)
-        self._detector = vision.FaceDetector.create_from_options(options)
+                f"no MediaPipe face model {self.model}: run `shortfactory fetch-models` "
+                "or set SHORTFACTORY_MEDIAPIPE_MODEL to a BlazeFace .tflite")
+        options = vision.FaceDetectorOptions(
+            base_options=BaseOptions(model_asset_path=str(model)),
+            min_detection_confidence=self.min_score)
         self._mp = mp
+        with native_stderr_silenced():
+            self._detector = vision.FaceDetector.create_from_options(options)
+            self.detect(np.zeros((64, 64, 3), np.uint8))  # its first call logs too
 
     def detect(self, rgb: np.ndarray, grey: np.ndarray | None = None,
                ) -> list[tuple[BoxT, float]]:
@@ -349,17 +367,62 @@ class MediaPipeBackend:
                          float(bb.height)), float(score)))
         return out
 
+    def detect_near(self, rgb: np.ndarray, box: BoxT, grey: np.ndarray | None = None,
+                    ) -> list[tuple[BoxT, float]]:
+        """Faces in a region about six times ``box``'s size around it.
+
+        BlazeFace full range is trained on faces that fill a small part of its input: on
+        a crop where the face fills half the width (Haar's region) it scored a walking
+        person's face under 0.45 in 5 of 6 frames, with ``NEAR_MARGIN_WIDE`` 0.67-0.8.
+        """
+        region = near_region(box, rgb.shape, NEAR_MARGIN_WIDE)
+        if region is None:
+            return []
+        x0, y0, x1, y1 = region
+        return [((x + x0, y + y0, w, h), score)
+                for (x, y, w, h), score in self.detect(rgb[y0:y1, x0:x1])]
+
+    def close(self) -> None:
+        """Free the native detector now: left to ``__del__`` at interpreter exit it
+        fails noisily (its module globals are already gone)."""
+        if self._detector is not None:
+            with native_stderr_silenced():
+                self._detector.close()
+            self._detector = None
+
+
+@contextlib.contextmanager
+def native_stderr_silenced() -> Iterator[None]:
+    """Drop what native code writes to fd 2 meanwhile: LiteRT logs ~50 INFO/WARNING
+    lines per model load and no environment variable turns them off. Python-level
+    errors still propagate as exceptions."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
 
 BACKENDS = {"haar": HaarBackend, "animeface": AnimeFaceBackend, "mediapipe": MediaPipeBackend}
 
 
-def make_backends(names: Sequence[str], *, min_size_px: int = 24,
+def make_backends(names: Sequence[str], *, min_size_px: int = 24, first_only: bool = False,
                   ) -> tuple[list[FaceBackend], dict[str, str]]:
     """Instantiate the named backends; return them and ``{name: reason}`` for those
-    that cannot run here (logged as warnings, never raised: faces are fail-soft)."""
+    that cannot run here (logged as warnings, never raised: faces are fail-soft).
+
+    ``first_only`` keeps only the first backend that loads: the rest of ``names`` are
+    fallbacks (MediaPipe where installed, else Haar) rather than extra detectors.
+    """
     backends: list[FaceBackend] = []
     unavailable: dict[str, str] = {}
     for name in dict.fromkeys(names):
+        if first_only and backends:
+            break
         cls = BACKENDS.get(name)
         try:
             if cls is None:
@@ -414,10 +477,12 @@ def detect_near(rgb: np.ndarray, box: BoxT, backend: FaceBackend, *, min_size_px
         found = [((x + x0, y + y0, w, h), sc)
                  for (x, y, w, h), sc in backend.detect(np.ascontiguousarray(rgb[y0:y1, x0:x1]))]
     best = None
+    size_ratio = getattr(backend, "near_size_ratio", NEAR_SIZE_RATIO)
     for cand, score in found:
         ratio = cand[3] / max(box[3], 1e-6)
-        if (min(cand[2], cand[3]) < min_size_px or score < min_score
-                or not 1 / NEAR_SIZE_RATIO <= ratio <= NEAR_SIZE_RATIO):
+        # A followed face may shrink a little under the size that starts one (hysteresis).
+        if (min(cand[2], cand[3]) < min_size_px / size_ratio or score < min_score
+                or not 1 / size_ratio <= ratio <= size_ratio):
             continue
         dist = float(np.hypot(cand[0] + cand[2] / 2 - box[0] - box[2] / 2,
                               cand[1] + cand[3] / 2 - box[1] - box[3] / 2)) / max(box[3], 1e-6)
@@ -741,6 +806,24 @@ def track_faces(proxy_path: str | Path, scene_cuts: SceneCuts, params: dict[str,
         :class:`Faces` with one :class:`FaceFrame` per analysis frame, the tracks, and the
         shots of ``scene_cuts`` with their face statistics.
     """
+    backends, unavailable = make_backends(
+        list(params.get("backends", ["haar", "animeface"])),
+        min_size_px=int(params.get("min_size_px", 24)),
+        first_only=params.get("use") == "first")
+    try:
+        return _track_faces(proxy_path, scene_cuts, params, backends, unavailable,
+                            source_width=source_width, source_height=source_height, fps=fps,
+                            height=height, progress=progress)
+    finally:
+        for backend in backends:
+            if hasattr(backend, "close"):
+                backend.close()
+
+
+def _track_faces(proxy_path: str | Path, scene_cuts: SceneCuts, params: dict[str, Any],
+                 backends: list[FaceBackend], unavailable: dict[str, str], *,
+                 source_width: int, source_height: int, fps: float | None,
+                 height: int | None, progress: bool) -> Faces:
     native_fps = probe_video_only(proxy_path)[2]
     rate = float(fps or native_fps)
     min_size = int(params.get("min_size_px", 24))
@@ -749,7 +832,6 @@ def track_faces(proxy_path: str | Path, scene_cuts: SceneCuts, params: dict[str,
     every = float(params.get("detect_every_s", DETECT_EVERY_S))
     search_every = float(params.get("search_every_s", SEARCH_EVERY_S))
     names = list(params.get("backends", ["haar", "animeface"]))
-    backends, unavailable = make_backends(names, min_size_px=min_size)
     by_name = {b.name: b for b in backends}
     if not backends:
         log.warning("no face backend can run (%s): motion fallback only",
@@ -771,6 +853,7 @@ def track_faces(proxy_path: str | Path, scene_cuts: SceneCuts, params: dict[str,
     key_dets: list[_Det] = []  # ... and what it found there
     full_small: np.ndarray | None = None  # last frame the whole-frame pass ran on
     last_full_t = -np.inf
+    empty_passes = 0  # whole-frame passes in a row, in this shot, that found nothing
     following: list[_Follow] = []
     # The last frames of this shot, for following a new face back in time:
     # (record, rgb, grey, previous grey); bounded, so memory does not grow.
@@ -791,6 +874,7 @@ def track_faces(proxy_path: str | Path, scene_cuts: SceneCuts, params: dict[str,
                 key_dets, following = [], []
                 recent.clear()
                 last_full_t = -np.inf
+                empty_passes = 0
             grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
             small = cv2.resize(grey, (MOTION_WIDTH, max(1, round(MOTION_WIDTH * h / w))),
                                interpolation=cv2.INTER_AREA)
@@ -798,7 +882,8 @@ def track_faces(proxy_path: str | Path, scene_cuts: SceneCuts, params: dict[str,
             changed_since_full = (full_small is None
                                   or motion_energy(full_small, small)[0] >= REUSE_SHARE)
             # With no face to follow, look again sooner: nothing else would find one.
-            interval = every if following else min(every, search_every)
+            interval = every if following else search_interval(
+                min(every, search_every), empty_passes, lookback / rate)
             if backends and t - last_full_t >= interval - 1e-6 and changed_since_full:
                 dets = [_Det(b, sc, n) for b, sc, n in detect_frame(
                     rgb, backends, min_size_px=min_size, min_score=min_score, grey=grey)]
@@ -817,6 +902,7 @@ def track_faces(proxy_path: str | Path, scene_cuts: SceneCuts, params: dict[str,
                         runs["followed_back"] += follow_back(d, t, recent, records, near,
                                                                  max_gap)
                 last_full_t = t
+                empty_passes = 0 if dets else empty_passes + 1
                 full_small = key_small = small
                 key_dets = dets
             elif key_small is not None and motion_energy(key_small, small)[0] < REUSE_SHARE:
@@ -877,6 +963,18 @@ def track_faces(proxy_path: str | Path, scene_cuts: SceneCuts, params: dict[str,
     return Faces(analysis_fps=rate, source_width=source_width, source_height=source_height,
                  options=options, backends=counts, frames=frames, tracks=tracks,
                  shots=shot_stats(scene_cuts, frames, tracks))
+
+
+def search_interval(base_s: float, empty_passes: int, limit_s: float) -> float:
+    """Wait before the next whole-frame search while no face is followed.
+
+    Doubles with every empty pass since the shot began or a face was last seen, never
+    beyond ``limit_s`` (the follow-back window) nor below ``base_s``; ``base_s`` 0 keeps
+    searching every changed frame.
+    """
+    if base_s <= 0:
+        return 0.0
+    return max(base_s, min(limit_s, base_s * 2.0 ** max(0, empty_passes - 1)))
 
 
 def follow_back(det: _Det, t: float,

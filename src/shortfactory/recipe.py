@@ -88,6 +88,9 @@ class FaceSection(Section):
     backends: list[Literal["animeface", "haar", "mediapipe"]] = Field(
         default_factory=lambda: ["haar"], min_length=1
     )
+    use: Literal["all", "first"] = Field(
+        "all", description="all: every backend that loads runs, results merged; first: "
+        "only the first that loads, the others are fallbacks")
     min_size_px: int = Field(24, ge=8, description="smallest face at analysis scale")
     min_score: float = Field(0.0, ge=0)
     track_iou: float = Field(0.2, ge=0, le=1)

@@ -1,0 +1,110 @@
+"""MediaPipe face backend, its install-time models, and backend preference order.
+
+``make install`` installs mediapipe (--no-deps) and fetches BlazeFace's models from the
+mediapipe 0.10.14 wheel, so these run on real frames wherever the suite runs.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+from test_vision import FACES, MEDIA, lavfi_video, needs_media, one_shot
+
+from shortfactory import faces as F
+from shortfactory import models
+from shortfactory.cli import main as cli_main
+from shortfactory.errors import ShortfactoryError
+from shortfactory.media import iter_frames, probe_video_only
+from shortfactory.recipe import load_recipe, section_params
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def fake_wheel(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def test_models_are_extracted_from_a_wheel_and_kept(tmp_path: Path) -> None:
+    wheel = fake_wheel(tmp_path / "mediapipe-0.10.14.whl", {
+        models.MEDIAPIPE_WHEEL_DIR + name: name.encode() for name in models.MEDIAPIPE_FACE_MODELS})
+    dest = tmp_path / "models"
+    assert cli_main(["fetch-models", "--dest", str(dest), "--wheel", str(wheel)]) == 0
+    for name in models.MEDIAPIPE_FACE_MODELS:
+        assert (dest / name).read_bytes() == name.encode()
+        assert models.find_model(name, dest) == dest / name
+    # Present already: nothing is downloaded or rewritten (no wheel given this time).
+    assert models.fetch_mediapipe_face_models(dest) == [dest / n for n in
+                                                        models.MEDIAPIPE_FACE_MODELS]
+    assert sorted(p.name for p in dest.iterdir()) == sorted(models.MEDIAPIPE_FACE_MODELS)
+
+
+def test_a_wheel_without_the_models_is_a_clear_error(tmp_path: Path) -> None:
+    wheel = fake_wheel(tmp_path / "other.whl", {"README": b"x"})
+    with pytest.raises(ShortfactoryError, match="other.whl: has no mediapipe/modules"):
+        models.fetch_mediapipe_face_models(tmp_path / "models", wheel=wheel)
+    assert not any((tmp_path / "models").iterdir())  # nothing half-written
+
+
+def test_the_installed_environment_has_the_mediapipe_backend() -> None:
+    backends, unavailable = F.make_backends(["mediapipe"])
+    assert [b.name for b in backends] == ["mediapipe"], unavailable
+    backends[0].close()
+
+
+def test_first_only_uses_the_first_backend_that_loads(monkeypatch: pytest.MonkeyPatch,
+                                                      tmp_path: Path) -> None:
+    backends, unavailable = F.make_backends(["mediapipe", "haar"], first_only=True)
+    assert [b.name for b in backends] == ["mediapipe"] and not unavailable
+    backends[0].close()
+    # No model where it is looked for: Haar takes over, and the warning says what to do.
+    monkeypatch.setenv(models.MODEL_ENV, str(tmp_path))
+    monkeypatch.delenv("SHORTFACTORY_MEDIAPIPE_MODEL", raising=False)
+    backends, unavailable = F.make_backends(["mediapipe", "haar"], first_only=True)
+    assert [b.name for b in backends] == ["haar"]
+    assert "shortfactory fetch-models" in unavailable["mediapipe"]
+
+
+@needs_media
+def test_mediapipe_finds_the_face_in_a_live_action_close_up() -> None:
+    clip = MEDIA / "faces/tears_of_steel/tears_of_steel_clip_10s.mp4"
+    _, frame = next(iter_frames(clip, height=360, start_s=9.6, duration_s=0.2))
+    backend = F.MediaPipeBackend()
+    try:
+        found = F.detect_frame(frame, [backend], min_size_px=24, min_score=0.0)
+    finally:
+        backend.close()
+    assert len(found) == 1
+    (x, y, w, h), score, name = found[0]
+    assert name == "mediapipe" and score > 0.5
+    assert 180 < x + w / 2 < 420 and 120 < y + h / 2 < 260 and h > 80  # the woman's face
+
+
+@needs_media
+def test_live_recipe_tracks_filmed_people_with_mediapipe() -> None:
+    clip = MEDIA / "faces/intel_sample_videos/face-demographics-walking.gif"
+    width, height, _ = probe_video_only(clip)
+    params = section_params(load_recipe(REPO / "recipes" / "live.yaml"), "vision")["faces"]
+    result = F.track_faces(clip, one_shot(2.9), params, source_width=width,
+                           source_height=height, fps=6, height=360, progress=False)
+    assert len(result.tracks) == 2, [(t.start_s, t.end_s) for t in result.tracks]
+    assert result.backends["mediapipe"] >= 15 and result.backends.get("haar", 0) == 0
+
+
+def test_search_interval_backs_off_to_the_follow_back_window() -> None:
+    waits = [F.search_interval(1.0, n, 3.0) for n in range(6)]
+    assert waits == [1.0, 1.0, 2.0, 3.0, 3.0, 3.0]
+    assert F.search_interval(0.0, 5, 3.0) == 0.0  # 0: search every changed frame
+
+
+def test_a_faceless_shot_is_searched_less_and_less_often(tmp_path: Path) -> None:
+    clip = lavfi_video(tmp_path / "testsrc.mp4", "testsrc=size=320x240:rate=12", seconds=10)
+    result = F.track_faces(clip, one_shot(10.0), FACES, source_width=320, source_height=240,
+                           fps=6, progress=False)
+    assert result.tracks == []
+    # 0, 1, 3, 6, 9 s instead of every second.
+    assert result.options["runs"]["whole_frame"] == 5
