@@ -176,8 +176,11 @@ class FaceFrame(Strict):
     t: float
     detections: list[Detection] = Field(default_factory=list)
     activity: float = Field(0.0, description="visual motion energy of the frame, [0, 1]")
+    edges: float = Field(0.0, description="edge density of the frame (share of edge "
+                         "pixels), [0, 1]: how busy or flat it looks")
     focus: tuple[float, float] | None = Field(
-        None, description="fallback focus point (source px) when no face: centre of motion"
+        None, description="fallback focus point (source px) when no face: centre of motion, "
+        "else the salient point of a still frame, else the frame centre"
     )
 
 

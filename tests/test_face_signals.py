@@ -1,4 +1,5 @@
-"""MediaPipe face backend, its install-time models, and backend preference order.
+"""Face backends (MediaPipe and its install-time models, preference order), search
+cadence, visual activity and the fallback focus.
 
 ``make install`` installs mediapipe (--no-deps) and fetches BlazeFace's models from the
 mediapipe 0.10.14 wheel, so these run on real frames wherever the suite runs.
@@ -6,9 +7,11 @@ mediapipe 0.10.14 wheel, so these run on real frames wherever the suite runs.
 
 from __future__ import annotations
 
+import subprocess
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from test_vision import FACES, MEDIA, lavfi_video, needs_media, one_shot
 
@@ -16,7 +19,7 @@ from shortfactory import faces as F
 from shortfactory import models
 from shortfactory.cli import main as cli_main
 from shortfactory.errors import ShortfactoryError
-from shortfactory.media import iter_frames, probe_video_only
+from shortfactory.media import ffmpeg_exe, iter_frames, probe_video_only
 from shortfactory.recipe import load_recipe, section_params
 
 REPO = Path(__file__).resolve().parents[1]
@@ -108,3 +111,32 @@ def test_a_faceless_shot_is_searched_less_and_less_often(tmp_path: Path) -> None
     assert result.tracks == []
     # 0, 1, 3, 6, 9 s instead of every second.
     assert result.options["runs"]["whole_frame"] == 5
+
+
+# --- visual activity and the fallback focus ---------------------------------------
+
+
+def test_still_faceless_shot_focuses_its_salient_subject(tmp_path: Path) -> None:
+    # A plain backdrop with a detailed object on the left third that never moves.
+    clip = tmp_path / "still.mp4"
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
+                    "-f", "lavfi", "-i", "color=c=0x606060:size=640x360:rate=6:duration=2",
+                    "-f", "lavfi", "-i", "testsrc2=size=120x120:rate=6:duration=2",
+                    "-filter_complex", "[1:v]trim=end_frame=1,loop=loop=-1:size=1[obj];"
+                    "[0:v][obj]overlay=x=80:y=180:shortest=1",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+                    str(clip)], check=True)
+    result = F.track_faces(clip, one_shot(2.0), FACES, source_width=1280, source_height=720,
+                           fps=6, progress=False)
+    assert result.tracks == []
+    for frame in result.frames:
+        x, y = frame.focus
+        assert 200 < x < 500 and 380 < y < 620, frame.focus  # the object (x 160-400, y 360-600)
+        assert 0.01 < frame.edges < 0.5
+
+
+def test_edge_density_tells_busy_from_flat_frames() -> None:
+    flat = np.full((90, 160), 96, np.uint8)
+    busy = (np.indices((90, 160)).sum(axis=0) % 8 < 4).astype(np.uint8) * 200
+    assert F.edge_density(flat) == 0.0
+    assert F.edge_density(busy) > 0.5
