@@ -14,10 +14,17 @@ recipe, and measures it against the sample's ground truth:
   and nobody speaking (any face fully inside will do there); ``coverage_letterbox_on``
   with the recipe's ``letterbox`` option switched on (a letterboxed frame shows
   everyone), ``shots_letterboxed_when_on`` how many shots it letterboxes.
-* Baselines on the same frames, same run, fed the same per-frame target as ours (the
-  face our target chooser picks, sampled at the analysis rate, as a detector gives
-  it): ``coverage_center`` (a still centre crop), ``coverage_follow`` (the window
-  centred on the target every frame, no smoothing), ``coverage_tripod`` (no move while
+* The default recipe zooms out per shot (``zoom_range``) to frame two faces together;
+  ``coverage_one_window`` / ``reversals_per_s_one_window`` are the same camera held at
+  the base zoom (one full-height window that swings between speakers),
+  ``coverage_oracle`` that window's ceiling (the path solver fed the true speaker boxes:
+  what the speed limit alone costs), ``coverage_zoom_on`` with a zoom range that also
+  zooms in (``BENCH_ZOOM_RANGE``), ``coverage_split_on`` with split screen.
+* Baselines on the same frames, same run, fed the same per-frame target as the
+  one-window camera (the face its target chooser picks, sampled at the analysis rate,
+  as a detector gives it), at the base zoom: ``coverage_center`` (a still centre
+  crop), ``coverage_follow`` (the window centred on the target every frame, no
+  smoothing), ``coverage_tripod`` (no move while
   the target stays within a dead zone of 0.25 x crop width, then 3 px/frame, 15
   px/frame when far (beyond half a crop width), and a jump of the target followed only
   after 3 consecutive analysis frames confirm it).
@@ -61,6 +68,9 @@ TRIPOD_FAST_PX = 15.0  # px per frame, when the target is far
 TRIPOD_FAR = 0.5  # share of the crop width that counts as far
 TRIPOD_CONFIRM = 3  # analysis frames that must confirm a jump of the target
 STILL_PX = 0.05  # a smaller step is no motion
+# The zoom range tried for ``coverage_zoom_on``: out far enough for the sample's
+# two-shots (faces about 900 px apart edge to edge), in up to 1.5 on small faces.
+BENCH_ZOOM_RANGE = (0.5, 1.5)
 
 # --- truth --------------------------------------------------------------------------
 
@@ -95,9 +105,14 @@ def truth_needs(truth: Any, n_frames: int, silent_groups: bool = False,
     return out
 
 
-def coverage(x: np.ndarray, crop_w: float, needs: list, letterbox: np.ndarray | None = None,
-             ) -> float:
-    """Share of frames with a need where one needed span lies fully inside the window."""
+def coverage(x: np.ndarray, crop_w: float | np.ndarray, needs: list,
+             letterbox: np.ndarray | None = None, x2: np.ndarray | None = None) -> float:
+    """Share of frames with a need where one needed span lies fully inside the window.
+
+    ``crop_w`` may vary per frame (zoomed shots); ``x2`` is the second window of split
+    shots (NaN elsewhere): a face fully inside either panel is shown.
+    """
+    widths = np.broadcast_to(np.asarray(crop_w, dtype=float), (len(x),))
     hit = total = 0
     for k, spans in enumerate(needs[:len(x)]):
         if spans is None:
@@ -106,7 +121,9 @@ def coverage(x: np.ndarray, crop_w: float, needs: list, letterbox: np.ndarray | 
         if letterbox is not None and letterbox[k]:
             hit += 1
             continue
-        hit += any(lo >= x[k] - 0.5 and hi <= x[k] + crop_w + 0.5 for lo, hi in spans)
+        lefts = [x[k]] if x2 is None or np.isnan(x2[k]) else [x[k], x2[k]]
+        hit += any(lo >= left - 0.5 and hi <= left + widths[k] + 0.5
+                   for lo, hi in spans for left in lefts)
     return hit / max(1, total)
 
 
@@ -213,6 +230,67 @@ def sample_run(recipe: Any) -> dict[str, float]:
                         crop_size)
 
 
+def oracle_path(truth: Any, needs: list, n: int, fps: float, crop_w: int, max_left: float,
+                params: dict[str, Any]) -> np.ndarray:
+    """Our path solver fed the truth itself: the speaking (or only) face's true box as
+    the target of every frame that has one, the true cuts as shot edges.
+
+    Why: it is the ceiling of ``coverage`` under the recipe's speed and acceleration
+    limits with one window (a perfect transcript, perfect attribution, perfect boxes);
+    the gap between it and ``coverage`` is what perception loses, the gap between it and
+    1 what the speed limit costs (a 700 px swing between speakers in a 0.4 s pause).
+    """
+    from shortfactory.camera import Targets, solve_path
+
+    edges = [0, *sorted(c.frame for c in truth.cuts if 0 < c.frame < n), n]
+    x = np.full(n, max_left / 2)
+    for s, e in zip(edges, edges[1:], strict=False):
+        m = e - s
+        tg = Targets(centre=np.full(m, np.nan), half_zone=np.full(m, crop_w / 2),
+                     weight=np.zeros(m), need_lo=np.full(m, np.nan),
+                     need_hi=np.full(m, np.nan), top=np.full(m, np.nan), label=[""] * m,
+                     fallback=np.zeros(m, dtype=bool))
+        for i in range(m):
+            if needs[s + i]:
+                lo, hi = needs[s + i][0]
+                tg.need_lo[i], tg.need_hi[i], tg.centre[i] = lo, hi, (lo + hi) / 2
+                tg.weight[i] = 1e-3  # the need decides; the centre only breaks ties
+        if m >= 4 and not np.all(np.isnan(tg.need_lo)):
+            x[s:e] = solve_path(tg, fps, crop_w, max_left, params)
+    return x
+
+
+def option_run(art: dict[str, Any], params: dict[str, Any], needs: list, plan_camera: Any,
+               ) -> tuple[float, float]:
+    """Coverage and reversals per second with a recipe option switched on."""
+    probe, faces, cuts, tr = art["probe"], art["faces"], art["scenes"], art.get("transcript")
+    path = plan_camera("bench", 0.0, probe.duration_s, probe, faces, cuts, params,
+                       transcript=tr)
+    x, widths, x2, boxed, edges = path_arrays(path)
+    fps = probe.video.fps
+    revs = motion_stats(x, edges, fps, float(params["max_speed_px_s"]))["reversals_per_s"]
+    if x2 is not None:  # the lower panel's moves count too
+        revs += motion_stats(x2, edges, fps, 1e9)["reversals_per_s"]
+    return coverage(x, widths, needs, boxed, x2), revs
+
+
+def path_arrays(path: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray,
+                                    list[int]]:
+    """A crop path as arrays: left edges, window widths, the lower panel's left edges
+    in split frames (NaN elsewhere; None without split shots), letterboxed frames, and
+    the frame index where each shot starts (plus the end)."""
+    x = np.asarray(path.x, dtype=float)
+    widths = np.asarray(path.frame_sizes()[0], dtype=float)
+    owner = np.asarray(path.frame_shots())
+    modes = np.array([s.mode for s in path.shots]) if path.shots else np.array(["?"])
+    boxed = modes[owner] == "letterbox"
+    x2 = None
+    if path.x2:
+        x2 = np.where(modes[owner] == "split", np.asarray(path.x2, dtype=float), np.nan)
+    edges = [0, *np.flatnonzero(np.diff(owner) != 0) + 1, len(x)]
+    return x, widths, x2, boxed, [int(e) for e in edges]
+
+
 def score_sample(art: dict[str, Any], truth: Any, params: dict[str, Any], plan_camera: Any,
                  plan_clip: Any, crop_size: Any) -> dict[str, float]:
     """All sample figures from ready analysis artifacts (split out for tests)."""
@@ -221,15 +299,17 @@ def score_sample(art: dict[str, Any], truth: Any, params: dict[str, Any], plan_c
     start = time.perf_counter()
     path = plan_camera("bench", 0.0, duration, probe, faces, cuts, params, transcript=tr)
     solve_s = time.perf_counter() - start
-    plans = plan_clip(0.0, duration, probe, faces, cuts, params, tr)
+    # The baselines follow the plain one-window plan's target (the speaker, or the pair
+    # when it fits) at the base zoom: they have no zoom, split or letterbox of their own.
+    plain = {**params, "zoom_range": None, "split_screen": False, "letterbox": False}
+    plans = plan_clip(0.0, duration, probe, faces, cuts, plain, tr)
     fps, width = probe.video.fps, probe.video.width
     crop_w, _ = crop_size(width, probe.video.height, tuple(params["aspect"]), params["zoom"])
     max_left = float(width - crop_w)
-    x = np.asarray(path.x)
+    x, widths, x2, letterbox, _ = path_arrays(path)
     edges = [0]
     for _, p, _ in plans:
         edges.append(edges[-1] + len(p.left))
-    letterbox = np.concatenate([np.full(len(p.left), p.mode == "letterbox") for _, p, _ in plans])
     needs = truth_needs(truth, len(x))
     all_needs = truth_needs(truth, len(x), silent_groups=True)
     analysis_times = np.array([f.t for f in faces.frames])
@@ -240,23 +320,32 @@ def score_sample(art: dict[str, Any], truth: Any, params: dict[str, Any], plan_c
     centre = np.full(len(x), max_left / 2)
     limit = float(params["max_speed_px_s"])
     boxed = [p.mode == "letterbox" for _, p, _ in plan_clip(
-        0.0, duration, probe, faces, cuts, {**params, "letterbox": True}, tr)]
-    lb_path = plan_camera("bench", 0.0, duration, probe, faces, cuts,
-                          {**params, "letterbox": True}, transcript=tr)
-    lb_mask = np.concatenate([np.full(len(p.left), b) for (_, p, _), b in zip(
-        plans, boxed, strict=True)])
+        0.0, duration, probe, faces, cuts, {**plain, "letterbox": True}, tr)]
     ours = motion_stats(x, edges, fps, limit)
     m_follow = motion_stats(follow, edges, fps, limit)
     m_tripod = motion_stats(tripod, edges, fps, limit)
+    oracle = oracle_path(truth, needs, len(x), fps, crop_w, max_left, params)
+    zoom_cov, zoom_revs = option_run(art, {**params, "zoom_range": list(BENCH_ZOOM_RANGE)},
+                                     needs, plan_camera)
+    split_cov, split_revs = option_run(art, {**params, "split_screen": True}, needs,
+                                       plan_camera)
+    letterbox_cov, _ = option_run(art, {**plain, "letterbox": True}, needs, plan_camera)
+    one_cov, one_revs = option_run(art, plain, needs, plan_camera)
     return {
-        "coverage": round(coverage(x, crop_w, needs, letterbox), 4),
-        "coverage_all_face_frames": round(coverage(x, crop_w, all_needs, letterbox), 4),
-        "coverage_letterbox_on": round(coverage(np.asarray(lb_path.x), crop_w, needs, lb_mask),
-                                       4),
+        "coverage": round(coverage(x, widths, needs, letterbox, x2), 4),
+        "coverage_all_face_frames": round(coverage(x, widths, all_needs, letterbox, x2), 4),
+        "coverage_letterbox_on": round(letterbox_cov, 4),
         "shots_letterboxed_when_on": int(sum(boxed)),
         "coverage_center": round(coverage(centre, crop_w, needs), 4),
         "coverage_follow": round(coverage(follow, crop_w, needs), 4),
         "coverage_tripod": round(coverage(tripod, crop_w, needs), 4),
+        "coverage_oracle": round(coverage(oracle, crop_w, needs), 4),
+        "coverage_one_window": round(one_cov, 4),
+        "reversals_per_s_one_window": round(one_revs, 4),
+        "coverage_zoom_on": round(zoom_cov, 4),
+        "reversals_per_s_zoom_on": round(zoom_revs, 4),
+        "coverage_split_on": round(split_cov, 4),
+        "reversals_per_s_split_on": round(split_revs, 4),
         "reversals_per_s": round(ours["reversals_per_s"], 4),
         "reversals_per_s_tripod": round(m_tripod["reversals_per_s"], 4),
         "reversals_per_s_follow": round(m_follow["reversals_per_s"], 4),

@@ -68,3 +68,21 @@ def test_follow_holds_where_there_is_no_target() -> None:
     target = np.array([np.nan, 700.0, np.nan, 1000.0])
     x = bench.follow_path(target, [0, 4], 608, 1312.0)
     assert list(x) == [656.0, 396.0, 396.0, 696.0]
+
+
+def test_coverage_with_zoomed_widths_and_split_panels() -> None:
+    needs = [[(1000, 1200)], [(1000, 1200)], [(1000, 1200)]]
+    x = np.array([0.0, 0.0, 0.0])
+    assert bench.coverage(x, np.array([608, 1216, 608]), needs) == 1 / 3  # zoomed out
+    x2 = np.array([np.nan, np.nan, 900.0])  # frame 2: a split shot's lower panel
+    assert bench.coverage(x, 608, needs, x2=x2) == 1 / 3
+
+
+def test_oracle_follows_the_truth_within_the_limits() -> None:
+    # One shot, the only face still at the right: the oracle's window sits on it.
+    t = truth({k: [box("a", 1500)] for k in range(48)})
+    t.cuts = []
+    needs = bench.truth_needs(t, 48)
+    params = {"max_speed_px_s": 500.0, "max_accel_px_s2": 1200.0, "smoothing_s": 0.6}
+    x = bench.oracle_path(t, needs, 48, 24.0, 608, 1312.0, params)
+    assert bench.coverage(x, 608, needs) == 1.0

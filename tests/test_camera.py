@@ -20,7 +20,13 @@ from shortfactory.artifacts import (
     VideoStream,
     Word,
 )
-from shortfactory.camera import attribute_lines, plan_camera
+from shortfactory.camera import (
+    LINE_LEAD_S,
+    attribute_lines,
+    longest_word_s,
+    plan_camera,
+    speech_runs,
+)
 from shortfactory.recipe import CameraSection
 
 W, H, FPS, AFPS = 1920, 1080, 24.0, 6.0
@@ -280,3 +286,106 @@ def test_line_attribution_by_elimination() -> None:
     assert attribute_lines(scores, runs) == [3, 7, 3]
     # Nobody's mouth moves at all (a narrator over two faces): nobody is the speaker.
     assert attribute_lines([{3: 0.0, 7: 0.0}], runs[:1]) == [None]
+
+
+# --- lost speakers, word edges ----------------------------------------------------------
+
+
+def test_speaker_lost_mid_line_is_held_not_abandoned() -> None:
+    # Face 1 speaks 3.7-7.5 s, but the detector loses it at 5.0 s; face 0 stays visible
+    # and silent. Face 1's line counts as one turn (1.3 s seen + held) and the camera
+    # holds on it, instead of dropping the "short" turn and staying on the silent face.
+    duration = 9.0
+    lines = [(0, 0.5, 3.0), (1, 3.7, 7.5)]
+    f = talking_faces(duration, lines)
+    for frame in f.frames:
+        if 5.0 <= frame.t < 8.0:
+            frame.detections = [d for d in frame.detections if d.track_id != 1]
+    path = plan_camera("c", 0, duration, probe(duration), f, scenes(duration), params(),
+                       transcript=dialogue(lines))
+    at = lambda s: int(s * FPS)  # noqa: E731
+    assert all(face_inside(path, at(t), RIGHT) for t in (4.5, 5.0, 5.2))
+    shot = path.shots[0]
+    assert "face_lost" in shot.flags
+    assert any(label == "hold" and a <= 5.2 < b for a, b, label in shot.focus_spans)
+
+
+def test_smeared_first_word_does_not_start_the_line_early() -> None:
+    # ASR stretched "It" over the pause before it (0.8 s for two letters): the line is
+    # taken to start when such a word plausibly could, not when the smear begins.
+    words = [Word(word=" Yes.", start=1.0, end=1.4), Word(word=" It", start=1.5, end=2.3),
+             Word(word=" is.", start=2.3, end=2.6)]
+    tr = Transcript(language="en", duration_s=3.0, model="t",
+                    segments=[Segment(id=0, start=1.0, end=2.6, text="x", words=words)])
+    runs = speech_runs(tr, 0.0, 3.0)
+    assert len(runs) == 2
+    assert runs[1][0] >= 2.3 - longest_word_s("It") - LINE_LEAD_S - 1e-9
+    assert runs[1][0] > 1.5 + 0.3
+
+
+# --- zoom range, split screen -------------------------------------------------------------
+
+
+def test_zoom_range_frames_a_far_pair_together() -> None:
+    duration = 8.0
+    lines = [(0, 0.5, 3.0), (1, 3.7, 7.5)]
+    args = ("c", 0, duration, probe(duration), talking_faces(duration, lines),
+            scenes(duration))
+    fixed = plan_camera(*args, params(), transcript=dialogue(lines))
+    assert fixed.shots[0].zoom is None and fixed.shots[0].crop_width is None  # default
+    path = plan_camera(*args, params(zoom_range=[0.5, 1.5]), transcript=dialogue(lines))
+    shot = path.shots[0]
+    assert shot.zoom is not None and 0.5 <= shot.zoom < 1.0
+    assert shot.crop_height > H and shot.crop_width / shot.crop_height == pytest.approx(
+        9 / 16, abs=0.01)
+    widths, heights = path.frame_sizes()
+    assert set(widths) == {shot.crop_width}
+    # Both faces in every frame, no swing between them, the picture centred vertically.
+    for i, left in enumerate(path.x):
+        assert left <= LEFT - 100 + 1 and RIGHT + 100 <= left + widths[i] + 1
+    assert np.ptp(path.x) < 1.0 and path.y[0] == pytest.approx(-(shot.crop_height - H) / 2)
+    # Too far apart even for the widest zoom allowed: the base zoom, following speakers.
+    narrow = plan_camera(*args, params(zoom_range=[0.9, 1.2]), transcript=dialogue(lines))
+    assert narrow.shots[0].zoom is None
+
+
+def test_zoom_range_closes_in_on_a_small_lone_face() -> None:
+    duration = 4.0
+    still = lambda t: [(0, 900.0)]  # noqa: E731
+    path = plan_camera("c", 0, duration, probe(duration), faces(duration, still, size=120),
+                       scenes(duration), params(zoom_range=[1.0, 1.6]))
+    shot = path.shots[0]
+    assert shot.zoom == pytest.approx(1.6) and shot.crop_height < H
+    w = path.frame_sizes()[0][0]
+    assert path.x[0] <= 900 - 60 and 900 + 60 <= path.x[0] + w
+    assert path.y[0] <= 300  # the face's top stays inside, below some headroom
+    assert 0 <= path.y[0] and path.y[0] + shot.crop_height <= H
+
+
+def test_split_screen_for_two_faces_far_apart() -> None:
+    duration = 8.0
+    lines = [(0, 0.5, 3.0), (1, 3.7, 7.5)]
+    args = ("c", 0, duration, probe(duration), talking_faces(duration, lines),
+            scenes(duration))
+    assert plan_camera(*args, params(), transcript=dialogue(lines)).x2 == []  # default off
+    path = plan_camera(*args, params(split_screen=True, split_min_s=4.0),
+                       transcript=dialogue(lines))
+    shot = path.shots[0]
+    assert shot.mode == "split" and "split" in shot.flags
+    w, h = shot.crop_width, shot.crop_height
+    assert w / h == pytest.approx(9 / 8, abs=0.01) and h <= H
+    for i in range(len(path.x)):  # upper panel: the left face; lower: the right face
+        assert path.x[i] <= LEFT - 100 + 1 and LEFT + 100 <= path.x[i] + w + 1
+        assert path.x2[i] <= RIGHT - 100 + 1 and RIGHT + 100 <= path.x2[i] + w + 1
+        assert 0 <= path.y[i] <= 300 and path.y[i] + h >= 500  # whole face in the panel
+    # Apart for less than split_min_s: no split.
+    brief = plan_camera(*args, params(split_screen=True, split_min_s=20.0),
+                        transcript=dialogue(lines))
+    assert brief.shots[0].mode != "split"
+
+
+def test_zoom_range_is_validated() -> None:
+    assert CameraSection(zoom_range=(0.5, 1.5)).zoom_range == (0.5, 1.5)
+    for bad in ((1.5, 0.5), (0.1, 1.0), (1.2, 2.0)):  # reversed, too far out, excludes zoom
+        with pytest.raises(ValueError, match="zoom"):
+            CameraSection(zoom_range=bad)

@@ -10,7 +10,7 @@ import pytest
 
 from shortfactory.artifacts import CameraShot, CropPath, Detection, FaceFrame, Faces
 from shortfactory.media import ffmpeg_exe
-from shortfactory.preview import WINDOW, caption, faces_near, render_preview
+from shortfactory.preview import WINDOW, caption, faces_near, render_preview, vertical_view
 
 av = pytest.importorskip("av")
 
@@ -81,3 +81,26 @@ def test_faces_near_picks_the_nearest_analysis_frame() -> None:
     assert faces_near(faces, 0.40)[0][1] == 2
     assert faces_near(faces, 5.0) == []  # far past the last analysed frame
     assert faces_near(None, 0.0) == []
+
+
+def test_vertical_view_of_split_and_zoomed_out_windows() -> None:
+    """The right panel shows what the render makes: two stacked panels in a split shot;
+    a window taller than the source has the picture in its middle, blurred bands around."""
+    frame = np.zeros((SRC_H, SRC_W, 3), dtype=np.uint8)
+    frame[:, : SRC_W // 2] = (200, 0, 0)  # left half red, right half blue
+    frame[:, SRC_W // 2:] = (0, 0, 200)
+    n = int(SECONDS * FPS)
+    crop = plan()
+    crop.x2, crop.y2 = [500.0] * n, [180.0] * n
+    crop.x = [20.0] * n
+    split = vertical_view(frame, crop, 0, 1.0, (90, 160), False, (101, 180), split=True)
+    assert split.shape == (160, 90, 3)
+    assert split[:80, :, 0].mean() > 150 and split[80:, :, 2].mean() > 150
+    crop.x, crop.y = [120.0] * n, [-180.0] * n  # 404 x 720: twice the source's height
+    zoomed = vertical_view(frame, crop, 0, 1.0, (90, 160), False, (404, 720))
+    middle = zoomed[45:115].astype(int)
+    assert np.abs(middle[:, 5] - [200, 0, 0]).sum(axis=1).max() < 40  # sharp source
+    assert np.abs(middle[:, -5] - [0, 0, 200]).sum(axis=1).max() < 40
+    band = zoomed[:35].astype(int)
+    edge = np.abs(np.diff(band, axis=1)).max()
+    assert edge < np.abs(np.diff(middle, axis=1)).max() / 2  # blurred, not sharp

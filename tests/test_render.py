@@ -305,3 +305,51 @@ def test_loudness_filter_modes():
     assert loudness_filter(LoudnessStats(-24, -12, 0, -34), -14, -1) == ("volume=10.00dB", "gain")
     assert loudness_filter(LoudnessStats(-24, -3, 5, -34), -14, -1)[1] == "dynamic"
     assert loudness_filter(LoudnessStats(-70, -90, 0, -70), -14, -1) == ("", "silent")
+
+
+def test_zoomed_out_and_split_shots(work, source):
+    """Per shot, the render follows the plan's layout: a plain window, then a split shot
+    (two stacked windows, each its own face), then a zoomed-out shot (a window taller
+    than the source: the picture fitted in the middle over a blurred copy)."""
+    crop = panning_crop(1.0, 4.0)
+    n = len(crop.x)
+    third = n // 3
+    crop.x = [300.0] * third + [100.0] * third + [352.0] * (n - 2 * third)
+    crop.y = [0.0] * (2 * third) + [-540.0] * (n - 2 * third)
+    crop.x2 = [300.0] * third + [1200.0] * third + [352.0] * (n - 2 * third)
+    crop.y2 = [0.0] * third + [540.0] * third + [-540.0] * (n - 2 * third)
+    crop.shots = [CameraShot(start=0.0, end=1.0, mode="stationary", focus="face:0"),
+                  CameraShot(start=1.0, end=2.0, mode="split", focus="face:0 / face:1",
+                             crop_width=608, crop_height=540, zoom=2.0),
+                  CameraShot(start=2.0, end=3.0, mode="stationary", focus="group",
+                             crop_width=1216, crop_height=2160, zoom=0.5)]
+    empty = work / "layouts-empty.ass"
+    empty.write_text("")
+    out = work / "layouts.mp4"
+    render_short(source, crop, empty, render_params(), out, progress=False)
+    got = frames(out, {15, 45, 75})
+    with av.open(str(source)) as c:
+        src = {round(f.time * 24): f.to_ndarray(format="rgb24")
+               for f in c.decode(video=0) if 1.0 <= f.time <= 4.0}
+
+    def at(k: int) -> np.ndarray:
+        return src[24 + k * 24 // 30]
+
+    def view(region: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        return np.asarray(Image.fromarray(region).resize(size, Image.BICUBIC), dtype=np.float32)
+
+    assert np.abs(small(got[15]) - small(expected_view(at(15), 300))).mean() < 25
+    # Split: the upper half shows the top-left window, the lower half the bottom-right.
+    upper = view(at(45)[0:540, 100:708], (1080, 960))
+    lower = view(at(45)[540:1080, 1200:1808], (1080, 960))
+    assert np.abs(got[45][:960].astype(np.float32) - upper).mean() < 25
+    assert np.abs(got[45][960:].astype(np.float32) - lower).mean() < 25
+    assert np.abs(got[45][960:].astype(np.float32) - upper).mean() > 40  # not the same
+    # Zoomed out: 1216 px of the source's width fill the output's width; its full
+    # height is the middle 960 rows; the bands above and below are a soft blur.
+    band = got[75][480:1440].astype(np.float32)
+    assert np.abs(band - view(at(75)[:, 352:1568], (1080, 960))).mean() < 25
+    above = got[75][:460].astype(np.float32)
+    # Sharp colour bars jump by ~250 between neighbouring pixels; blurred ones cannot.
+    sharpest = np.percentile(np.abs(np.diff(band, axis=1)), 99.9)
+    assert np.percentile(np.abs(np.diff(above, axis=1)), 99.9) < sharpest / 3

@@ -249,9 +249,10 @@ class Candidates(Artifact):
 class CameraShot(Strict):
     start: float = Field(description="clip-relative seconds")
     end: float
-    mode: Literal["stationary", "panning", "tracking", "letterbox"] = Field(
+    mode: Literal["stationary", "panning", "tracking", "letterbox", "split"] = Field(
         description="stationary: one window; panning: one smooth move; tracking: a solved "
-        "path; letterbox: the whole frame over a blurred copy (faces too far apart)"
+        "path; letterbox: the whole frame over a blurred copy (faces too far apart); "
+        "split: two stacked windows, (x, y) above and (x2, y2) below (two faces far apart)"
     )
     focus: str = Field(
         description="what the camera mostly showed: face:<id>, speaker:<id>, group, hold, "
@@ -268,6 +269,19 @@ class CameraShot(Strict):
     switches: int = Field(0, description="changes of target inside the shot")
     outside_share: float = Field(
         0.0, description="share of followed frames with the target's face not fully inside"
+    )
+    zoom: float | None = Field(
+        None, description="this shot's zoom where it differs from the clip's (recipe "
+        "zoom_range); below 1 the window is taller than the source and the render fills "
+        "above and below it with a blurred copy of the frame"
+    )
+    crop_width: int | None = Field(
+        None, description="this shot's window width, source px, where it differs from the "
+        "clip's (a zoomed shot; in a split shot, each panel's)"
+    )
+    crop_height: int | None = Field(
+        None, description="this shot's window height, source px, where it differs from the "
+        "clip's; may exceed the source height (zoomed out)"
     )
 
 
@@ -287,6 +301,33 @@ class CropPath(Artifact):
     y: list[float] = Field(description="top edge per output frame, source px")
     shots: list[CameraShot] = Field(default_factory=list)
     fallback: list[bool] = Field(default_factory=list, description="no face seen this frame")
+    x2: list[float] = Field(
+        default_factory=list, description="split shots: the lower panel's left edge per "
+        "output frame (elsewhere equal to x); empty when no shot is split"
+    )
+    y2: list[float] = Field(default_factory=list, description="split shots: the lower "
+                            "panel's top edge per output frame")
+
+    def frame_shots(self) -> list[int]:
+        """Index of the shot each output frame belongs to (clip-relative ``i / fps``)."""
+        out, k = [], 0
+        for i in range(len(self.x)):
+            t = i / self.fps
+            while k + 1 < len(self.shots) and t >= self.shots[k].end - 1e-6:
+                k += 1
+            out.append(k)
+        return out
+
+    def frame_sizes(self) -> tuple[list[int], list[int]]:
+        """Window width and height per output frame (shots may zoom)."""
+        ws, hs = [], []
+        for k in self.frame_shots():
+            shot = self.shots[k] if self.shots else None
+            ws.append(shot.crop_width if shot is not None and shot.crop_width
+                      else self.crop_width)
+            hs.append(shot.crop_height if shot is not None and shot.crop_height
+                      else self.crop_height)
+        return ws, hs
 
 
 class ClipMetadata(Artifact):

@@ -61,7 +61,10 @@ SENTENCE_ENDS = (".", "!", "?", "…")
 # earlier and to end this much earlier, so the camera reaches the next speaker in time
 # (more trim loses the ends of lines where the ASR was right).
 LINE_LEAD_S = 0.1
-LINE_END_TRIM_S = 0.1
+LINE_END_TRIM_S = 0.0
+# Longest plausible word: this plus this per letter (see :func:`longest_word_s`).
+WORD_BASE_S = 0.15
+WORD_PER_LETTER_S = 0.08
 # The winning face's mean mouth activity over a speech run must beat the runner-up by
 # this factor to be called the speaker; otherwise the speaker is unknown and the
 # camera stays where it is (a wrong switch costs more than no switch).
@@ -87,7 +90,7 @@ BOX_MEDIAN = 5
 GROUP_MARGIN = 0.05
 # Free space kept around a followed face box, share of the crop width, so that small
 # detector jitter does not put an ear outside the window.
-FACE_MARGIN = 0.02
+FACE_MARGIN = 0.0
 # Soft-constraint weights, per pixel of violation per second. The path's own costs are
 # measured in pixels (travel, plus tau * change of speed, plus tau^2 * change of
 # acceleration), so these say how many pixels of camera motion one pixel-second of a
@@ -107,6 +110,14 @@ FALLBACK_DEAD_ZONE = 0.3
 FALLBACK_MEDIAN_S = 1.5
 # A step smaller than this (px per frame) is "not moving" when naming a shot's mode.
 STILL_PX = 0.05
+# Zooming out must frame the group in this share of the shot's several-face frames (the
+# rest: faces crossing, a detector's wide box) - see :func:`choose_zoom`.
+ZOOM_FIT_SHARE = 0.9
+# Zooming in stops when the (median) face is this share of the window's height: a face
+# larger than that leaves no room to move or gesture.
+FACE_FILL = 0.25
+# A split panel is tall enough that the bigger face fills at most this share of it.
+PANEL_FACE_FILL = 0.45
 
 
 @dataclass(slots=True)
@@ -119,10 +130,24 @@ class TrackView:
     top: np.ndarray
     times: np.ndarray  # analysis times of its detections
     activity: np.ndarray  # mouth activity per detection (NaN where unmeasured)
+    # Frames where the face is lost but its line goes on, and the frame whose box is
+    # held there (see :func:`hold_lost_speakers`); None until that has run.
+    held: np.ndarray | None = None
+    held_from: np.ndarray | None = None
 
     @property
     def visible(self) -> np.ndarray:
         return ~np.isnan(self.left)
+
+    def present(self, i: int) -> bool:
+        """Visible at frame ``i``, or lost there while still speaking (held)."""
+        return bool(self.visible[i]) or (self.held is not None and bool(self.held[i]))
+
+    def box(self, i: int) -> tuple[float, float, float]:
+        """``(left, right, top)`` at frame ``i``; where held, the last box seen."""
+        if not self.visible[i] and self.held is not None and self.held[i]:
+            i = int(self.held_from[i])
+        return float(self.left[i]), float(self.right[i]), float(self.top[i])
 
 
 @dataclass(slots=True)
@@ -151,12 +176,20 @@ class Targets:
 
 
 def crop_size(width: int, height: int, aspect: tuple[int, int], zoom: float) -> tuple[int, int]:
-    """Largest even-sized window of the output aspect at the given zoom."""
-    crop_h = min(height, int(round(height / zoom / 2)) * 2)
+    """Even-sized window of the output aspect at the given zoom (1: the source's height).
+
+    Below 1 the window is taller than the source (the render fills the rest with a
+    blurred copy); it is never wider than the source.
+    """
+    crop_h = int(round(height / zoom / 2)) * 2
+    if zoom >= 1:
+        crop_h = min(height, crop_h)
     crop_w = int(round(crop_h * aspect[0] / aspect[1] / 2)) * 2
     if crop_w > width:
         crop_w = width - width % 2
-        crop_h = min(height, int(round(crop_w * aspect[1] / aspect[0] / 2)) * 2)
+        crop_h = int(round(crop_w * aspect[1] / aspect[0] / 2)) * 2
+        if zoom >= 1:
+            crop_h = min(height, crop_h)
     return crop_w, crop_h
 
 
@@ -242,9 +275,26 @@ def running_median(rows: np.ndarray, width: int) -> np.ndarray:
     return out
 
 
+def longest_word_s(word: str) -> float:
+    """The longest a spoken word plausibly lasts, from its letters.
+
+    Why: Whisper's word times come from cross-attention, and a word next to a pause
+    often absorbs part of it (on the sample, a line's first word "It" spans 0.7 s and
+    starts 0.6 s before the speaker does). Speech runs at about 15 letters per second;
+    this bound is generous (about twice that duration) so that it only cuts smears.
+    """
+    letters = sum(ch.isalnum() for ch in word)
+    return WORD_BASE_S + WORD_PER_LETTER_S * max(1, letters)
+
+
 def speech_runs(transcript: Transcript | None, a: float, b: float) -> list[tuple[float, float]]:
     """Lines of speech inside ``[a, b)``: words closer than ``SPEECH_GAP_S``, split at
-    sentence ends (one line, one speaker)."""
+    sentence ends (one line, one speaker).
+
+    A line's first word starts no earlier, and its last word ends no later, than
+    :func:`longest_word_s` allows: those are the words that swallow the pause around
+    a line, and the pause is where the camera moves to the next speaker.
+    """
     if transcript is None:
         return []
     runs: list[list[float]] = []
@@ -252,14 +302,16 @@ def speech_runs(transcript: Transcript | None, a: float, b: float) -> list[tuple
     for w in transcript.words():
         if w.end <= a or w.start >= b:
             continue
+        longest = longest_word_s(w.word)
         if runs and not sentence_end and w.start - runs[-1][1] < SPEECH_GAP_S:
-            runs[-1][1] = max(runs[-1][1], w.end)
+            runs[-1][1:] = [max(runs[-1][1], w.end), max(runs[-1][3], w.start), longest]
         else:
-            runs.append([w.start, w.end])
+            runs.append([max(w.start, w.end - longest), w.end, w.start, longest])
         # ASR smears the pause between two speakers' lines; a sentence end is where
         # the next line (and maybe the next speaker) starts.
         sentence_end = w.word.strip().endswith(SENTENCE_ENDS)
-    shifted = [(s - LINE_LEAD_S, max(s, e - LINE_END_TRIM_S)) for s, e in runs]
+    lines = [(s, min(e, last_start + longest)) for s, e, last_start, longest in runs]
+    shifted = [(s - LINE_LEAD_S, max(s, e - LINE_END_TRIM_S)) for s, e in lines]
     return [(max(a, s), min(b, e)) for s, e in shifted if min(b, e) > max(a, s)]
 
 
@@ -410,6 +462,10 @@ def wanted_keys(views: dict[int, TrackView], who: list[int | None], strategy: st
     n = len(who)
     keys: list[str | None] = [None] * n
     for i in range(n):
+        speaker = views.get(who[i]) if who[i] is not None else None
+        if speaker is not None and not speaker.visible[i] and speaker.present(i):
+            keys[i] = f"speaker:{speaker.id}"  # lost mid-line: held, not abandoned
+            continue
         vis = [v for v in views.values() if v.visible[i]]
         if not vis:
             continue
@@ -432,7 +488,7 @@ def _key_valid(key: str | None, views: dict[int, TrackView], i: int, crop_w: int
         return len(vis) > 1 and _fits([v.left[i] for v in vis], [v.right[i] for v in vis],
                                       crop_w)
     tid = int(key.split(":")[1])
-    return tid in views and bool(views[tid].visible[i])
+    return tid in views and views[tid].present(i)
 
 
 def _same_face(a: str | None, b: str | None) -> bool:
@@ -510,8 +566,31 @@ def _key_box(key: str, views: dict[int, TrackView], i: int) -> tuple[float, floa
         vis = [v for v in views.values() if v.visible[i]]
         return (min(v.left[i] for v in vis), max(v.right[i] for v in vis),
                 min(v.top[i] for v in vis))
-    v = views[int(key.split(":")[1])]
-    return float(v.left[i]), float(v.right[i]), float(v.top[i])
+    return views[int(key.split(":")[1])].box(i)
+
+
+def hold_lost_speakers(views: dict[int, TrackView], who: list[int | None],
+                       hold_frames: int) -> None:
+    """Mark the frames where a face is lost while its own line goes on (``held``).
+
+    Why: the detector loses a face that turns or starts to walk while its owner is
+    still talking; the line says who the audience is listening to, so the camera holds
+    on where that face was (for at most ``hold_frames``) instead of turning to a silent
+    face that happens to be visible. Outside the face's lines a lost face is not held
+    here; :func:`plan_targets` holds the window then.
+    """
+    speaking = np.array([-1 if w is None else w for w in who])
+    for v in views.values():
+        vis = v.visible
+        held = np.zeros(len(vis), dtype=bool)
+        src = np.zeros(len(vis), dtype=int)
+        last = -1
+        for i in range(len(vis)):
+            if vis[i]:
+                last = i
+            elif last >= 0 and i - last <= hold_frames and speaking[i] == v.id:
+                held[i], src[i] = True, last
+        v.held, v.held_from = held, src
 
 
 def fallback_centres(faces: Faces, a: float, b: float, times: np.ndarray, frame_w: int,
@@ -536,6 +615,8 @@ def plan_targets(views: dict[int, TrackView], times: np.ndarray,
     n = len(times)
     strategy = params.get("multi_face", "speaker")
     who = speaker_per_frame(views, times, runs, have_transcript)
+    hold_frames = int(round(float(params.get("lost_face_hold_s", 1.0)) * fps))
+    hold_lost_speakers(views, who, hold_frames)
     keys = fill_keys(wanted_keys(views, who, strategy, crop_w), views, crop_w)
     min_hold = max(1, int(round(float(params.get("min_hold_s", 1.5)) * fps)))
     keys = hysteresis(keys, views, crop_w, min_hold)
@@ -548,7 +629,6 @@ def plan_targets(views: dict[int, TrackView], times: np.ndarray,
                  weight=np.zeros(n), need_lo=np.full(n, np.nan), need_hi=np.full(n, np.nan),
                  top=np.full(n, np.nan), label=[""] * n, fallback=np.zeros(n, dtype=bool))
     margin = FACE_MARGIN * crop_w
-    hold_frames = int(round(float(params.get("lost_face_hold_s", 1.0)) * fps))
     last: tuple[str, tuple[float, float, float], int] | None = None
     for i, key in enumerate(keys):
         if key is not None:
@@ -556,6 +636,10 @@ def plan_targets(views: dict[int, TrackView], times: np.ndarray,
             tg.need_lo[i], tg.need_hi[i] = box[0] - margin, box[1] + margin
             tg.centre[i], tg.top[i] = (box[0] + box[1]) / 2, box[2]
             tg.weight[i], tg.label[i] = DEAD_ZONE_WEIGHT, key
+            if key != "group" and not views[int(key.split(":")[1])].visible[i]:
+                # The speaker's face is lost mid-line: held where it was last seen.
+                tg.label[i], tg.fallback[i] = "hold", True
+                tg.flags.add("face_lost")
             last = (key, box, i)
         elif last is not None and i - last[2] <= hold_frames:
             # Face lost: hold the window where it was (the face may come back).
@@ -748,58 +832,205 @@ def too_wide(views: dict[int, TrackView], crop_w: int, min_share: float) -> bool
 # --- the clip ---------------------------------------------------------------------
 
 
+def group_spans(views: dict[int, TrackView]) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame with several faces, the width they span; per frame with a face, the
+    width of the faces (one face: its own)."""
+    n = len(next(iter(views.values())).left) if views else 0
+    several, any_face = [], []
+    for i in range(n):
+        vis = [v for v in views.values() if v.visible[i]]
+        if vis:
+            span = max(v.right[i] for v in vis) - min(v.left[i] for v in vis)
+            any_face.append(span)
+            if len(vis) > 1:
+                several.append(span)
+    return np.array(several), np.array(any_face)
+
+
+def choose_zoom(views: dict[int, TrackView], params: dict[str, Any], frame_w: int,
+                frame_h: int) -> float:
+    """The shot's zoom, within the recipe's ``zoom_range`` (without one: ``zoom``).
+
+    Out: when the shot's faces are mostly too far apart for one window at the base
+    zoom but fit a wider one within the range (on ``ZOOM_FIT_SHARE`` of its
+    several-face frames), the widest needed: showing both beats swinging between
+    them. In: on a shot whose faces are small, until they fill ``FACE_FILL`` of the
+    window's height, as long as everything the shot shows still fits. Otherwise the
+    base zoom. Why per shot and not per frame: a zoom that breathes inside a shot reads
+    as nervous; at a cut a new framing is natural.
+    """
+    base = float(params["zoom"])
+    rng = params.get("zoom_range")
+    if not rng or not views:
+        return base
+    lo, hi = float(rng[0]), float(rng[1])
+    aspect = tuple(params["aspect"])
+    unit_w, _ = crop_size(frame_w, frame_h, aspect, 1.0)
+    base_w, _ = crop_size(frame_w, frame_h, aspect, base)
+    several, spans = group_spans(views)
+    usable = 1 - 2 * GROUP_MARGIN
+    if several.size and too_wide(views, base_w, float(params.get("letterbox_min_share", 0.5))):
+        need = float(np.percentile(several, 100 * ZOOM_FIT_SHARE)) / usable
+        fit = unit_w / need
+        return float(np.floor(fit * 100) / 100) if lo <= fit < base else base
+    if hi <= base or not spans.size:
+        return base
+    widths = np.concatenate([v.right[v.visible] - v.left[v.visible] for v in views.values()])
+    by_face = FACE_FILL * frame_h / float(np.median(widths))
+    by_span = unit_w * usable / float(np.max(spans))
+    zoom = min(hi, by_face, by_span)
+    return float(np.floor(zoom * 100) / 100) if zoom > base else base
+
+
+def split_pair(views: dict[int, TrackView], crop_w: int, min_frames: int
+               ) -> tuple[int, int] | None:
+    """The two faces that are longest too far apart for one window, if for ``min_frames``.
+
+    Returned left face first (it goes in the upper panel: reading order).
+    """
+    best: tuple[int, tuple[int, int]] | None = None
+    ids = sorted(views)
+    for a_i, a in enumerate(ids):
+        for b in ids[a_i + 1:]:
+            va, vb = views[a], views[b]
+            both = va.visible & vb.visible
+            if not both.any():
+                continue
+            span = np.maximum(va.right, vb.right) - np.minimum(va.left, vb.left)
+            apart = int(np.sum(both & (span > crop_w * (1 - 2 * GROUP_MARGIN))))
+            if apart >= min_frames and (best is None or apart > best[0]):
+                best = (apart, (a, b))
+    if best is None:
+        return None
+    a, b = best[1]
+    mid = {t: float(np.nanmedian(views[t].left + views[t].right)) for t in (a, b)}
+    return (a, b) if mid[a] <= mid[b] else (b, a)
+
+
+def panel_size(views: dict[int, TrackView], pair: tuple[int, int], params: dict[str, Any],
+               frame_w: int, frame_h: int) -> tuple[int, int]:
+    """Each split panel's window: the output's aspect with half its height, tall enough
+    that the pair's bigger face fills at most ``PANEL_FACE_FILL`` of it, at most the
+    source's height, at least half of it (closer would magnify the source's grain)."""
+    aw, ah = tuple(params["aspect"])
+    widths = np.concatenate([views[t].right[views[t].visible] - views[t].left[views[t].visible]
+                             for t in pair])
+    face = float(np.percentile(widths, 90)) if widths.size else frame_h / 4
+    height = min(float(frame_h), max(frame_h / 2, face / PANEL_FACE_FILL))
+    return crop_size(frame_w, frame_h, (aw, ah / 2), frame_h / height)
+
+
 @dataclass(slots=True)
 class ShotPlan:
-    """One shot's result, kept for benchmarks and the preview."""
+    """One shot's result, kept for benchmarks and the preview.
+
+    ``crop_w``/``crop_h``/``zoom`` are this shot's window (a split shot: each panel's);
+    ``left2``/``top2`` the lower panel of a split shot.
+    """
 
     left: np.ndarray
     top: float
     mode: str
     targets: Targets | None
     solve_s: float = 0.0
+    crop_w: int = 0
+    crop_h: int = 0
+    zoom: float = 1.0
+    left2: np.ndarray | None = None
+    top2: float = 0.0
+    targets2: Targets | None = None
+
+
+def window_top(tg: Targets, crop_h: int, frame_h: int, headroom: float) -> float:
+    """Top edge of a window shorter than the source: the face's top ``headroom`` below the
+    window's; a window taller than the source is centred on it."""
+    if crop_h >= frame_h:
+        return -(crop_h - frame_h) / 2
+    tops = tg.top[~np.isnan(tg.top)]
+    top = float(np.median(tops)) - headroom * crop_h if tops.size else (frame_h - crop_h) / 2
+    return float(np.clip(top, 0, frame_h - crop_h))
+
+
+def solve_window(tg: Targets, fps: float, crop_w: int, max_left: float,
+                 params: dict[str, Any]) -> np.ndarray:
+    """One still window when one satisfies the whole shot (no solve), else the solved path."""
+    still = stationary_window(tg, crop_w, max_left)
+    if still is not None or len(tg.centre) < 4:
+        return np.full(len(tg.centre), max_left / 2 if still is None else still)
+    return solve_path(tg, fps, crop_w, max_left, params)
+
+
+def plan_split(views: dict[int, TrackView], pair: tuple[int, int], times: np.ndarray,
+               fallback: np.ndarray, fallback_label: str, params: dict[str, Any], fps: float,
+               frame_w: int, frame_h: int) -> ShotPlan:
+    """Two stacked windows, each following one face of ``pair`` on its own path."""
+    pw, ph = panel_size(views, pair, params, frame_w, frame_h)
+    max_left = float(frame_w - pw)
+    solo = {**params, "multi_face": "largest"}
+    plans = []
+    start = time.perf_counter()
+    for tid in pair:
+        tg = plan_targets({tid: views[tid]}, times, [], False, fallback, fallback_label,
+                          solo, fps, pw)
+        plans.append((solve_window(tg, fps, pw, max_left, params), tg))
+    solve_s = time.perf_counter() - start
+    (left, tg), (left2, tg2) = plans
+    tg.flags.add("split")
+    headroom = float(params["headroom"])
+    return ShotPlan(left, window_top(tg, ph, frame_h, headroom), "split", tg, solve_s, pw, ph,
+                    frame_h / ph, left2, window_top(tg2, ph, frame_h, headroom), tg2)
 
 
 def plan_shot(views: dict[int, TrackView], times: np.ndarray, runs: list[tuple[float, float]],
               have_transcript: bool, fallback: np.ndarray, fallback_label: str,
-              params: dict[str, Any], fps: float, crop_w: int, crop_h: int, frame_w: int,
-              frame_h: int) -> ShotPlan:
-    """Targets, mode and path of one shot."""
+              params: dict[str, Any], fps: float, frame_w: int, frame_h: int) -> ShotPlan:
+    """Layout, zoom, targets, mode and path of one shot.
+
+    In order: split screen (recipe option) when two faces stay far apart for long;
+    the shot's zoom (:func:`choose_zoom`); letterbox (recipe option) when the faces
+    still do not fit; else the solved path of one window.
+    """
+    aspect = tuple(params["aspect"])
+    base_w, _ = crop_size(frame_w, frame_h, aspect, float(params["zoom"]))
+    if params.get("split_screen", False):
+        pair = split_pair(views, base_w, int(round(float(params.get("split_min_s", 4.0)) * fps)))
+        if pair is not None:
+            return plan_split(views, pair, times, fallback, fallback_label, params, fps,
+                              frame_w, frame_h)
+    zoom = choose_zoom(views, params, frame_w, frame_h)
+    crop_w, crop_h = crop_size(frame_w, frame_h, aspect, zoom)
     max_left = float(frame_w - crop_w)
-    if params.get("letterbox", False) and too_wide(
-            views, crop_w, float(params.get("letterbox_min_share", 0.5))):
-        tg = plan_targets(views, times, runs, have_transcript, fallback, fallback_label,
-                          params, fps, crop_w)
-        tg.flags.add("too_wide")
-        return ShotPlan(np.full(len(times), max_left / 2), 0.0, "letterbox", tg)
     tg = plan_targets(views, times, runs, have_transcript, fallback, fallback_label, params,
                       fps, crop_w)
+    if params.get("letterbox", False) and too_wide(
+            views, crop_w, float(params.get("letterbox_min_share", 0.5))):
+        tg.flags.add("too_wide")
+        return ShotPlan(np.full(len(times), max_left / 2), 0.0, "letterbox", tg, 0.0, crop_w,
+                        crop_h, zoom)
     start = time.perf_counter()
-    still = stationary_window(tg, crop_w, max_left)
-    if still is not None or len(times) < 4:
-        left = np.full(len(times), max_left / 2 if still is None else still)
-    else:
-        left = solve_path(tg, fps, crop_w, max_left, params)
+    left = solve_window(tg, fps, crop_w, max_left, params)
     solve_s = time.perf_counter() - start
-    top = 0.0
-    if crop_h < frame_h:
-        tops = tg.top[~np.isnan(tg.top)]
-        if tops.size:
-            top = float(np.median(tops)) - float(params["headroom"]) * crop_h
-        else:
-            top = (frame_h - crop_h) / 2
-        top = float(np.clip(top, 0, frame_h - crop_h))
-    return ShotPlan(left, top, path_mode(left), tg, solve_s)
+    top = window_top(tg, crop_h, frame_h, float(params["headroom"]))
+    return ShotPlan(left, top, path_mode(left), tg, solve_s, crop_w, crop_h, zoom)
+
+
+def describe_spans(labels: list[str], times: np.ndarray, clip_start: float,
+                   ) -> list[tuple[float, float, str]]:
+    """Clip-relative ``(start, end, label)`` of each run of one focus label."""
+    step = times[1] - times[0] if len(times) > 1 else 0.0
+    return [(round(float(times[s]) - clip_start, 3),
+             round(float(times[e - 1]) - clip_start + step, 3), lab)
+            for s, e, lab in _runs(labels)]
 
 
 def describe_shot(plan: ShotPlan, times: np.ndarray, clip_start: float, a: float, b: float,
-                  crop_w: int) -> CameraShot:
-    """The shot's record in crop_path.json: mode, focus, when it looked at what, flags."""
+                  base_size: tuple[int, int]) -> CameraShot:
+    """The shot's record in crop_path.json: mode, focus, when it looked at what, flags,
+    and its window size where it differs from the clip's."""
+    crop_w = plan.crop_w or base_size[0]
     tg = plan.targets
     labels = tg.label if tg is not None else ["fallback:centre"] * len(times)
-    spans = [(round(float(times[s]) - clip_start, 3),
-              round(float(times[e - 1]) - clip_start + (times[1] - times[0] if len(times) > 1
-                                                        else 0.0), 3), lab)
-             for s, e, lab in _runs(labels)]
+    spans = describe_spans(labels, times, clip_start)
     counts = Counter(labels)
     flags = sorted(tg.flags) if tg is not None else []
     outside = 0.0
@@ -813,10 +1044,21 @@ def describe_shot(plan: ShotPlan, times: np.ndarray, clip_start: float, a: float
                 flags.append("target_outside")
     if all(lab.startswith("fallback") for lab in labels):
         flags.append("no_face")
+    focus = counts.most_common(1)[0][0]
+    if plan.targets2 is not None:
+        # A split shot: the lower panel's focus too, so both faces are accounted for.
+        lower = plan.targets2.label
+        focus = f"{focus} / {Counter(lower).most_common(1)[0][0]}"
+        spans += [(s0, s1, f"lower:{lab}") for s0, s1, lab in describe_spans(
+            lower, times, clip_start)]
+    resized = plan.crop_w and (plan.crop_w, plan.crop_h) != base_size
     return CameraShot(
         start=round(a - clip_start, 3), end=round(b - clip_start, 3), mode=plan.mode,
-        focus=counts.most_common(1)[0][0], focus_spans=spans, flags=flags,
+        focus=focus, focus_spans=spans, flags=flags,
         switches=tg.switches if tg is not None else 0, outside_share=round(outside, 4),
+        zoom=round(plan.zoom, 4) if resized else None,
+        crop_width=plan.crop_w if resized else None,
+        crop_height=plan.crop_h if resized else None,
     )
 
 
@@ -846,12 +1088,20 @@ def plan_camera(clip_id: str, start: float, end: float, source: SourceProbe, fac
     fallback = np.concatenate([p.targets.fallback if p.targets is not None
                                else np.ones(len(p.left), dtype=bool) for _, p, _ in plans]) \
         if plans else np.zeros(0, dtype=bool)
-    shots = [describe_shot(p, times, start, a, b, crop_w) for (a, b), p, times in plans]
+    x2: list[float] = []
+    y2: list[float] = []
+    if any(p.left2 is not None for _, p, _ in plans):
+        x2 = [round(float(v), 2) for v in np.concatenate(
+            [p.left if p.left2 is None else p.left2 for _, p, _ in plans])]
+        y2 = [round(float(v), 2) for v in np.concatenate(
+            [np.full(len(p.left), p.top if p.left2 is None else p.top2) for _, p, _ in plans])]
+    shots = [describe_shot(p, times, start, a, b, (crop_w, crop_h))
+             for (a, b), p, times in plans]
     return CropPath(
         clip_id=clip_id, start_s=start, end_s=end, fps=fps, source_width=width,
         source_height=height, crop_width=crop_w, crop_height=crop_h, options=params,
         x=[round(float(v), 2) for v in xs], y=[round(float(v), 2) for v in ys],
-        shots=shots, fallback=[bool(v) for v in fallback],
+        shots=shots, fallback=[bool(v) for v in fallback], x2=x2, y2=y2,
     )
 
 
@@ -860,7 +1110,6 @@ def plan_clip(start: float, end: float, source: SourceProbe, faces: Faces, scene
               ) -> list[tuple[tuple[float, float], ShotPlan, np.ndarray]]:
     """Per shot of the clip: its span, its plan and its output frame times."""
     width, height, fps = source.video.width, source.video.height, source.video.fps
-    crop_w, crop_h = crop_size(width, height, tuple(params["aspect"]), float(params["zoom"]))
     n = max(1, int(round((end - start) * fps)))
     times = start + np.arange(n) / fps
     min_face_s = float(params.get("min_face_s", 0.5))
@@ -875,6 +1124,6 @@ def plan_clip(start: float, end: float, source: SourceProbe, faces: Faces, scene
         runs = speech_runs(transcript, a, b)
         fb, fb_label = fallback_centres(faces, a, b, t, width, params.get("fallback", "motion"))
         plan = plan_shot(views, t, runs, transcript is not None, fb, fb_label, params, fps,
-                         crop_w, crop_h, width, height)
+                         width, height)
         out.append(((a, b), plan, t))
     return out

@@ -802,7 +802,15 @@ class _Follow:
 
 
 def _same_face(a: BoxT, b: BoxT) -> bool:
-    """Loose identity for the loop's own bookkeeping (the tracks are linked later)."""
+    """Loose identity for the loop's own bookkeeping (the tracks are linked later).
+
+    Boxes of very different size are not the same face even where they overlap: a
+    stray half-size detection inside a followed face (Haar on a turning head) would
+    otherwise become its new anchor, and the near search would then look for a face
+    half its size and lose it.
+    """
+    if max(a[3], b[3]) > MAX_SIZE_RATIO * max(1e-6, min(a[3], b[3])):
+        return False
     if iou(a, b) > NMS_IOU:
         return True
     dist = np.hypot(a[0] + a[2] / 2 - b[0] - b[2] / 2, a[1] + a[3] / 2 - b[1] - b[3] / 2)

@@ -70,29 +70,57 @@ def faces_near(faces: Faces | None, t: float, times: np.ndarray | None = None,
     return [(d.box, d.track_id) for d in faces.frames[k].detections]
 
 
+def _blurred(frame: np.ndarray, w: int, h: int) -> np.ndarray:
+    """``frame`` stretched over ``w`` x ``h``, blurred (the render's background bands)."""
+    bg = cv2.resize(frame, (max(2, w // 4), max(2, h // 4)), interpolation=cv2.INTER_AREA)
+    return cv2.resize(cv2.blur(bg, (9, 9)), (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _window(frame: np.ndarray, x: float, y: float, cw: float, ch: float, scale: float,
+            size: tuple[int, int]) -> np.ndarray:
+    """One window of the source scaled to ``size``; where it reaches above or below the
+    source (a zoomed-out shot), the render's blurred bands fill the rest."""
+    w, h = size
+    xi, yi = int(round(x * scale)), int(round(y * scale))
+    cwi, chi = max(1, int(round(cw * scale))), max(1, int(round(ch * scale)))
+    if yi >= 0 and yi + chi <= frame.shape[0]:
+        return cv2.resize(frame[yi:yi + chi, xi:xi + cwi], (w, h), interpolation=cv2.INTER_AREA)
+    canvas = _blurred(frame, frame.shape[1], chi)
+    top = max(0, -yi)
+    canvas[top:top + frame.shape[0]] = frame[:chi - top]
+    return cv2.resize(canvas[:, xi:xi + cwi], (w, h), interpolation=cv2.INTER_AREA)
+
+
 def vertical_view(frame: np.ndarray, crop: CropPath, i: int, scale: float, size: tuple[int, int],
-                  letterbox: bool) -> np.ndarray:
-    """The output frame (``size`` = width, height) the render makes from ``frame``."""
+                  letterbox: bool, window: tuple[float, float] | None = None,
+                  split: bool = False) -> np.ndarray:
+    """The output frame (``size`` = width, height) the render makes from ``frame``.
+
+    ``window`` is frame ``i``'s window size in source px (default the clip's); in a
+    split shot it is each panel's, stacked upper (x, y) over lower (x2, y2).
+    """
     w, h = size
     if letterbox:
-        bg = cv2.resize(frame, (max(2, w // 4), max(2, h // 4)), interpolation=cv2.INTER_AREA)
-        bg = cv2.resize(cv2.blur(bg, (9, 9)), (w, h), interpolation=cv2.INTER_LINEAR)
+        bg = _blurred(frame, w, h)
         fit_h = max(1, round(frame.shape[0] * w / frame.shape[1]))
         fg = cv2.resize(frame, (w, fit_h), interpolation=cv2.INTER_AREA)
         top = (h - fit_h) // 2
         bg[top:top + fit_h] = fg
         return bg
-    x = int(round(crop.x[i] * scale))
-    y = int(round(crop.y[i] * scale))
-    cw = max(1, int(round(crop.crop_width * scale)))
-    ch = max(1, int(round(crop.crop_height * scale)))
-    region = frame[y:y + ch, x:x + cw]
-    return cv2.resize(region, (w, h), interpolation=cv2.INTER_AREA)
+    cw, ch = window or (crop.crop_width, crop.crop_height)
+    if split and crop.x2:
+        half = h // 2
+        upper = _window(frame, crop.x[i], crop.y[i], cw, ch, scale, (w, half))
+        lower = _window(frame, crop.x2[i], crop.y2[i], cw, ch, scale, (w, h - half))
+        return np.vstack([upper, lower])
+    return _window(frame, crop.x[i], crop.y[i], cw, ch, scale, size)
 
 
 def annotate(frame: np.ndarray, crop: CropPath, i: int, scale: float, faces: list,
-             text: str, letterbox: bool) -> np.ndarray:
-    """The source panel: window, face boxes and caption drawn on a copy of ``frame``."""
+             text: str, letterbox: bool, window: tuple[float, float] | None = None,
+             split: bool = False) -> np.ndarray:
+    """The source panel: window(s), face boxes and caption drawn on a copy of ``frame``
+    (a zoomed-out window is clipped to the frame; a split shot draws both panels)."""
     img = frame.copy()
     for box, tid in faces:
         x, y, w, h = (int(round(v * scale)) for v in box)
@@ -104,10 +132,16 @@ def annotate(frame: np.ndarray, crop: CropPath, i: int, scale: float, faces: lis
         cv2.rectangle(img, (1, 1), (img.shape[1] - 2, img.shape[0] - 2), LETTERBOX, 3)
     else:
         colour = FALLBACK if crop.fallback and crop.fallback[i] else WINDOW
-        x, y = int(round(crop.x[i] * scale)), int(round(crop.y[i] * scale))
-        cw = int(round(crop.crop_width * scale))
-        ch = int(round(crop.crop_height * scale))
-        cv2.rectangle(img, (x + 1, y + 1), (x + cw - 2, y + ch - 2), colour, 3)
+        size = window or (crop.crop_width, crop.crop_height)
+        cw, ch = int(round(size[0] * scale)), int(round(size[1] * scale))
+        corners = [(crop.x[i], crop.y[i])]
+        if split and crop.x2:
+            corners.append((crop.x2[i], crop.y2[i]))
+        bottom = img.shape[0] - 2
+        for x0, y0 in corners:
+            x, y = int(round(x0 * scale)), int(round(y0 * scale))
+            cv2.rectangle(img, (x + 1, max(1, y + 1)), (x + cw - 2, min(bottom, y + ch - 2)),
+                          colour, 3)
     cv2.rectangle(img, (0, 0), (min(img.shape[1], 9 * len(text) + 10), 22), TEXT_BG, -1)
     cv2.putText(img, text, (5, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1,
                 cv2.LINE_AA)
@@ -138,6 +172,8 @@ def render_preview(source: str | Path, crop: CropPath, out: str | Path, *,
     out_w = int(round(height * crop.crop_width / crop.crop_height / 2)) * 2
     width = src_w + out_w
     lb_shots = {k for k, s in enumerate(crop.shots) if s.mode == "letterbox"}
+    split_shots = {k for k, s in enumerate(crop.shots) if s.mode == "split"}
+    widths, heights = crop.frame_sizes()
     face_times = np.array([f.t for f in faces.frames]) if faces is not None else None
     with atomic_path(out) as tmp:
         args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
@@ -156,10 +192,13 @@ def render_preview(source: str | Path, crop: CropPath, out: str | Path, *,
                 i = min(len(crop.x) - 1, max(0, int(round(rel * crop.fps))))
                 frame = np.ascontiguousarray(rgb[:, :src_w]) if rgb.shape[1] >= src_w else \
                     cv2.resize(rgb, (src_w, height))
-                lb = shot_at(crop, rel) in lb_shots
+                k = shot_at(crop, rel)
+                lb, split = k in lb_shots, k in split_shots
+                window = (widths[i], heights[i])
                 left = annotate(frame, crop, i, scale, faces_near(faces, t, face_times),
-                                caption(crop, rel), lb)
-                right = vertical_view(frame, crop, i, scale, (out_w, height), lb)
+                                caption(crop, rel), lb, window, split)
+                right = vertical_view(frame, crop, i, scale, (out_w, height), lb, window,
+                                      split)
                 proc.stdin.write(np.hstack([left, right]).tobytes())
             proc.stdin.close()
         except BrokenPipeError:

@@ -186,6 +186,32 @@ class CameraSection(Section):
         0.5, gt=0, le=1, description="share of a shot's several-face frames that must be "
         "too wide before the shot is letterboxed"
     )
+    zoom_range: tuple[float, float] | None = Field(
+        None, description="[min, max] zoom the camera may choose per shot (null: always "
+        "`zoom`): out (down to min) to frame two faces together, in (up to max) on a small "
+        "lone face. Below 1 the window is taller than the source and the render fills "
+        "above and below with a blurred copy; 0.32 shows a 16:9 frame's whole width"
+    )
+    split_screen: bool = Field(
+        False, description="two stacked windows, one per face, in shots where two faces "
+        "stay too far apart for one window for at least split_min_s (takes precedence over "
+        "letterbox and zoom for those shots)"
+    )
+    split_min_s: float = Field(
+        4.0, gt=0, description="how long two faces must stay too far apart before a shot is "
+        "split, s"
+    )
+
+    @model_validator(mode="after")
+    def _zoom_inside_range(self) -> CameraSection:
+        """A zoom range must be ordered, hold the base zoom and stay within 0.3-3."""
+        if self.zoom_range is not None:
+            lo, hi = self.zoom_range
+            if not 0.3 <= lo <= hi <= 3.0:
+                raise ValueError("zoom_range must be [min, max] with 0.3 <= min <= max <= 3")
+            if not lo <= self.zoom <= hi:
+                raise ValueError(f"zoom {self.zoom} lies outside zoom_range [{lo}, {hi}]")
+        return self
 
 
 class SubtitleSection(Section):

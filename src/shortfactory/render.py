@@ -2,10 +2,12 @@
 
 Analysis is over by the time this runs (it reads only plans and the source). One
 ffmpeg process seeks to the clip, follows the planned 9:16 window frame by frame
-(``sendcmd`` feeding ``crop`` its x/y per output frame), scales to the output size
-(or, in shots the camera letterboxed, shows the whole frame over a blurred copy),
-burns the styled ASS with libass, draws an optional watermark, applies the speed
-factor and encodes H.264 + AAC with ``+faststart``. Loudness is normalised in the same
+(``sendcmd`` feeding ``crop`` its x/y per output frame, and its size where a shot
+zooms; a window taller than the source is cut from a canvas that puts the source over
+a blurred copy of itself), scales to the output size (or, in shots the camera
+letterboxed, shows the whole frame over a blurred copy; in split shots, two windows
+stacked), burns the styled ASS with libass, draws an optional watermark, applies the
+speed factor and encodes H.264 + AAC with ``+faststart``. Loudness is normalised in the same
 run from a measurement taken by a quick audio-only pass first (two-pass ``loudnorm``
 in linear mode, i.e. one constant gain, so the mix is not pumped by a compressor).
 
@@ -65,31 +67,50 @@ def escape_filter_value(value: str) -> str:
     return re.sub(r"([\\'\[\],;])", r"\\\1", level1)
 
 
-def sendcmd_script(crop: CropPath, scale_x: float = 1.0, scale_y: float = 1.0,
-                   max_x: int | None = None, max_y: int | None = None) -> str:
-    """``sendcmd`` commands that move ``crop@cam`` to each planned window.
+@dataclass(slots=True)
+class Window:
+    """One named ``crop`` filter's window per output frame, in the pixels it crops."""
+
+    name: str
+    x: list[int]
+    y: list[int]
+    w: list[int]
+    h: list[int]
+
+    def first(self) -> str:
+        """The filter's initial options."""
+        return f"w={self.w[0]}:h={self.h[0]}:x={self.x[0]}:y={self.y[0]}"
+
+
+def window_commands(windows: list[Window], fps: float) -> str:
+    """``sendcmd`` commands that move and resize each ``crop@<name>`` per output frame.
 
     A command for output frame ``i`` is sent at ``(i - 0.5) / fps`` so that it is in
     force when frame ``i`` (pts ``i / fps``) arrives, whatever the rounding. Only
-    changes are written: a stationary shot costs nothing.
+    changes are written: a stationary shot costs nothing. A size is sent before a
+    position, so the new position is checked against the new size.
     """
     lines = []
-    last = (None, None)
-    for i, (x, y) in enumerate(zip(crop.x, crop.y, strict=False)):
-        xi = _clamp(round(x * scale_x), max_x)
-        yi = _clamp(round(y * scale_y), max_y)
-        if i == 0:
-            last = (xi, yi)
-            continue
+    n = max((len(w.x) for w in windows), default=0)
+    for i in range(1, n):
         cmds = []
-        if xi != last[0]:
-            cmds.append(f"crop@cam x {xi}")
-        if yi != last[1]:
-            cmds.append(f"crop@cam y {yi}")
+        for win in windows:
+            for key, values in (("w", win.w), ("h", win.h), ("x", win.x), ("y", win.y)):
+                if i < len(values) and values[i] != values[i - 1]:
+                    cmds.append(f"crop@{win.name} {key} {values[i]}")
         if cmds:
-            lines.append(f"{(i - 0.5) / crop.fps:.6f} {', '.join(cmds)};")
-        last = (xi, yi)
+            lines.append(f"{(i - 0.5) / fps:.6f} {', '.join(cmds)};")
     return "\n".join(lines) + "\n"
+
+
+def sendcmd_script(crop: CropPath, scale_x: float = 1.0, scale_y: float = 1.0,
+                   max_x: int | None = None, max_y: int | None = None) -> str:
+    """``sendcmd`` commands that move ``crop@cam`` to each planned window (one size)."""
+    xs = [_clamp(round(x * scale_x), max_x) for x in crop.x]
+    ys = [_clamp(round(y * scale_y), max_y) for y in crop.y]
+    size = [crop.crop_width] * len(xs)
+    return window_commands([Window("cam", xs, ys, size, [crop.crop_height] * len(xs))],
+                           crop.fps)
 
 
 def _clamp(v: int, hi: int | None) -> int:
@@ -253,28 +274,88 @@ def loudness_filter(stats: LoudnessStats, target_i: float, target_tp: float) -> 
 
 @dataclass(slots=True)
 class _Geometry:
+    """The plan mapped onto the actual source (a re-encoded source may differ in size).
+
+    ``canvas_h``/``pad_top``: where some shot zooms out (its window taller than the
+    source), windows are cut from a canvas that tall, with the source at ``pad_top``
+    over a blurred copy of itself; otherwise the canvas is the source.
+    """
+
     crop_w: int
     crop_h: int
     scale_x: float
     scale_y: float
     max_x: int
     max_y: int
+    src_w: int = 0
+    src_h: int = 0
+    canvas_h: int = 0
+    pad_top: int = 0
 
 
 def _geometry(crop: CropPath, src_w: int, src_h: int) -> _Geometry:
-    """Map the plan's pixel space onto the actual source (a re-encoded source may differ)."""
+    """Map the plan's pixel space onto the actual source, with a canvas for zoomed-out
+    shots."""
     sx = src_w / crop.source_width if crop.source_width else 1.0
     sy = src_h / crop.source_height if crop.source_height else 1.0
     cw = min(src_w, max(2, round(crop.crop_width * sx)))
     ch = min(src_h, max(2, round(crop.crop_height * sy)))
-    return _Geometry(cw, ch, sx, sy, src_w - cw, src_h - ch)
+    tallest = max([round(h * sy) for h in crop.frame_sizes()[1]] or [src_h])
+    canvas_h = max(src_h, tallest + tallest % 2)
+    pad_top = (canvas_h - src_h) // 4 * 2  # even: chroma rows stay aligned
+    return _Geometry(cw, ch, sx, sy, src_w - cw, src_h - ch, src_w, src_h, canvas_h, pad_top)
 
 
-def letterbox_spans(crop: CropPath) -> list[tuple[float, float]]:
-    """Clip-relative ``(start, end)`` of the shots the camera chose to letterbox."""
+def camera_windows(crop: CropPath, geo: _Geometry) -> list[Window]:
+    """The windows the render cuts per output frame: ``cam`` (one window, every shot but
+    split ones; on the canvas), plus ``top``/``bot`` (the split panels, on the source)
+    when some shot is split."""
+    ws, hs = crop.frame_sizes()
+    owner = crop.frame_shots()
+    split = [bool(crop.shots) and crop.shots[k].mode == "split" for k in owner]
+    cam = Window("cam", [], [], [], [])
+    last = (geo.crop_w, geo.crop_h, geo.max_x // 2, geo.max_y // 2 + geo.pad_top)
+    for i, (x, y) in enumerate(zip(crop.x, crop.y, strict=False)):
+        if split[i]:  # the cam window is hidden: leave it where it was
+            w, h, xi, yi = last
+        else:
+            w = min(geo.src_w, max(2, round(ws[i] * geo.scale_x)))
+            h = min(geo.canvas_h, max(2, round(hs[i] * geo.scale_y)))
+            xi = _clamp(round(x * geo.scale_x), geo.src_w - w)
+            yi = _clamp(round(y * geo.scale_y) + geo.pad_top, geo.canvas_h - h)
+            last = (w, h, xi, yi)
+        for values, v in ((cam.w, w), (cam.h, h), (cam.x, xi), (cam.y, yi)):
+            values.append(v)
+    if not cam.x:
+        cam = Window("cam", [geo.max_x // 2], [geo.max_y // 2 + geo.pad_top], [geo.crop_w],
+                     [geo.crop_h])
+    if not any(split):
+        return [cam]
+    src_h = geo.src_h
+    panels = []
+    for name, xs, ys in (("top", crop.x, crop.y), ("bot", crop.x2, crop.y2)):
+        win = Window(name, [], [], [], [])
+        first = split.index(True)
+        prev = (ws[first], hs[first], xs[first], ys[first])
+        for i in range(len(crop.x)):
+            if split[i]:
+                prev = (ws[i], hs[i], xs[i], ys[i])
+            w = min(geo.src_w, max(2, round(prev[0] * geo.scale_x)))
+            h = min(src_h, max(2, round(prev[1] * geo.scale_y)))
+            win.w.append(w)
+            win.h.append(h)
+            win.x.append(_clamp(round(prev[2] * geo.scale_x), geo.src_w - w))
+            win.y.append(_clamp(round(prev[3] * geo.scale_y), src_h - h))
+        panels.append(win)
+    return [cam, *panels]
+
+
+def letterbox_spans(crop: CropPath, mode: str = "letterbox") -> list[tuple[float, float]]:
+    """Clip-relative ``(start, end)`` of the shots in ``mode`` (the camera letterboxed, or
+    split), neighbours merged."""
     spans: list[tuple[float, float]] = []
     for shot in crop.shots:
-        if shot.mode != "letterbox":
+        if shot.mode != mode:
             continue
         if spans and abs(spans[-1][1] - shot.start) < 1e-6:
             spans[-1] = (spans[-1][0], shot.end)
@@ -303,21 +384,61 @@ def _letterbox_branch(width: int, height: int, spans: list[tuple[float, float]],
         f"[lbfg]scale={width}:{height}:force_original_aspect_ratio=decrease,setsar=1[lbsharp];"
         "[lbblur][lbsharp]overlay=(W-w)/2:(H-h)/2[lb]"
     )
+    return graph, _enable(spans, frame_s)
+
+
+def _enable(spans: list[tuple[float, float]], frame_s: float) -> str:
+    """An ``enable`` expression true inside ``spans`` (clip-relative source seconds),
+    each shifted by half a frame so that the frame at a cut belongs to one side only."""
     half = frame_s / 2
-    enable = "+".join(f"between(t,{a - half:.6f},{b - half:.6f})" for a, b in spans)
-    return graph, enable
+    return "+".join(f"between(t,{a - half:.6f},{b - half:.6f})" for a, b in spans)
+
+
+def _canvas_branch(geo: _Geometry) -> str:
+    """Filters from ``[cvin]`` to ``[cv]``: the source at ``pad_top`` on a canvas
+    ``canvas_h`` tall, over a blurred, zoomed copy of itself (the bands a zoomed-out
+    window shows above and below the picture). Blurred at a quarter size: cheap."""
+    w, h = geo.src_w, geo.canvas_h
+    bw, bh = max(2, w // 4 // 2 * 2), max(2, h // 4 // 2 * 2)
+    radius = max(1, min(bw, bh) // 12)
+    return (
+        "[cvin]split=2[cvbg][cvfg];"
+        f"[cvbg]scale={bw}:{bh}:force_original_aspect_ratio=increase,crop={bw}:{bh},"
+        f"boxblur={radius}:2,scale={w}:{h},setsar=1[cvblur];"
+        f"[cvblur][cvfg]overlay=0:{geo.pad_top}[cv]"
+    )
+
+
+def _split_branch(windows: list[Window], width: int, height: int) -> str:
+    """Filters from ``[spin]`` to ``[sp]``: the two panels' windows, each scaled to half
+    the output's height, stacked (upper: ``crop@top``, lower: ``crop@bot``)."""
+    top, bot = (w for w in windows if w.name in ("top", "bot"))
+    half = height // 2
+    return (
+        "[spin]split=2[spa][spb];"
+        f"[spa]crop@top={top.first()}:exact=1,scale={width}:{half},setsar=1[spt];"
+        f"[spb]crop@bot={bot.first()}:exact=1,scale={width}:{height - half},setsar=1[spu];"
+        "[spt][spu]vstack=inputs=2[sp]"
+    )
 
 
 def _video_chain(
-    geo: _Geometry, crop: CropPath, params: dict, *, cmd_file: Path, ass: Path, fonts: Path
+    geo: _Geometry, crop: CropPath, params: dict, *, cmd_file: Path, ass: Path, fonts: Path,
+    windows: list[Window] | None = None,
 ) -> str:
-    """The video part of the filtergraph, from ``[0:v:0]`` to ``[v]``."""
+    """The video part of the filtergraph, from ``[0:v:0]`` to ``[v]``.
+
+    The camera's window (``crop@cam``, cut from the canvas where some shot zooms out)
+    is made every frame; letterboxed and split shots are further pictures made every
+    frame too, which ``overlay`` shows inside those shots only (a per-shot switch
+    without re-running ffmpeg).
+    """
     width, height = int(params["width"]), int(params["height"])
     fps = Fraction(str(params["fps"])).limit_denominator(1001)
     speed = float(params.get("speed", 1.0))
-    x0 = _clamp(round(crop.x[0] * geo.scale_x), geo.max_x) if crop.x else geo.max_x // 2
-    y0 = _clamp(round(crop.y[0] * geo.scale_y), geo.max_y) if crop.y else geo.max_y // 2
+    windows = windows or camera_windows(crop, geo)
     rate = fps * Fraction(speed).limit_denominator(1000)
+    frame_s = float(1 / rate)
     chain = [
         # Frame rate first: later filters then work once per output frame only, and each
         # output frame gets its own planned window even when source frames repeat.
@@ -325,8 +446,9 @@ def _video_chain(
     ]
     if cmd_file.stat().st_size > 1:  # sendcmd refuses an empty script (a still camera)
         chain.append(f"sendcmd=f={escape_filter_value(str(cmd_file))}")
-    spans = letterbox_spans(crop)
-    camera = [f"crop@cam=w={geo.crop_w}:h={geo.crop_h}:x={x0}:y={y0}:exact=1"]
+    lb_spans = letterbox_spans(crop)
+    split_spans = letterbox_spans(crop, "split") if len(windows) > 1 else []
+    camera = [f"crop@cam={windows[0].first()}:exact=1"]
     if abs(geo.crop_w / geo.crop_h - width / height) <= _ASPECT_TOLERANCE * width / height:
         camera.append(f"scale={width}:{height}")
     else:  # letterbox: keep the picture's shape
@@ -336,17 +458,25 @@ def _video_chain(
         ]
     camera.append("setsar=1")
     post = _post_chain(params, height, fps, speed, ass=ass, fonts=fonts)
-    if not spans:
-        return "[0:v:0]" + ",".join(chain + camera + post) + "[v]"
-    # Letterboxed shots: both pictures are made every frame and ``overlay`` picks the
-    # whole-frame one inside those shots (a per-shot switch without re-running ffmpeg).
-    lb_graph, enable = _letterbox_branch(width, height, spans, float(1 / rate))
-    return (
-        "[0:v:0]" + ",".join([*chain, "split=2"]) + "[camin][lbin];"
-        "[camin]" + ",".join(camera) + "[cam];"
-        + lb_graph + ";"
-        f"[cam][lb]overlay=0:0:enable='{enable}'," + ",".join(post) + "[v]"
-    )
+    branches = ["camin"] + (["lbin"] if lb_spans else []) + (["spin"] if split_spans else [])
+    graph = ["[0:v:0]" + ",".join(chain + ([f"split={len(branches)}"] if len(branches) > 1
+                                            else []))
+             + "".join(f"[{b}]" for b in branches)]
+    if geo.canvas_h > geo.src_h:  # some shot zooms out: cut its window from the canvas
+        graph[0] = graph[0].replace("[camin]", "[cvin]", 1)
+        graph.append(_canvas_branch(geo).replace("[cv]", "[camin]"))
+    graph.append("[camin]" + ",".join(camera) + "[cam0]")
+    last = "cam0"
+    if lb_spans:
+        lb_graph, enable = _letterbox_branch(width, height, lb_spans, frame_s)
+        graph += [lb_graph, f"[{last}][lb]overlay=0:0:enable='{enable}'[cam1]"]
+        last = "cam1"
+    if split_spans:
+        graph += [_split_branch(windows, width, height),
+                  f"[{last}][sp]overlay=0:0:enable='{_enable(split_spans, frame_s)}'[cam2]"]
+        last = "cam2"
+    graph.append(f"[{last}]" + ",".join(post) + "[v]")
+    return ";".join(graph)
 
 
 def _post_chain(params: dict, height: int, fps: Fraction, speed: float, *, ass: Path,
@@ -447,14 +577,14 @@ def render_short(
         log.warning("%s: peaks too high for a linear gain to %.1f LUFS; loudnorm runs in "
                     "dynamic mode and may miss the target", source, target_i)
     geo = _geometry(crop, info.width, info.height)
+    windows = camera_windows(crop, geo)
     with tempfile.TemporaryDirectory(prefix="shortfactory-render-") as tmp_name:
         tmp = Path(tmp_name)
         cmd_file = tmp / "crop.cmd"
-        cmd_file.write_text(
-            sendcmd_script(crop, geo.scale_x, geo.scale_y, geo.max_x, geo.max_y), encoding="utf-8"
-        )
+        cmd_file.write_text(window_commands(windows, crop.fps), encoding="utf-8")
         vchain = _video_chain(geo, crop, params, cmd_file=cmd_file,
-                              ass=subtitles_ass.resolve(), fonts=_fonts_dir(tmp))
+                              ass=subtitles_ass.resolve(), fonts=_fonts_dir(tmp),
+                              windows=windows)
         achain = ",".join(f for f in (pre, loud, "aresample=48000") if f)
         graph = f"{vchain};[0:a:0]{achain}[a]"
         with atomic_path(out) as tmp_out:
@@ -531,6 +661,7 @@ def _check_second_pass(stderr: str, expected: str, source: Path) -> None:
 
 
 __all__ = [
-    "LoudnessStats", "analyse_loudness", "escape_filter_value", "font_files",
-    "letterbox_spans", "loudness_filter", "measure_loudness", "render_short", "sendcmd_script",
+    "LoudnessStats", "Window", "analyse_loudness", "camera_windows", "escape_filter_value",
+    "font_files", "letterbox_spans", "loudness_filter", "measure_loudness", "render_short",
+    "sendcmd_script", "window_commands",
 ]
