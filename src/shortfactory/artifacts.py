@@ -118,7 +118,14 @@ class AudioFeatures(Artifact):
 
 class Cut(Strict):
     time_s: float = Field(description="first frame of the new shot")
-    kind: Literal["hard", "fade"]
+    kind: Literal["hard", "fade", "dissolve"] = Field(
+        description="hard: a cut; fade: through black, time_s the first frame after black; "
+        "dissolve: a cross-fade, time_s where the mix is half done"
+    )
+    span_s: tuple[float, float] | None = Field(
+        None, description="dissolves: from the last frame still (nearly) all old shot to the "
+        "first (nearly) all new shot, analysis times"
+    )
     score: float = 0.0
     analysis_time_s: float | None = Field(
         None, description="first analysis frame of the new shot, before source refinement"

@@ -82,6 +82,17 @@ class SceneSection(Section):
     refine: bool = Field(True, description="move hard cuts to their exact source frame")
     refine_max_runup_s: float = Field(
         4.0, ge=0, description="skip refining a cut whose keyframe is further back than this")
+    dissolve: bool = Field(
+        True, description="also find dissolves (cross-fades that do not go through black)")
+    dissolve_max_s: float = Field(
+        2.5, gt=0, le=10, description="longest dissolve looked for, s; cost grows with its "
+        "square")
+    dissolve_max_residual: float = Field(
+        0.3, gt=0, le=1, description="how far a frame inside a dissolve may be from the best "
+        "mix of the shots before and after, share of their difference (pans, zooms: 0.4-0.5)")
+    dissolve_min_distance: float = Field(
+        0.3, gt=0, le=1, description="content distance needed between the shots before and "
+        "after a dissolve, like min_distance for a cut")
 
 
 class FaceSection(Section):
