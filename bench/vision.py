@@ -34,7 +34,9 @@
 * **Stage speed** (``vision_x_realtime``): proxy + scenes (with refinement) + faces on
   the sample with the default recipe, against a bare decode of the same file in the
   same run (``decode_floor_x_realtime``); ``..._popeye`` the same on a 60 s
-  1440x1074 HEVC real cartoon when the shared media is there.
+  1440x1074 HEVC real cartoon when the shared media is there, ``..._mix1080`` on an
+  80 s 1080p H.264 mix of the shared clips (mostly live action), and
+  ``..._mix1080_live`` that mix with ``recipes/live.yaml`` (MediaPipe faces).
 
 Run it as ``python bench/run.py vision``. Shared media is looked up in
 ``../shared/media`` (its clips are skipped, with the keys missing, where absent).
@@ -521,11 +523,11 @@ def ensure_mix_1080p() -> Path | None:
 # --- runners ------------------------------------------------------------------------
 
 
-def vision_params() -> dict[str, Any]:
-    """The default recipe's ``ingest`` and ``vision`` sections, as the rules get them."""
+def vision_params(recipe_name: str = "default.yaml") -> dict[str, Any]:
+    """A recipe's ``ingest`` and ``vision`` sections, as the rules get them."""
     from shortfactory.recipe import load_recipe, section_params
 
-    recipe = load_recipe(REPO / "recipes" / "default.yaml")
+    recipe = load_recipe(REPO / "recipes" / recipe_name)
     return {"ingest": section_params(recipe, "ingest"), "vision": section_params(recipe, "vision")}
 
 
@@ -681,6 +683,16 @@ def bench_vision() -> dict[str, float]:
                 # No cut truth here, and no dissolve seen by eye: each one found is false.
                 out[f"dissolves_found{suffix}"] = sum(c.kind == "dissolve"
                                                       for c in run.cuts.cuts)
+        # The mix is mostly filmed people: what the live-action recipe (MediaPipe faces,
+        # Haar only as a fallback) costs on it.
+        if MIX.exists():
+            sub = tmp / "_mix1080_live"
+            sub.mkdir()
+            live = vision_params("live.yaml")
+            run = best_of(2, lambda: run_stage(MIX, live, sub))
+            keys = speed_keys(run, 1.0, "_mix1080_live")
+            out.update({k: v for k, v in keys.items() if not k.startswith("decode_floor")})
+            out["face_tracks_mix1080_live"] = len(run.faces.tracks)
 
         # Real cuts: ours against PySceneDetect on the same files, same run.
         cases = cut_cases()

@@ -179,8 +179,9 @@ def run_ffmpeg_progress(args: list[str], *, what: str, source: str | Path, total
         assert proc.stdout is not None
         for line in proc.stdout:
             if line.startswith("out_time_us=") and line.strip()[12:].isdigit():
-                done = min(total_s, int(line.strip()[12:]) / 1e6)
-                bar.update(round(done - bar.n, 1))
+                # Set, not add: summed float steps overshoot the total (tqdm warns).
+                bar.n = round(min(total_s, int(line.strip()[12:]) / 1e6), 1)
+                bar.refresh()
         code = proc.wait()
         if code != 0:
             err.seek(0)
