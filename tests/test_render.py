@@ -27,6 +27,7 @@ from shortfactory.render import (
     measure_loudness,
     render_short,
     sendcmd_script,
+    subtitles_at_seam,
 )
 from shortfactory.subtitles import build_cues, to_ass
 
@@ -353,3 +354,16 @@ def test_zoomed_out_and_split_shots(work, source):
     # Sharp colour bars jump by ~250 between neighbouring pixels; blurred ones cannot.
     sharpest = np.percentile(np.abs(np.diff(band, axis=1)), 99.9)
     assert np.percentile(np.abs(np.diff(above, axis=1)), 99.9) < sharpest / 3
+
+
+def test_subtitles_move_to_the_seam_during_split_shots(tmp_path):
+    ass = subtitle_ass(tmp_path / "cue.ass", with_cue=True).read_text(encoding="utf-8")
+    (plain,) = [ln for ln in ass.splitlines() if ln.startswith("Dialogue:")]
+    assert "\\pos(540,1382)" in plain  # position_y 0.72 of 1920
+    during = subtitles_at_seam(ass, [(0.0, 5.0)])
+    (moved,) = [ln for ln in during.splitlines() if ln.startswith("Dialogue:")]
+    assert moved == plain.replace("\\pos(540,1382)", "\\pos(540,960)")
+    assert during.replace(moved, plain) == ass  # nothing else changes
+    # The cue (0.5-3.8 s) is mostly outside a split shot from 3 s: it stays put.
+    assert subtitles_at_seam(ass, [(3.0, 6.0)]) == ass
+    assert subtitles_at_seam(ass, []) == ass

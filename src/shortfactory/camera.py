@@ -118,6 +118,9 @@ ZOOM_FIT_SHARE = 0.9
 FACE_FILL = 0.25
 # A split panel is tall enough that the bigger face fills at most this share of it.
 PANEL_FACE_FILL = 0.45
+# Room kept above a face box in a window shorter than the source, in face heights: the
+# box starts at the brows; the sample's spiky hair reaches 0.5 face heights above it.
+HAIR_ROOM = 0.6
 
 
 @dataclass(slots=True)
@@ -941,13 +944,17 @@ class ShotPlan:
     targets2: Targets | None = None
 
 
-def window_top(tg: Targets, crop_h: int, frame_h: int, headroom: float) -> float:
+def window_top(tg: Targets, crop_h: int, frame_h: int, headroom: float,
+               face_h: float = 0.0) -> float:
     """Top edge of a window shorter than the source: the face's top ``headroom`` below the
-    window's; a window taller than the source is centred on it."""
+    window's, and at least ``HAIR_ROOM`` x ``face_h`` (the box of a detector starts at
+    the brows: forehead and hair need that much more); a window taller than the source
+    is centred on it."""
     if crop_h >= frame_h:
         return -(crop_h - frame_h) / 2
     tops = tg.top[~np.isnan(tg.top)]
-    top = float(np.median(tops)) - headroom * crop_h if tops.size else (frame_h - crop_h) / 2
+    room = max(headroom * crop_h, HAIR_ROOM * face_h)
+    top = float(np.median(tops)) - room if tops.size else (frame_h - crop_h) / 2
     return float(np.clip(top, 0, frame_h - crop_h))
 
 
@@ -977,8 +984,16 @@ def plan_split(views: dict[int, TrackView], pair: tuple[int, int], times: np.nda
     (left, tg), (left2, tg2) = plans
     tg.flags.add("split")
     headroom = float(params["headroom"])
-    return ShotPlan(left, window_top(tg, ph, frame_h, headroom), "split", tg, solve_s, pw, ph,
-                    frame_h / ph, left2, window_top(tg2, ph, frame_h, headroom), tg2)
+    face = [face_height(views[tid]) for tid in pair]
+    return ShotPlan(left, window_top(tg, ph, frame_h, headroom, face[0]), "split", tg,
+                    solve_s, pw, ph, frame_h / ph, left2,
+                    window_top(tg2, ph, frame_h, headroom, face[1]), tg2)
+
+
+def face_height(view: TrackView) -> float:
+    """A track's median face size (boxes are square: their width)."""
+    widths = (view.right - view.left)[view.visible]
+    return float(np.median(widths)) if widths.size else 0.0
 
 
 def plan_shot(views: dict[int, TrackView], times: np.ndarray, runs: list[tuple[float, float]],

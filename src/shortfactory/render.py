@@ -364,6 +364,37 @@ def letterbox_spans(crop: CropPath, mode: str = "letterbox") -> list[tuple[float
     return spans
 
 
+_DIALOGUE = re.compile(r"^Dialogue: [^,]*,(\d+):(\d\d):(\d\d(?:\.\d+)?),"
+                       r"(\d+):(\d\d):(\d\d(?:\.\d+)?),")
+_POS = re.compile(r"\\pos\((-?[\d.]+),(-?[\d.]+)\)")
+
+
+def subtitles_at_seam(ass_text: str, spans: list[tuple[float, float]]) -> str:
+    """The ASS script with every event shown mostly during ``spans`` (split shots)
+    centred on the seam between the two panels.
+
+    Why: the recipe's ``position_y`` (about 0.7 of the height) lands on the lower
+    panel's face; the seam is where both faces leave room. Events elsewhere keep their
+    place; an event is moved when its middle lies in a span. Positions are in the
+    script's own ``PlayResY`` coordinates, whatever the output size.
+    """
+    play_res = re.search(r"^PlayResY:\s*(\d+)", ass_text, re.MULTILINE)
+    if not spans or play_res is None:
+        return ass_text
+    seam = int(play_res.group(1)) // 2
+    out = []
+    for line in ass_text.splitlines():
+        m = _DIALOGUE.match(line)
+        if m:
+            g = [float(v) for v in m.groups()]
+            middle = (g[0] * 3600 + g[1] * 60 + g[2] + g[3] * 3600 + g[4] * 60 + g[5]) / 2
+            if any(a <= middle < b for a, b in spans):
+                line = _POS.sub(lambda pm: f"\\pos({pm.group(1)},{seam})", line,
+                                count=1)
+        out.append(line)
+    return "\n".join(out) + ("\n" if ass_text.endswith("\n") else "")
+
+
 def _letterbox_branch(width: int, height: int, spans: list[tuple[float, float]],
                       frame_s: float) -> tuple[str, str]:
     """Filters that show the whole frame over a blurred, zoomed copy of itself.
@@ -582,9 +613,14 @@ def render_short(
         tmp = Path(tmp_name)
         cmd_file = tmp / "crop.cmd"
         cmd_file.write_text(window_commands(windows, crop.fps), encoding="utf-8")
-        vchain = _video_chain(geo, crop, params, cmd_file=cmd_file,
-                              ass=subtitles_ass.resolve(), fonts=_fonts_dir(tmp),
-                              windows=windows)
+        ass = subtitles_ass.resolve()
+        split_spans = letterbox_spans(crop, "split")
+        if split_spans:
+            ass = tmp / "subtitles.ass"
+            ass.write_text(subtitles_at_seam(subtitles_ass.read_text(encoding="utf-8"),
+                                             split_spans), encoding="utf-8")
+        vchain = _video_chain(geo, crop, params, cmd_file=cmd_file, ass=ass,
+                              fonts=_fonts_dir(tmp), windows=windows)
         achain = ",".join(f for f in (pre, loud, "aresample=48000") if f)
         graph = f"{vchain};[0:a:0]{achain}[a]"
         with atomic_path(out) as tmp_out:
@@ -663,5 +699,5 @@ def _check_second_pass(stderr: str, expected: str, source: Path) -> None:
 __all__ = [
     "LoudnessStats", "Window", "analyse_loudness", "camera_windows", "escape_filter_value",
     "font_files", "letterbox_spans", "loudness_filter", "measure_loudness", "render_short",
-    "sendcmd_script", "window_commands",
+    "sendcmd_script", "subtitles_at_seam", "window_commands",
 ]
