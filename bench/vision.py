@@ -541,7 +541,8 @@ def our_cuts(path: Path, params: dict[str, Any], tmp: Path) -> tuple[Any, float,
     ingest = params["ingest"]
     start = time.perf_counter()
     media.make_proxy(path, proxy, height=int(ingest["proxy_height"]),
-                     fps=float(ingest["proxy_fps"]))
+                     fps=float(ingest["proxy_fps"]),
+        hwaccel=str(ingest.get("hwaccel", "none")))
     proxy_s = time.perf_counter() - start
     cuts = scenes.detect_scenes(proxy, params["vision"]["scenes"], duration_s=duration_of(path),
                                 source=path, progress=False)
@@ -615,7 +616,8 @@ def run_stage(source: Path, params: dict[str, Any], tmp: Path) -> StageRun:
     ingest = params["ingest"]
     c0 = cpu_seconds()
     _, proxy_s, _ = timed(lambda: media.make_proxy(
-        source, proxy, height=int(ingest["proxy_height"]), fps=float(ingest["proxy_fps"])))
+        source, proxy, height=int(ingest["proxy_height"]), fps=float(ingest["proxy_fps"]),
+        hwaccel=str(ingest.get("hwaccel", "none"))))
     cuts, scenes_s, _ = timed(lambda: scenes.detect_scenes(
         proxy, params["vision"]["scenes"], duration_s=duration, source=source, progress=False))
     found, faces_s, _ = timed(lambda: faces.track_faces(

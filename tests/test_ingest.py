@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from conftest import make_media
 from shortfactory.episodes import clip_id, discover_episodes, episode_id
 from shortfactory.errors import InputError
 from shortfactory.ingest import probe_source, write_audio, write_proxy
-from shortfactory.media import iter_frames, read_wav_mono
+from shortfactory.media import cuda_decoder_available, iter_frames, read_wav_mono
 
 
 def test_probe_real_file(tmp_path: Path) -> None:
@@ -87,3 +88,21 @@ def test_episode_ids_keep_unicode_and_are_safe(tmp_path: Path) -> None:
 def test_clip_ids_come_from_time_not_rank() -> None:
     assert clip_id(412.3, 447.1) == "c0412-0447"
     assert clip_id(5.0, 20.99) == "c0005-0020"
+
+
+def test_gpu_decode_falls_back_to_the_cpu(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                          ) -> None:
+    src = make_media(tmp_path / "ok.mp4", seconds=2.0, size="640x360")
+    params = {"proxy_height": 180, "proxy_fps": 6, "hwaccel": "cuda"}
+    with caplog.at_level(logging.WARNING, logger="shortfactory.media"):
+        write_proxy(src, params, tmp_path / "proxy.mp4")
+    frames = list(iter_frames(tmp_path / "proxy.mp4"))
+    assert frames[0][1].shape == (180, 320, 3) and len(frames) == pytest.approx(12, abs=1)
+    if not cuda_decoder_available():  # this machine: the GPU try fails, the CPU decodes
+        assert "GPU decode failed, decoding on the CPU instead" in caplog.text
+        assert "ok.mp4" in caplog.text
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="shortfactory.media"):
+            write_proxy(src, {**params, "hwaccel": "auto"}, tmp_path / "proxy2.mp4")
+        assert caplog.text == ""  # auto: no GPU, no try
+        assert len(list(iter_frames(tmp_path / "proxy2.mp4"))) == len(frames)

@@ -61,4 +61,4 @@ def write_proxy(source: str | Path, params: dict[str, Any], out: str | Path) -> 
         media.make_proxy(source, tmp, height=int(params["proxy_height"]),
                          fps=float(params["proxy_fps"]),
                          skip_nonref=bool(params.get("proxy_skip_nonref", True)),
-                         progress=True)
+                         progress=True, hwaccel=str(params.get("hwaccel", "none")))

@@ -9,6 +9,7 @@ ffprobe, so probing goes through PyAV, which reads the same containers in-proces
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import re
 import subprocess
@@ -22,6 +23,7 @@ import numpy as np
 from .errors import InputError
 
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".webm", ".mov")
+log = logging.getLogger(__name__)
 
 
 @functools.cache
@@ -137,8 +139,42 @@ def extract_audio(source: str | Path, out: str | Path, *, rate: int = 16000) -> 
     run_ffmpeg(args, what="audio extraction", source=source)
 
 
+@functools.cache
+def cuda_decoder_available() -> bool:
+    """Whether ffmpeg's NVDEC decoding can work here: the NVIDIA driver library loads and
+    initialises (what ffmpeg's CUDA device does first; without it ffmpeg exits at once)."""
+    import ctypes
+
+    try:
+        driver = ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return False
+    return driver.cuInit(0) == 0
+
+
 def make_proxy(source: str | Path, out: str | Path, *, height: int, fps: float,
-               skip_nonref: bool = True, progress: bool = False) -> None:
+               skip_nonref: bool = True, progress: bool = False,
+               hwaccel: str = "none") -> None:
+    """Small analysis copy of the video (see :func:`encode_proxy`), decoded on the GPU
+    where ``hwaccel`` asks for it: ``cuda``, or ``auto`` when
+    :func:`cuda_decoder_available`. Any GPU failure falls back to the CPU decode with a
+    warning: a proxy is always made where the CPU can make one.
+    """
+    if hwaccel == "cuda" or (hwaccel == "auto" and cuda_decoder_available()):
+        try:
+            encode_proxy(source, out, height=height, fps=fps, skip_nonref=skip_nonref,
+                         progress=progress, decoder_args=["-hwaccel", "cuda"])
+            log.info("%s: proxy decoded on the GPU (NVDEC)", source)
+            return
+        except InputError as err:
+            log.warning("GPU decode failed, decoding on the CPU instead: %s", err)
+    encode_proxy(source, out, height=height, fps=fps, skip_nonref=skip_nonref,
+                 progress=progress)
+
+
+def encode_proxy(source: str | Path, out: str | Path, *, height: int, fps: float,
+                 skip_nonref: bool = True, progress: bool = False,
+                 decoder_args: list[str] | None = None) -> None:
     """Small analysis copy of the video: the one full decode of the source.
 
     Decoding the source is most of the cost, so the decoder does only what a 360 px,
@@ -150,7 +186,7 @@ def make_proxy(source: str | Path, out: str | Path, *, height: int, fps: float,
     rate drop; x264 ``ultrafast`` with a keyframe a second is quick to write and read.
     ``progress`` shows a bar (seconds of source) on stderr.
     """
-    args = ["-skip_loop_filter", "all"]
+    args = [*(decoder_args or []), "-skip_loop_filter", "all"]
     if skip_nonref:
         args += ["-skip_frame", "noref"]
     args += ["-i", str(source), "-map", "0:v:0", "-an", "-sn", "-dn",

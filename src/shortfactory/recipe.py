@@ -42,6 +42,9 @@ class IngestSection(Section):
     proxy_skip_nonref: bool = Field(
         True, description="decode only reference frames for the proxy (about 2x faster on "
         "B-frame sources; proxy frames may sit a source frame or two off their slot)")
+    hwaccel: Literal["auto", "cuda", "none"] = Field(
+        "auto", description="decode the source for the proxy on an NVIDIA GPU (NVDEC): "
+        "auto when the driver loads, falling back to the CPU on any failure")
 
 
 class TranscribeSection(Section):
