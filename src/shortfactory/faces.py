@@ -370,8 +370,11 @@ class MediaPipeBackend:
                ) -> list[tuple[BoxT, float]]:
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB,
                                data=np.ascontiguousarray(rgb))
+        # LiteRT warns (once, at a random call) when numpy's buffer is not 64-byte aligned.
+        with native_stderr_silenced():
+            found = self._detector.detect(image).detections
         out = []
-        for det in self._detector.detect(image).detections:
+        for det in found:
             bb = det.bounding_box
             score = det.categories[0].score if det.categories else 0.0
             out.append(((float(bb.origin_x), float(bb.origin_y), float(bb.width),
