@@ -135,6 +135,8 @@ NEAR_SIZE_RATIO = 1.4
 # Detectors trained on whole scenes (MediaPipe) search a wider region: the box grown by
 # this many times its size each side.
 NEAR_MARGIN_WIDE = 2.0
+# Face backends when the recipe names none (the recipe's own default is Haar alone).
+DEFAULT_BACKENDS = ("haar", "animeface")
 
 
 # --- boxes ------------------------------------------------------------------------
@@ -341,6 +343,10 @@ class MediaPipeBackend:
     # Its boxes for a small face in the whole 360p frame (about 9 px of its 192 px input)
     # came out up to 1.5x the size it gives for the same face in a close crop.
     near_size_ratio: float = 1.8
+    # BlazeFace full range is trained on faces that fill a small part of its input: on a
+    # crop where the face fills half the width (Haar's region) it scored a walking
+    # person's face under 0.45 in 5 of 6 frames, with this wider region 0.67-0.8.
+    near_margin: float = NEAR_MARGIN_WIDE
     name: str = "mediapipe"
     _detector: Any = None
     _mp: Any = None
@@ -380,21 +386,6 @@ class MediaPipeBackend:
             out.append(((float(bb.origin_x), float(bb.origin_y), float(bb.width),
                          float(bb.height)), float(score)))
         return out
-
-    def detect_near(self, rgb: np.ndarray, box: BoxT, grey: np.ndarray | None = None,
-                    ) -> list[tuple[BoxT, float]]:
-        """Faces in a region about six times ``box``'s size around it.
-
-        BlazeFace full range is trained on faces that fill a small part of its input: on
-        a crop where the face fills half the width (Haar's region) it scored a walking
-        person's face under 0.45 in 5 of 6 frames, with ``NEAR_MARGIN_WIDE`` 0.67-0.8.
-        """
-        region = near_region(box, rgb.shape, NEAR_MARGIN_WIDE)
-        if region is None:
-            return []
-        x0, y0, x1, y1 = region
-        return [((x + x0, y + y0, w, h), score)
-                for (x, y, w, h), score in self.detect(rgb[y0:y1, x0:x1])]
 
     def close(self) -> None:
         """Free the native detector now: left to ``__del__`` at interpreter exit it
@@ -478,13 +469,14 @@ def detect_near(rgb: np.ndarray, box: BoxT, backend: FaceBackend, *, min_size_px
     """The face about ``box``'s size and place in this frame, by ``backend``; or None.
 
     Uses the backend's own ``detect_near`` where it has one (Haar: a finer search of a
-    small region), else runs ``detect`` on the region's crop. Of several candidates the
-    one closest to ``box`` wins.
+    small region), else runs ``detect`` on the region's crop (grown by the backend's
+    ``near_margin`` where it sets one). Of several candidates the one closest to ``box``
+    wins.
     """
     if hasattr(backend, "detect_near"):
         found = _call(backend.detect_near, rgb, grey, box)
     else:
-        region = near_region(box, rgb.shape)
+        region = near_region(box, rgb.shape, getattr(backend, "near_margin", None))
         if region is None:
             return None
         x0, y0, x1, y1 = region
@@ -861,7 +853,7 @@ def track_faces(proxy_path: str | Path, scene_cuts: SceneCuts, params: dict[str,
         shots of ``scene_cuts`` with their face statistics.
     """
     backends, unavailable = make_backends(
-        list(params.get("backends", ["haar", "animeface"])),
+        list(params.get("backends", DEFAULT_BACKENDS)),
         min_size_px=int(params.get("min_size_px", 24)),
         first_only=params.get("use") == "first")
     try:
@@ -885,7 +877,7 @@ def _track_faces(proxy_path: str | Path, scene_cuts: SceneCuts, params: dict[str
     max_gap = float(params.get("max_gap_s", 0.7))
     every = float(params.get("detect_every_s", DETECT_EVERY_S))
     search_every = float(params.get("search_every_s", SEARCH_EVERY_S))
-    names = list(params.get("backends", ["haar", "animeface"]))
+    names = list(params.get("backends", DEFAULT_BACKENDS))
     by_name = {b.name: b for b in backends}
     if not backends:
         log.warning("no face backend can run (%s): motion fallback only",
@@ -908,6 +900,7 @@ def _track_faces(proxy_path: str | Path, scene_cuts: SceneCuts, params: dict[str
     full_small: np.ndarray | None = None  # last frame the whole-frame pass ran on
     last_full_t = -np.inf
     empty_passes = 0  # whole-frame passes in a row, in this shot, that found nothing
+    moved_in_shot = False  # a centre of motion has been seen in this shot
     following: list[_Follow] = []
     # The last frames of this shot, for following a new face back in time:
     # (record, rgb, grey, previous grey); bounded, so memory does not grow.
@@ -929,6 +922,7 @@ def _track_faces(proxy_path: str | Path, scene_cuts: SceneCuts, params: dict[str
                 recent.clear()
                 last_full_t = -np.inf
                 empty_passes = 0
+                moved_in_shot = False
             grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
             small = cv2.resize(grey, (MOTION_WIDTH, max(1, round(MOTION_WIDTH * h / w))),
                                interpolation=cv2.INTER_AREA)
@@ -979,9 +973,12 @@ def _track_faces(proxy_path: str | Path, scene_cuts: SceneCuts, params: dict[str
             to_frame = (w / small.shape[1], h / small.shape[0])
             if centre is not None:
                 centre = (centre[0] * to_frame[0], centre[1] * to_frame[1])
+                moved_in_shot = True
             edges = edge_density(small)
             salient = None
-            if not dets and edges >= MIN_EDGE_DENSITY:
+            # Only where it can be the focus: no face, and nothing has moved yet in this
+            # shot (a centre of motion, once seen, is held; see _describe_frames).
+            if not dets and not moved_in_shot and edges >= MIN_EDGE_DENSITY:
                 sx_, sy_ = salient_point(small)
                 salient = (sx_ * to_frame[0], sy_ * to_frame[1])
             records.append(_FrameRecord(t=t, shot=shot, dets=dets, activity=share,
