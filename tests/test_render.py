@@ -21,13 +21,15 @@ from shortfactory.recipe import RenderSection, SubtitleSection
 from shortfactory.render import (
     LoudnessStats,
     _ffmpeg_error,
+    _geometry,
+    camera_windows,
     escape_filter_value,
     letterbox_spans,
     loudness_filter,
     measure_loudness,
     render_short,
-    sendcmd_script,
     subtitles_at_seam,
+    window_commands,
 )
 from shortfactory.subtitles import build_cues, to_ass
 
@@ -279,11 +281,11 @@ def test_escape_filter_value():
     assert escape_filter_value("ü/ß") == "ü/ß"
 
 
-def test_sendcmd_script_writes_changes_only():
+def test_crop_commands_write_changes_only():
     crop = CropPath(clip_id="c", start_s=0, end_s=0.1, fps=10, source_width=100,
                     source_height=50, crop_width=28, crop_height=50,
                     x=[0, 0, 10.4, 10.6, 999], y=[0, 0, 0, 0, 0])
-    script = sendcmd_script(crop, max_x=72, max_y=0)
+    script = window_commands(camera_windows(crop, _geometry(crop, 100, 50)), crop.fps)
     assert script.splitlines() == [
         "0.150000 crop@cam x 10;",
         "0.250000 crop@cam x 11;",

@@ -21,6 +21,7 @@ from shortfactory.artifacts import Candidates, CropPath
 from shortfactory.io import read_model, write_model
 from shortfactory.media import iter_frames
 from shortfactory.recipe import modify_recipe
+from shortfactory.subtitles import ass_seconds
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
@@ -99,12 +100,7 @@ def _first_cue(ass: Path) -> tuple[float, float]:
     for line in ass.read_text(encoding="utf-8").splitlines():
         if line.startswith("Dialogue:"):
             fields = line.split(",", 9)
-
-            def secs(s: str) -> float:
-                h, m, rest = s.split(":")
-                return int(h) * 3600 + int(m) * 60 + float(rest)
-
-            return secs(fields[1]), secs(fields[2])
+            return ass_seconds(fields[1]), ass_seconds(fields[2])
     raise AssertionError(f"{ass} has no Dialogue line")
 
 

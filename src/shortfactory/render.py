@@ -33,6 +33,7 @@ from .artifacts import CropPath
 from .errors import InputError
 from .io import atomic_path
 from .media import ffmpeg_exe, probe
+from .subtitles import ass_seconds
 
 log = logging.getLogger(__name__)
 
@@ -101,16 +102,6 @@ def window_commands(windows: list[Window], fps: float) -> str:
         if cmds:
             lines.append(f"{(i - 0.5) / fps:.6f} {', '.join(cmds)};")
     return "\n".join(lines) + "\n"
-
-
-def sendcmd_script(crop: CropPath, scale_x: float = 1.0, scale_y: float = 1.0,
-                   max_x: int | None = None, max_y: int | None = None) -> str:
-    """``sendcmd`` commands that move ``crop@cam`` to each planned window (one size)."""
-    xs = [_clamp(round(x * scale_x), max_x) for x in crop.x]
-    ys = [_clamp(round(y * scale_y), max_y) for y in crop.y]
-    size = [crop.crop_width] * len(xs)
-    return window_commands([Window("cam", xs, ys, size, [crop.crop_height] * len(xs))],
-                           crop.fps)
 
 
 def _clamp(v: int, hi: int | None) -> int:
@@ -364,8 +355,7 @@ def letterbox_spans(crop: CropPath, mode: str = "letterbox") -> list[tuple[float
     return spans
 
 
-_DIALOGUE = re.compile(r"^Dialogue: [^,]*,(\d+):(\d\d):(\d\d(?:\.\d+)?),"
-                       r"(\d+):(\d\d):(\d\d(?:\.\d+)?),")
+_DIALOGUE = re.compile(r"^Dialogue: [^,]*,([^,]+),([^,]+),")
 _POS = re.compile(r"\\pos\((-?[\d.]+),(-?[\d.]+)\)")
 
 
@@ -386,8 +376,7 @@ def subtitles_at_seam(ass_text: str, spans: list[tuple[float, float]]) -> str:
     for line in ass_text.splitlines():
         m = _DIALOGUE.match(line)
         if m:
-            g = [float(v) for v in m.groups()]
-            middle = (g[0] * 3600 + g[1] * 60 + g[2] + g[3] * 3600 + g[4] * 60 + g[5]) / 2
+            middle = (ass_seconds(m.group(1)) + ass_seconds(m.group(2))) / 2
             if any(a <= middle < b for a, b in spans):
                 line = _POS.sub(lambda pm: f"\\pos({pm.group(1)},{seam})", line,
                                 count=1)
@@ -699,5 +688,5 @@ def _check_second_pass(stderr: str, expected: str, source: Path) -> None:
 __all__ = [
     "LoudnessStats", "Window", "analyse_loudness", "camera_windows", "escape_filter_value",
     "font_files", "letterbox_spans", "loudness_filter", "measure_loudness", "render_short",
-    "sendcmd_script", "subtitles_at_seam", "window_commands",
+    "subtitles_at_seam", "window_commands",
 ]

@@ -405,6 +405,12 @@ def _ass_time(t: float) -> str:
     return f"{h}:{m:02d}:{s:02d}.{cs:02d}"
 
 
+def ass_seconds(stamp: str) -> float:
+    """``H:MM:SS.cc`` (an ASS event time, as :func:`_ass_time` writes it) in seconds."""
+    h, m, s = stamp.strip().split(":")
+    return int(h) * 3600 + int(m) * 60 + float(s)
+
+
 def _ass_escape(text: str) -> str:
     # Braces open override blocks and backslashes start tags: neither may reach libass.
     return text.replace("\\", "\u29f5").replace("{", "(").replace("}", ")")
