@@ -142,6 +142,11 @@ class TrackView:
     def visible(self) -> np.ndarray:
         return ~np.isnan(self.left)
 
+    @property
+    def sizes(self) -> np.ndarray:
+        """Face size (box width; the boxes are square) in each frame it is visible."""
+        return (self.right - self.left)[self.visible]
+
     def present(self, i: int) -> bool:
         """Visible at frame ``i``, or lost there while still speaking (held)."""
         return bool(self.visible[i]) or (self.held is not None and bool(self.held[i]))
@@ -878,7 +883,7 @@ def choose_zoom(views: dict[int, TrackView], params: dict[str, Any], frame_w: in
         return float(np.floor(fit * 100) / 100) if lo <= fit < base else base
     if hi <= base or not spans.size:
         return base
-    widths = np.concatenate([v.right[v.visible] - v.left[v.visible] for v in views.values()])
+    widths = np.concatenate([v.sizes for v in views.values()])
     by_face = FACE_FILL * frame_h / float(np.median(widths))
     by_span = unit_w * usable / float(np.max(spans))
     zoom = min(hi, by_face, by_span)
@@ -916,8 +921,7 @@ def panel_size(views: dict[int, TrackView], pair: tuple[int, int], params: dict[
     that the pair's bigger face fills at most ``PANEL_FACE_FILL`` of it, at most the
     source's height, at least half of it (closer would magnify the source's grain)."""
     aw, ah = tuple(params["aspect"])
-    widths = np.concatenate([views[t].right[views[t].visible] - views[t].left[views[t].visible]
-                             for t in pair])
+    widths = np.concatenate([views[t].sizes for t in pair])
     face = float(np.percentile(widths, 90)) if widths.size else frame_h / 4
     height = min(float(frame_h), max(frame_h / 2, face / PANEL_FACE_FILL))
     return crop_size(frame_w, frame_h, (aw, ah / 2), frame_h / height)
@@ -991,9 +995,8 @@ def plan_split(views: dict[int, TrackView], pair: tuple[int, int], times: np.nda
 
 
 def face_height(view: TrackView) -> float:
-    """A track's median face size (boxes are square: their width)."""
-    widths = (view.right - view.left)[view.visible]
-    return float(np.median(widths)) if widths.size else 0.0
+    """A track's median face size (0 when never visible)."""
+    return float(np.median(view.sizes)) if view.sizes.size else 0.0
 
 
 def plan_shot(views: dict[int, TrackView], times: np.ndarray, runs: list[tuple[float, float]],
