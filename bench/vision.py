@@ -535,14 +535,13 @@ def vision_params(recipe_name: str = "default.yaml") -> dict[str, Any]:
 def our_cuts(path: Path, params: dict[str, Any], tmp: Path) -> tuple[Any, float, float]:
     """Our whole cut path from the original file, as the workflow runs it: the proxy,
     scene detection on it, source-frame refinement. (SceneCuts, wall s, proxy wall s)."""
-    from shortfactory import media, scenes
+    from shortfactory import scenes
+    from shortfactory.ingest import write_proxy
 
     proxy = tmp / f"{path.stem}.proxy.mp4"
     ingest = params["ingest"]
     start = time.perf_counter()
-    media.make_proxy(path, proxy, height=int(ingest["proxy_height"]),
-                     fps=float(ingest["proxy_fps"]),
-        hwaccel=str(ingest.get("hwaccel", "none")))
+    write_proxy(path, ingest, proxy, progress=False)
     proxy_s = time.perf_counter() - start
     cuts = scenes.detect_scenes(proxy, params["vision"]["scenes"], duration_s=duration_of(path),
                                 source=path, progress=False)
@@ -609,15 +608,14 @@ class StageRun:
 def run_stage(source: Path, params: dict[str, Any], tmp: Path) -> StageRun:
     """Proxy, scene cuts (refined on the source) and faces of ``source``, timed."""
     from shortfactory import faces, media, scenes
+    from shortfactory.ingest import write_proxy
 
     width, height, _ = media.probe_video_only(source)
     duration = duration_of(source)
     proxy = tmp / "proxy.mp4"
     ingest = params["ingest"]
     c0 = cpu_seconds()
-    _, proxy_s, _ = timed(lambda: media.make_proxy(
-        source, proxy, height=int(ingest["proxy_height"]), fps=float(ingest["proxy_fps"]),
-        hwaccel=str(ingest.get("hwaccel", "none"))))
+    _, proxy_s, _ = timed(lambda: write_proxy(source, ingest, proxy, progress=False))
     cuts, scenes_s, _ = timed(lambda: scenes.detect_scenes(
         proxy, params["vision"]["scenes"], duration_s=duration, source=source, progress=False))
     found, faces_s, _ = timed(lambda: faces.track_faces(

@@ -56,11 +56,11 @@ def write_audio(source: str | Path, params: dict[str, Any], out: str | Path, *,
 
 
 def write_proxy(source: str | Path, params: dict[str, Any], out: str | Path, *,
-                threads: int | None = None) -> None:
+                threads: int | None = None, progress: bool = True) -> None:
     """Small analysis proxy, written atomically (``threads``: the cores it may use)."""
     with atomic_path(out) as tmp:
         media.make_proxy(source, tmp, height=int(params["proxy_height"]),
                          fps=float(params["proxy_fps"]),
                          skip_nonref=bool(params.get("proxy_skip_nonref", True)),
-                         progress=True, hwaccel=str(params.get("hwaccel", "none")),
+                         progress=progress, hwaccel=str(params.get("hwaccel", "none")),
                          threads=threads)
