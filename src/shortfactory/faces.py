@@ -517,10 +517,8 @@ def motion_energy(prev: np.ndarray | None, grey: np.ndarray,
     share = float(np.count_nonzero(moving)) / moving.size
     if share < MIN_MOTION_SHARE:
         return share, None
-    weights = np.where(moving, diff, 0).astype(np.float64)
-    total = weights.sum()
-    ys, xs = np.indices(grey.shape)
-    return share, (float((xs * weights).sum() / total), float((ys * weights).sum() / total))
+    m = cv2.moments(np.where(moving, diff, 0).astype(np.float32))  # centroid, no index grids
+    return share, (m["m10"] / m["m00"], m["m01"] / m["m00"])
 
 
 def edge_density(small: np.ndarray) -> float:
