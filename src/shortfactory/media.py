@@ -288,24 +288,28 @@ _SIZE_RE = re.compile(r"(\d{2,5})x(\d{2,5})")
 
 def iter_frames(
     path: str | Path, *, fps: float | None = None, height: int | None = None,
-    start_s: float | None = None, duration_s: float | None = None, rgb_scale: bool = False,
+    start_s: float | None = None, duration_s: float | None = None,
+    rgb_height: int | None = None,
 ) -> Iterator[tuple[float, np.ndarray]]:
     """Stream ``(time_s, rgb uint8 HxWx3)`` frames through an ffmpeg pipe, bounded memory.
 
     Scaling and frame-rate conversion happen inside ffmpeg, never in Python. Times are
-    on the source timeline (``start_s`` added back). ``rgb_scale`` scales after the
-    conversion to RGB: dearer, but colours come out as a resize of the full frame's.
+    on the source timeline (``start_s`` added back). ``rgb_height`` scales once more,
+    after the conversion to RGB: the chroma is then averaged at ``height``'s full
+    resolution, as a resize of the decoded RGB frame would, instead of over twice the
+    area as YUV 4:2:0 (for small copies whose colours are measured).
     """
     info = probe_video_only(path)
     out_h = height or info[1]
-    out_w = int(round(info[0] * out_h / info[1] / 2)) * 2
+    out_w = even_width(info[0], info[1], out_h)
     filters = []
     if fps:
         filters.append(f"fps={fps}")
     if height:
-        # In RGB, the chroma is averaged at full resolution (as a resize of the decoded
-        # frame would); scaled as YUV 4:2:0 it is averaged over twice the area first.
-        filters.append(f"{'format=rgb24,' if rgb_scale else ''}scale={out_w}:{out_h}:flags=area")
+        filters.append(f"scale={out_w}:{out_h}:flags=area")
+    if rgb_height and rgb_height < out_h:
+        out_w, out_h = even_width(info[0], info[1], rgb_height), rgb_height
+        filters.append(f"format=rgb24,scale={out_w}:{out_h}:flags=area")
     args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error"]
     if start_s:
         args += ["-ss", f"{start_s:.3f}"]
@@ -336,6 +340,12 @@ def iter_frames(
         code = proc.wait()
     if code != 0:
         raise InputError(f"{path}: video decoding failed: {_last_line(stderr)}")
+
+
+def even_width(width: int, height: int, out_height: int) -> int:
+    """Width that keeps the aspect at ``out_height``, rounded to even (what YUV 4:2:0
+    and most encoders need)."""
+    return int(round(width * out_height / height / 2)) * 2
 
 
 PIPE_MAX_BYTES = 1 << 20  # Linux's default /proc/sys/fs/pipe-max-size
