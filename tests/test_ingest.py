@@ -117,3 +117,18 @@ def test_proxy_decoder_keeps_more_frames_in_flight_than_cores() -> None:
     assert decoder_threads(2) == 8 and decoder_threads(1) == 4
     assert decoder_threads(64) == 16  # ffmpeg's own cap on frame threads
     assert 4 <= decoder_threads() <= 16
+
+
+def test_frame_pipe_holds_a_whole_frame() -> None:
+    import fcntl
+    import os
+
+    from shortfactory.media import PIPE_MAX_BYTES, widen_pipe
+
+    read_end, write_end = os.pipe()
+    try:
+        widen_pipe(read_end, 640 * 360 * 3)
+        assert fcntl.fcntl(read_end, fcntl.F_GETPIPE_SZ) >= min(640 * 360 * 3, PIPE_MAX_BYTES)
+    finally:
+        os.close(read_end)
+        os.close(write_end)

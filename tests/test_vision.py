@@ -450,6 +450,47 @@ def test_refinement_gives_up_where_it_is_not_cheap(tmp_path: Path) -> None:
     assert "refinement" not in unrefined.options
 
 
+@needs_media
+def test_refinement_on_several_threads_matches_one() -> None:
+    rel = "animated/blender/sintel_clip_10s.mp4"
+    found = S.detect_scenes(MEDIA / rel, {**SCENES, "refine": False}, duration_s=10.0, fps=6,
+                            height=360, progress=False)
+    hard = [c for c in found.cuts if c.kind == "hard"]
+    assert len(hard) >= 4
+    expected = [0.3] * len(hard)
+    one, summary = S.refine_cuts(MEDIA / rel, hard, 6.0, expected, workers=1)
+    several, summary_several = S.refine_cuts(MEDIA / rel, hard, 6.0, expected, workers=3)
+    assert several == one and summary_several == summary
+    assert summary["refined"] >= 3  # real work was shared out, not skipped
+    assert [c.analysis_time_s for c in one] == [c.time_s for c in hard]  # order kept
+
+
+@needs_media
+def test_capped_content_score_is_exact_below_the_cap() -> None:
+    rel = "animated/blender/sintel_clip_10s.mp4"
+    feats = [S.frame_features(rgb) for _, rgb in iter_frames(MEDIA / rel, fps=2, height=360)]
+    pairs = [(a, b) for a in feats[:8] for b in feats[:8]]
+    exact = np.array([S.content_score(a, b) for a, b in pairs])
+    capped = np.array([S.content_score_capped(a, b, S.RETURN_DISTANCE) for a, b in pairs])
+    below = exact < S.RETURN_DISTANCE
+    assert below.any() and (~below).any()  # both sides of the cap are exercised
+    assert np.allclose(capped[below], exact[below])
+    assert (capped[~below] >= S.RETURN_DISTANCE - 1e-12).all()
+    assert (capped <= exact + 1e-12).all()
+
+
+def test_feature_frames_come_from_ffmpeg_at_the_feature_width(tmp_path: Path) -> None:
+    video = lavfi_video(tmp_path / "bars.mp4", "testsrc2=size=640x360:rate=12", 1.0)
+    height = S.feature_height(640, 360)
+    frames = list(iter_frames(video, fps=6, height=360, rgb_height=height))
+    assert len(frames) == 6 and frames[0][1].shape == (height, S.FEATURE_WIDTH, 3)
+    # The same picture as a resize of the full RGB frame, to a grey level or two.
+    full = list(iter_frames(video, fps=6, height=360))[3][1]
+    resized = cv2.resize(full, (S.FEATURE_WIDTH, height), interpolation=cv2.INTER_AREA)
+    assert np.abs(resized.astype(int) - frames[3][1]).mean() < 2.0
+    assert S.feature_height(1920, 1080, 360) == 90 and S.feature_height(200, 100) == 80
+
+
 # --- faces: following between whole-frame runs -------------------------------------
 
 

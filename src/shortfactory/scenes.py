@@ -47,7 +47,7 @@ their span (``Cut.span_s``).
 Measured with the default recipe (6 fps / 360 px, ``threshold=2.0, min_distance=0.3``)
 on the shared clips with cut truth (``bench/vision.py``: Sintel, Tears of Steel, Big
 Buck Bunny, bikes, Caminandes, Chaplin, PySceneDetect's two fade videos; 22 boundaries):
-F1 0.93-0.96 against 0.86 for PySceneDetect's best detector; every hard cut of the
+F1 0.93 against 0.84 for PySceneDetect's best detector; every hard cut of the
 sample refined onto its exact frame. Dissolves: 11 of 12 cross-fades of 0.3-2 s made
 from those clips found, all typed ``dissolve``, no false one (F1 0.96 against 0.59 for
 PySceneDetect's best), and the real 1 s dissolve in PySceneDetect's ``testvideo.mp4``;
