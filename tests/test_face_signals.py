@@ -88,6 +88,26 @@ def test_mediapipe_finds_the_face_in_a_live_action_close_up() -> None:
 
 
 @needs_media
+def test_mediapipe_follows_a_face_it_only_finds_in_the_whole_scene() -> None:
+    # Chaplin, head half turned, 46 px: MediaPipe scores him 0.54 in the 360p frame and
+    # finds nothing in crops around him, so its near search runs on the whole frame.
+    clip = MEDIA / "faces/chaplin/chaplin.mp4"
+    _, frame = next(iter_frames(clip, height=360, start_s=0.95, duration_s=0.2))
+    backend = F.MediaPipeBackend()
+    try:
+        [(box, score)] = backend.detect(frame)
+        x0, y0, x1, y1 = F.near_region(box, frame.shape, 2.0)
+        assert backend.detect(np.ascontiguousarray(frame[y0:y1, x0:x1])) == []
+        near = F.detect_near(frame, (box[0] + 4, box[1] - 3, box[2], box[3]), backend,
+                             min_size_px=24, min_score=0.4)
+        assert near is not None and F.iou(near[0], box) > 0.9 and near[2] == "mediapipe"
+        assert backend.detect(frame) == [(box, score)]  # the same frame: remembered
+        assert backend._last is not None and backend._last[0] is frame
+    finally:
+        backend.close()
+
+
+@needs_media
 def test_live_recipe_tracks_filmed_people_with_mediapipe() -> None:
     clip = MEDIA / "faces/intel_sample_videos/face-demographics-walking.gif"
     width, height, _ = probe_video_only(clip)

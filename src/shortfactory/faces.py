@@ -53,7 +53,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import cv2
 import numpy as np
@@ -132,9 +132,6 @@ NEAR_MARGIN = 0.6
 NEAR_FACE_PX = 40
 NEAR_SCALE_FACTOR = 1.08
 NEAR_SIZE_RATIO = 1.4
-# Detectors trained on whole scenes (MediaPipe) search a wider region: the box grown by
-# this many times its size each side.
-NEAR_MARGIN_WIDE = 2.0
 # Face backends when the recipe names none (the recipe's own default is Haar alone).
 DEFAULT_BACKENDS = ("haar", "animeface")
 
@@ -343,13 +340,15 @@ class MediaPipeBackend:
     # Its boxes for a small face in the whole 360p frame (about 9 px of its 192 px input)
     # came out up to 1.5x the size it gives for the same face in a close crop.
     near_size_ratio: float = 1.8
-    # BlazeFace full range is trained on faces that fill a small part of its input: on a
-    # crop where the face fills half the width (Haar's region) it scored a walking
-    # person's face under 0.45 in 5 of 6 frames, with this wider region 0.67-0.8.
-    near_margin: float = NEAR_MARGIN_WIDE
+    # Its near search is a whole-frame run (see detect_near): the network sees a fixed
+    # 192 px input, so a crop costs as much as the frame, and on crops it lost faces it
+    # found in the frame (Chaplin, 46 px, scored 0.53 in the frame and nothing in crops
+    # 2-7x his size): a followed face's evidence is the scene around it too.
+    near_in_whole_frame: ClassVar[bool] = True
     name: str = "mediapipe"
     _detector: Any = None
     _mp: Any = None
+    _last: tuple[np.ndarray, list[tuple[BoxT, float]]] | None = None  # (frame, its faces)
 
     def __post_init__(self) -> None:
         try:
@@ -374,6 +373,11 @@ class MediaPipeBackend:
 
     def detect(self, rgb: np.ndarray, grey: np.ndarray | None = None,
                ) -> list[tuple[BoxT, float]]:
+        # The same frame again (a near search per followed face, after a whole-frame
+        # pass): the answer is the same, so the network runs once per frame. Only
+        # read-only frames (the decoder's) are remembered: they cannot change meanwhile.
+        if self._last is not None and self._last[0] is rgb:
+            return list(self._last[1])
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB,
                                data=np.ascontiguousarray(rgb))
         # LiteRT warns (once, at a random call) when numpy's buffer is not 64-byte aligned.
@@ -385,7 +389,8 @@ class MediaPipeBackend:
             score = det.categories[0].score if det.categories else 0.0
             out.append(((float(bb.origin_x), float(bb.origin_y), float(bb.width),
                          float(bb.height)), float(score)))
-        return out
+        self._last = None if rgb.flags.writeable else (rgb, out)
+        return list(out)
 
     def close(self) -> None:
         """Free the native detector now: left to ``__del__`` at interpreter exit it
@@ -469,14 +474,16 @@ def detect_near(rgb: np.ndarray, box: BoxT, backend: FaceBackend, *, min_size_px
     """The face about ``box``'s size and place in this frame, by ``backend``; or None.
 
     Uses the backend's own ``detect_near`` where it has one (Haar: a finer search of a
-    small region), else runs ``detect`` on the region's crop (grown by the backend's
-    ``near_margin`` where it sets one). Of several candidates the one closest to ``box``
-    wins.
+    small region), the whole frame where the backend says a crop is no cheaper
+    (``near_in_whole_frame``: MediaPipe), else runs ``detect`` on the region's crop. Of
+    several candidates the one closest to ``box`` wins.
     """
     if hasattr(backend, "detect_near"):
         found = _call(backend.detect_near, rgb, grey, box)
+    elif getattr(backend, "near_in_whole_frame", False):
+        found = backend.detect(rgb)
     else:
-        region = near_region(box, rgb.shape, getattr(backend, "near_margin", None))
+        region = near_region(box, rgb.shape)
         if region is None:
             return None
         x0, y0, x1, y1 = region
