@@ -40,7 +40,10 @@
   same run (``decode_floor_x_realtime``); ``..._popeye`` the same on a 60 s
   1440x1074 HEVC real cartoon when the shared media is there, ``..._mix1080`` on an
   80 s 1080p H.264 mix of the shared clips (mostly live action), and
-  ``..._mix1080_live`` that mix with ``recipes/live.yaml`` (MediaPipe faces).
+  ``..._mix1080_live`` that mix with ``recipes/live.yaml`` (MediaPipe faces);
+  ``face_recall_vs_dense_mix1080_live``: the share of the tracked faces a run of the
+  detectors on every changed frame finds there that the recipe's schedule (whole
+  frame every few seconds, a near search in between) finds too (no truth boxes there).
 
 Run it as ``python bench/run.py vision``. Shared media is looked up in
 ``../shared/media`` (its clips are skipped, with the keys missing, where absent).
@@ -434,6 +437,32 @@ def face_scores(faces: Any, truth: Any) -> dict[str, float]:
     return out
 
 
+def dense_faces(proxy: Path, cuts: Any, params: dict[str, Any], source: Path) -> Any:
+    """Faces with the whole-frame detectors on every changed frame (no following): the
+    reference the recipe's sparse schedule is measured against where no truth exists."""
+    from shortfactory import faces, media
+
+    width, height, _ = media.probe_video_only(source)
+    dense = {**params["vision"]["faces"], "detect_every_s": 0.0, "search_every_s": 0.0}
+    return faces.track_faces(proxy, cuts, dense, source_width=width, source_height=height,
+                             progress=False)
+
+
+def recall_against_dense(found: Any, dense: Any) -> float:
+    """Share of the dense run's tracked detections (those in a track: what the camera
+    uses) that ``found`` also has in the same frame, one-to-one at IoU >= 0.5."""
+    hits = total = 0
+    for mine, ref in zip(found.frames, dense.frames, strict=True):
+        left = [d.box for d in mine.detections if d.track_id is not None]
+        for det in (d for d in ref.detections if d.track_id is not None):
+            total += 1
+            best = max(left, key=lambda b: box_iou(b, det.box), default=None)
+            if best is not None and box_iou(best, det.box) >= IOU_MATCH:
+                left.remove(best)
+                hits += 1
+    return hits / total if total else 1.0
+
+
 def shown_frame(t: float, analysis_fps: float, source_fps: float) -> int:
     """The source frame that ffmpeg's ``fps`` filter (rounding to nearest) shows at the
     analysis frame of time ``t``: the last source frame whose time rounds to that slot
@@ -699,6 +728,8 @@ def bench_vision() -> dict[str, float]:
             run = best_of(2, lambda: run_stage(MIX, live, sub))
             out.update(speed_keys(run, None, "_mix1080_live"))
             out["face_tracks_mix1080_live"] = len(run.faces.tracks)
+            out["face_recall_vs_dense_mix1080_live"] = recall_against_dense(
+                run.faces, dense_faces(sub / "proxy.mp4", run.cuts, live, MIX))
 
         # Real cuts: ours against PySceneDetect on the same files, same run.
         cases = cut_cases()
