@@ -15,12 +15,16 @@ Three layers, each replaceable on its own:
    ``detect_every_s`` (2 s) while faces are followed and every ``search_every_s`` (1 s)
    while none is, and only on frames that changed. In between, each face seen is
    looked for near where it was (:func:`detect_near`: Haar on a small region at a finer
-   scale step, ~1 ms), which also finds faces the coarse whole-frame pass misses; a
-   frame that barely differs from the last one searched (held cels, a static camera)
-   keeps its faces; a face found late is followed back through the frames before it.
-   On the sample cartoon: recall 0.98, precision 1.0 against its truth with ~65
-   whole-frame runs; the whole-frame pass alone on every changed frame made 341 runs
-   for recall 0.92. Each detection records which of these found it (``kind``).
+   scale step, ~1 ms, which also finds faces the coarse whole-frame pass misses;
+   MediaPipe, whose network costs the same on any input, on the whole frame, once per
+   frame); a frame that barely differs from the last one searched (held cels, a static
+   camera) keeps its faces; a face found late is followed back through the frames
+   before it. On the sample cartoon: recall 0.98, precision 1.0 against its truth with
+   ~60 whole-frame runs; the whole-frame pass alone on every changed frame made 341
+   runs for recall 0.92. On the filmed 1080p mix (``recipes/live.yaml``), this keeps
+   78 % of the tracked faces that MediaPipe on every changed frame finds, at half its
+   cost (``face_recall_vs_dense_mix1080_live``). Each detection records which of these
+   found it (``kind``).
 2. **Tracking** (:func:`link_tracks`) links detections frame to frame, greedily, by
    IoU and centre distance against a constant-velocity prediction. It never links
    across a shot boundary (from ``scene_cuts.json``), bridges gaps of up to
