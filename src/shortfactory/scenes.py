@@ -264,8 +264,7 @@ def block_differences(a: np.ndarray, b: np.ndarray, *, radius: int = SEARCH_RADI
 
 def content_score(a: FrameFeatures, b: FrameFeatures) -> float:
     """Content score of two (not necessarily consecutive) frames, as in the per-frame series."""
-    return float(combine_scores(np.array([histogram_distance(a.hist, b.hist)]),
-                                np.array([compensated_difference(a.thumb, b.thumb)]))[0])
+    return content_score_capped(a, b, np.inf)
 
 
 def content_score_capped(a: FrameFeatures, b: FrameFeatures, cap: float) -> float:
