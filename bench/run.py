@@ -17,6 +17,9 @@ Stages:
     vision     scene-cut F1 on the sample and the shared clips against PySceneDetect, exact
                cut frames, face recall/precision/id switches, speaker activity, stage speed
                against the decode floor on the sample, a 1080p mix and HEVC (bench/vision.py)
+
+``bench/gpu_proxy.py`` (the proxy decoded by NVDEC against the CPU, per core count) runs
+on its own, on a machine with an NVIDIA GPU.
 """
 
 from __future__ import annotations

@@ -153,22 +153,17 @@ def cuda_decoder_available() -> bool:
     return driver.cuInit(0) == 0
 
 
-# Most cores for which ``hwaccel: auto`` decodes on the GPU. Measured on an H100 with
-# ffmpeg pinned to N cores, proxy of 60 s of the 1080p H.264 sample / of HEVC Popeye,
-# CPU against NVDEC (scale_cuda): 2 cores 2.35 / 3.10 s against 1.44 / 1.40 s; 4 cores
-# 1.48 / 1.90 against 1.45 / 1.17; 8 cores 1.03 / 1.13 against 1.42 / 1.17; all 16
-# 0.79 / 0.95 against 1.28 / 1.03. Starting CUDA costs ~0.5 s a file.
-AUTO_GPU_MAX_CORES = 4
+def wants_gpu_decode(hwaccel: str) -> bool:
+    """Whether to try NVDEC for the proxy: always for ``cuda``, for ``auto`` where the
+    NVIDIA driver loads.
 
-
-def wants_gpu_decode(hwaccel: str, cores: int | None = None) -> bool:
-    """Whether to try NVDEC for the proxy: always for ``cuda``; for ``auto`` only where
-    the driver loads and the job has at most :data:`AUTO_GPU_MAX_CORES` cores, since
-    with more the CPU decodes as fast (see the figures above)."""
-    if hwaccel == "cuda":
-        return True
-    return (hwaccel == "auto" and (cores or os.cpu_count() or 1) <= AUTO_GPU_MAX_CORES
-            and cuda_decoder_available())
+    Why ``auto`` takes the GPU whatever the core count (``python bench/gpu_proxy.py`` on
+    an H100, the 147 s 1080p H.264 sample / 60 s of HEVC Popeye, ffmpeg pinned to N
+    cores): NVDEC made the proxy 1.8x / 2.5x faster on 2 cores, 1.3x / 1.5x on 4, and
+    as fast / 1.2x on 16, while leaving the cores to the other rules. Its only cost is
+    starting CUDA, ~0.5 s a file, which made 8 s clips slower.
+    """
+    return hwaccel == "cuda" or (hwaccel == "auto" and cuda_decoder_available())
 
 
 def make_proxy(source: str | Path, out: str | Path, *, height: int, fps: float,
@@ -178,7 +173,7 @@ def make_proxy(source: str | Path, out: str | Path, *, height: int, fps: float,
     where :func:`wants_gpu_decode` says so. Any GPU failure falls back to the CPU
     decode with a warning: a proxy is always made where the CPU can make one.
     """
-    if wants_gpu_decode(hwaccel, threads):
+    if wants_gpu_decode(hwaccel):
         try:
             encode_proxy(source, out, height=height, fps=fps, skip_nonref=skip_nonref,
                          progress=progress, gpu=True, threads=threads)

@@ -44,8 +44,7 @@ class IngestSection(Section):
         "B-frame sources; proxy frames may sit a source frame or two off their slot)")
     hwaccel: Literal["auto", "cuda", "none"] = Field(
         "auto", description="decode the source for the proxy on an NVIDIA GPU (NVDEC): "
-        "auto where the driver loads and the job has at most 4 cores (with more the CPU "
-        "is as fast), cuda always; any GPU failure falls back to the CPU")
+        "auto when the driver loads, falling back to the CPU on any failure")
 
 
 class TranscribeSection(Section):
