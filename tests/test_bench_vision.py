@@ -93,6 +93,25 @@ def test_face_scores_recall_precision_switches_and_speaker_ranking() -> None:
     assert got["speaker_activity_auc_sample"] == 1.0  # ann (speaking) always above bob
 
 
+def test_recall_against_dense_counts_tracked_faces_one_to_one() -> None:
+    def frames(*per_frame: list[tuple[list[float], int | None]]) -> Faces:
+        return Faces(analysis_fps=6.0, source_width=1920, source_height=1080, frames=[
+            FaceFrame(t=k / 6, detections=[Detection(box=box, score=0.9, backend="mediapipe",
+                                                     track_id=tid) for box, tid in dets])
+            for k, dets in enumerate(per_frame)])
+
+    face, other = [100.0, 100.0, 50.0, 50.0], [400.0, 100.0, 50.0, 50.0]
+    dense = frames([(face, 0), (other, 1)], [(face, 0)], [(other, None)])
+    # Frame 0: one of its two tracked faces found; frame 1: the face, nudged; frame 2:
+    # the dense run's untracked stray does not count.
+    sparse = frames([(face, 0)], [([104.0, 102.0, 50.0, 50.0], 3)], [])
+    assert bench.recall_against_dense(sparse, dense) == pytest.approx(2 / 3)
+    # Untracked detections of the sparse run are no hit either, and one box is one hit.
+    assert bench.recall_against_dense(frames([(face, None), (other, 1)], [], []),
+                                      dense) == pytest.approx(1 / 3)
+    assert bench.recall_against_dense(dense, dense) == 1.0
+
+
 def test_auc_counts_ties_half() -> None:
     assert bench.auc([1.0, 2.0], [0.0]) == 1.0
     assert bench.auc([1.0], [1.0]) == 0.5
