@@ -17,14 +17,15 @@ Three layers, each replaceable on its own:
    looked for near where it was (:func:`detect_near`: Haar on a small region at a finer
    scale step, ~1 ms, which also finds faces the coarse whole-frame pass misses;
    MediaPipe, whose network costs the same on any input, on the whole frame, once per
-   frame); a frame that barely differs from the last one searched (held cels, a static
-   camera) keeps its faces; a face found late is followed back through the frames
-   before it. On the sample cartoon: recall 0.98, precision 1.0 against its truth with
-   ~60 whole-frame runs; the whole-frame pass alone on every changed frame made 341
-   runs for recall 0.92. On the filmed 1080p mix (``recipes/live.yaml``), this keeps
-   78 % of the tracked faces that MediaPipe on every changed frame finds, at half its
-   cost (``face_recall_vs_dense_mix1080_live``). Each detection records which of these
-   found it (``kind``).
+   frame: so while it follows a face, each changed frame is a whole-frame pass, new
+   faces included); a frame that barely differs from the last one searched (held cels,
+   a static camera) keeps its faces; a face found late is followed back through the
+   frames before it. On the sample cartoon: recall 0.98, precision 1.0 against its
+   truth with ~60 whole-frame runs; the whole-frame pass alone on every changed frame
+   made 341 runs for recall 0.92. On the filmed 1080p mix (``recipes/live.yaml``) this
+   keeps 94 % of the tracked faces that MediaPipe on every changed frame finds, at 60 %
+   of its cost (``face_recall_vs_dense_mix1080_live``). Each detection records which
+   of these found it (``kind``).
 2. **Tracking** (:func:`link_tracks`) links detections frame to frame, greedily, by
    IoU and centre distance against a constant-velocity prediction. It never links
    across a shot boundary (from ``scene_cuts.json``), bridges gaps of up to
@@ -898,6 +899,8 @@ def _track_faces(proxy_path: str | Path, scene_cuts: SceneCuts, params: dict[str
             rgb, box, backend, min_size_px=min_size, min_score=min_score, grey=grey)
         return None if hit is None else _Det(hit[0], hit[1], hit[2], "tracked")
 
+    near_is_whole_frame = bool(backends) and all(
+        getattr(b, "near_in_whole_frame", False) for b in backends)
     records: list[_FrameRecord] = []
     runs = {"whole_frame": 0, "near": 0, "reused": 0, "followed_back": 0}
     sx = sy = 1.0
@@ -941,6 +944,10 @@ def _track_faces(proxy_path: str | Path, scene_cuts: SceneCuts, params: dict[str
             # With no face to follow, look again sooner: nothing else would find one.
             interval = every if following else search_interval(
                 min(every, search_every), empty_passes, lookback / rate)
+            # Where every near search is a whole-frame run anyway (MediaPipe alone), a
+            # frame with a face to follow gets the whole-frame pass for free: new faces too.
+            if following and near_is_whole_frame:
+                interval = 0.0
             if backends and t - last_full_t >= interval - 1e-6 and changed_since_full:
                 dets = [_Det(b, sc, n) for b, sc, n in detect_frame(
                     rgb, backends, min_size_px=min_size, min_score=min_score, grey=grey)]
