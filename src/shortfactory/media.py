@@ -15,9 +15,11 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -231,32 +233,42 @@ def encode_proxy(source: str | Path, out: str | Path, *, height: int, fps: float
         run_ffmpeg(args, what="proxy encoding", source=source)
         return
     run_ffmpeg_progress(args, what="proxy encoding", source=source,
-                        total_s=probe_duration_s(source), desc="proxy")
+                        total_s=probe_duration_s(source), desc="proxy",
+                        bar_options={"mininterval": 1.0})
 
 
 def run_ffmpeg_progress(args: list[str], *, what: str, source: str | Path, total_s: float,
-                        desc: str) -> None:
-    """:func:`run_ffmpeg` with a tqdm bar fed by ffmpeg's ``-progress`` output."""
-    import tempfile
-
+                        desc: str, show: bool = True, loglevel: str = "error",
+                        explain: Callable[[str], str] = _last_line,
+                        bar_options: dict[str, Any] | None = None) -> str:
+    """:func:`run_ffmpeg` with a tqdm bar (seconds of output) fed by ffmpeg's
+    ``-progress`` output; returns ffmpeg's log (``loglevel``). On failure raises the
+    one-line :class:`InputError`, with ``explain`` picking the cause from the log.
+    ``bar_options`` go to tqdm."""
     from tqdm import tqdm
 
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-           "-progress", "pipe:1", "-nostats", *args]
-    with tempfile.TemporaryFile() as err, tqdm(total=round(total_s, 1), unit="s", desc=desc,
-                                               file=sys.stderr, mininterval=1.0) as bar:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", loglevel,
+           "-progress", "pipe:1", "-y", *args]
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
         assert proc.stdout is not None
-        for line in proc.stdout:
-            if line.startswith("out_time_us=") and line.strip()[12:].isdigit():
-                # Set, not add: summed float steps overshoot the total (tqdm warns).
-                bar.n = round(min(total_s, int(line.strip()[12:]) / 1e6), 1)
-                bar.refresh()
-        code = proc.wait()
-        if code != 0:
-            err.seek(0)
-            detail = _last_line(err.read().decode(errors="replace")) or f"exit code {code}"
-            raise InputError(f"{source}: {what} failed: {detail}")
+        bar = tqdm(total=round(total_s, 2), unit="s", desc=desc, disable=not show,
+                   file=sys.stderr, **(bar_options or {}))
+        try:
+            for raw in proc.stdout:
+                key, _, value = raw.decode(errors="replace").strip().partition("=")
+                if key == "out_time_us" and value.lstrip("-").isdigit():
+                    # Set, not add: summed float steps overshoot the total (tqdm warns).
+                    bar.n = min(bar.total, max(0.0, int(value) / 1e6))
+                    bar.refresh()
+        finally:
+            bar.close()
+            code = proc.wait()
+        err.seek(0)
+        log_text = err.read().decode(errors="replace")
+    if code != 0:
+        raise InputError(f"{source}: {what} failed: {explain(log_text) or f'exit code {code}'}")
+    return log_text
 
 
 def probe_duration_s(path: str | Path) -> float:

@@ -23,7 +23,6 @@ import logging
 import math
 import re
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from fractions import Fraction
@@ -32,7 +31,7 @@ from pathlib import Path
 from .artifacts import CropPath
 from .errors import InputError
 from .io import atomic_path
-from .media import ffmpeg_exe, probe
+from .media import ffmpeg_exe, probe, run_ffmpeg_progress
 from .subtitles import ass_seconds
 
 log = logging.getLogger(__name__)
@@ -627,32 +626,13 @@ def render_short(
 
 
 def _run_with_progress(args: list[str], total_s: float, *, source: Path, show: bool) -> str:
-    """Run ffmpeg with ``-progress pipe:1`` feeding a tqdm bar; return its stderr."""
-    from tqdm import tqdm
-
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "level+info",
-           "-progress", "pipe:1", "-y", *args]
-    with tempfile.TemporaryFile(mode="w+b") as err_file:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err_file)
-        assert proc.stdout is not None
-        bar = tqdm(total=round(total_s, 2), unit="s", disable=not show, file=sys.stderr,
-                   desc=f"render {source.name}"[:40], leave=False,
-                   bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} s "
-                              "[{elapsed}<{remaining}]")
-        try:
-            for raw in proc.stdout:
-                key, _, value = raw.decode(errors="replace").strip().partition("=")
-                if key == "out_time_us" and value.lstrip("-").isdigit():
-                    bar.n = min(bar.total, max(0.0, int(value) / 1e6))
-                    bar.refresh()
-        finally:
-            bar.close()
-            code = proc.wait()
-        err_file.seek(0)
-        stderr = err_file.read().decode(errors="replace")
-    if code != 0:
-        raise InputError(f"{source}: render failed: {_ffmpeg_error(stderr)}")
-    return stderr
+    """Run the render's ffmpeg with a progress bar; return its ``level+info`` log (the
+    loudnorm second pass reports there)."""
+    return run_ffmpeg_progress(
+        args, what="render", source=source, total_s=total_s, show=show,
+        desc=f"render {source.name}"[:40], loglevel="level+info", explain=_ffmpeg_error,
+        bar_options={"leave": False, "bar_format": "{desc}: {percentage:3.0f}%|{bar}| "
+                     "{n:.1f}/{total:.1f} s [{elapsed}<{remaining}]"})
 
 
 def _ffmpeg_error(stderr: str) -> str:
