@@ -23,7 +23,7 @@ import numpy as np
 from .artifacts import CropPath, Faces
 from .errors import InputError
 from .io import atomic_path
-from .media import ffmpeg_exe, iter_frames
+from .media import even_width, ffmpeg_exe, iter_frames
 
 WINDOW = (60, 220, 60)  # RGB: the planned window
 FALLBACK = (255, 150, 30)  # the window while no face guides it
@@ -168,8 +168,8 @@ def render_preview(source: str | Path, crop: CropPath, out: str | Path, *,
     rate = float(fps or crop.fps)
     height = height - height % 2
     scale = height / crop.source_height
-    src_w = int(round(crop.source_width * scale / 2)) * 2
-    out_w = int(round(height * crop.crop_width / crop.crop_height / 2)) * 2
+    src_w = even_width(crop.source_width, crop.source_height, height)
+    out_w = even_width(crop.crop_width, crop.crop_height, height)
     width = src_w + out_w
     lb_shots = {k for k, s in enumerate(crop.shots) if s.mode == "letterbox"}
     split_shots = {k for k, s in enumerate(crop.shots) if s.mode == "split"}
