@@ -190,12 +190,18 @@ def frame_features(rgb: np.ndarray) -> FrameFeatures:
     """
     h, w = rgb.shape[:2]
     if w > 2 * FEATURE_WIDTH:
-        rgb = cv2.resize(rgb, (FEATURE_WIDTH, max(BLOCK, round(FEATURE_WIDTH * h / w))),
-                         interpolation=cv2.INTER_AREA)
+        rgb = shrink(rgb, FEATURE_WIDTH, h, w)
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    thumb = cv2.resize(grey, (THUMB_WIDTH, max(BLOCK, round(THUMB_WIDTH * h / w))),
-                       interpolation=cv2.INTER_AREA)
-    return FrameFeatures(hist=hsv_histogram(rgb), thumb=thumb, luma=float(grey.mean()))
+    return FrameFeatures(hist=hsv_histogram(rgb), thumb=shrink(grey, THUMB_WIDTH, h, w),
+                         luma=float(grey.mean()))
+
+
+def shrink(image: np.ndarray, width: int, h: int, w: int) -> np.ndarray:
+    """``image`` area-averaged to ``width`` px with the aspect of an ``h`` x ``w`` frame
+    (at least :data:`BLOCK` tall): the one way feature copies and thumbnails are made,
+    so the refinement's thumbnails of source frames match the analysis frames'."""
+    return cv2.resize(image, (width, max(BLOCK, round(width * h / w))),
+                      interpolation=cv2.INTER_AREA)
 
 
 # --- pure change measures ---------------------------------------------------------
@@ -621,7 +627,7 @@ class DissolveDetector:
 
     max_s: float = DISSOLVE_MAX_S
     max_residual: float = DISSOLVE_MAX_RESIDUAL
-    min_distance: float = 0.3
+    min_distance: float = DISSOLVE_MIN_DISTANCE
     max_correlation: float = DISSOLVE_MAX_CORRELATION
     min_std: float = DISSOLVE_MIN_STD
     fps: float = 6.0
@@ -903,8 +909,7 @@ def _grey_thumb(frame: Any) -> np.ndarray:
         luma = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[:h, :w]
     else:
         luma = frame.to_ndarray(format="gray")
-    return cv2.resize(luma, (THUMB_WIDTH, max(BLOCK, round(THUMB_WIDTH * h / w))),
-                      interpolation=cv2.INTER_AREA)
+    return shrink(luma, THUMB_WIDTH, h, w)
 
 
 def refine_cuts(source: str | Path, cuts: Sequence[Cut], analysis_fps: float,
