@@ -196,8 +196,10 @@ class FaceBackend(Protocol):
 
     name: str
 
-    def detect(self, rgb: np.ndarray) -> list[tuple[BoxT, float]]:
-        """Faces in one RGB uint8 frame."""
+    def detect(self, rgb: np.ndarray, grey: np.ndarray | None = None,
+               ) -> list[tuple[BoxT, float]]:
+        """Faces in one RGB uint8 frame (``grey``: the same frame in grey, where the
+        caller has it; a backend that works on grey uses it instead of converting)."""
 
 
 @dataclass(slots=True)
@@ -342,8 +344,9 @@ class MediaPipeBackend:
     # of the shared clips (scores 0.37-0.57); tracking and min_track_s drop strays.
     min_score: float = 0.4
     model: str = "face_detection_full_range_sparse.tflite"
-    # Its boxes for a small face in the whole 360p frame (about 9 px of its 192 px input)
-    # came out up to 1.5x the size it gives for the same face in a close crop.
+    # Set when its near search ran on crops, whose boxes for a small face came out up to
+    # 1.5x the size of its whole-frame boxes (about 9 px of its 192 px input); kept for
+    # the whole-frame near search, which was measured with it (bench/vision.py).
     near_size_ratio: float = 1.8
     # Its near search is a whole-frame run (see detect_near): the network sees a fixed
     # 192 px input, so a crop costs as much as the frame, and on crops it lost faces it
@@ -455,22 +458,13 @@ def detect_frame(rgb: np.ndarray, backends: Sequence[FaceBackend], *, min_size_p
     """All backends on one frame, filtered by size and score, merged by NMS."""
     found: list[tuple[BoxT, float, str]] = []
     for backend in backends:
-        for box, score in _call(backend.detect, rgb, grey):
+        for box, score in backend.detect(rgb, grey=grey):
             if min(box[2], box[3]) >= min_size_px and score >= min_score:
                 found.append((box, score, backend.name))
     if len(found) < 2:
         return found
     keep = nms(np.array([f[0] for f in found]), np.array([f[1] for f in found]))
     return [found[i] for i in keep]
-
-
-def _call(method: Any, rgb: np.ndarray, grey: np.ndarray | None, *args: Any) -> Any:
-    """Call a backend method with the grey frame where it takes one (third-party or test
-    backends may only take the RGB frame)."""
-    try:
-        return method(rgb, *args, grey=grey)
-    except TypeError:
-        return method(rgb, *args)
 
 
 def detect_near(rgb: np.ndarray, box: BoxT, backend: FaceBackend, *, min_size_px: int,
@@ -484,9 +478,9 @@ def detect_near(rgb: np.ndarray, box: BoxT, backend: FaceBackend, *, min_size_px
     several candidates the one closest to ``box`` wins.
     """
     if hasattr(backend, "detect_near"):
-        found = _call(backend.detect_near, rgb, grey, box)
+        found = backend.detect_near(rgb, box, grey=grey)
     elif getattr(backend, "near_in_whole_frame", False):
-        found = backend.detect(rgb)
+        found = backend.detect(rgb, grey=grey)
     else:
         region = near_region(box, rgb.shape)
         if region is None:
@@ -823,6 +817,12 @@ def _same_face(a: BoxT, b: BoxT) -> bool:
     return bool(dist < 0.5 * max(a[3], b[3]))
 
 
+def _add_if_new(dets: list[_Det], found: _Det | None) -> None:
+    """Add a near search's find to a frame's detections unless one of them is that face."""
+    if found is not None and not any(_same_face(found.box, d.box) for d in dets):
+        dets.append(found)
+
+
 def activity_of(change: float | None) -> float | None:
     """A mouth change (:func:`mouth_change`) mapped onto [0, 1) by :data:`ACTIVITY_SCALE`."""
     if change is None:
@@ -955,10 +955,7 @@ def _track_faces(proxy_path: str | Path, scene_cuts: SceneCuts, params: dict[str
                 # Faces followed so far that this pass missed: look near where they were.
                 for fol in following:
                     if not any(_same_face(fol.predict(t), d.box) for d in dets):
-                        found = near(rgb, grey, fol.predict(t), fol.backend)
-                        if found is not None and not any(_same_face(found.box, d.box)
-                                                         for d in dets):
-                            dets.append(found)
+                        _add_if_new(dets, near(rgb, grey, fol.predict(t), fol.backend))
                 # Faces new to this pass: follow them back to where they appeared.
                 for d in dets:
                     if d.kind == "detected" and not any(_same_face(f.predict(t), d.box)
@@ -976,10 +973,7 @@ def _track_faces(proxy_path: str | Path, scene_cuts: SceneCuts, params: dict[str
                 dets = []
                 for fol in following:
                     if t - fol.t <= max_gap + 1e-6:
-                        found = near(rgb, grey, fol.predict(t), fol.backend)
-                        if found is not None and not any(_same_face(found.box, d.box)
-                                                         for d in dets):
-                            dets.append(found)
+                        _add_if_new(dets, near(rgb, grey, fol.predict(t), fol.backend))
                 runs["near"] += bool(following)
                 key_small, key_dets = small, dets
             for d in dets:
@@ -1035,7 +1029,7 @@ def _track_faces(proxy_path: str | Path, scene_cuts: SceneCuts, params: dict[str
              len(records), runs, sum(len(r.dets) for r in records), len(tracks))
     return Faces(analysis_fps=rate, source_width=source_width, source_height=source_height,
                  options=options, backends=counts, frames=frames, tracks=tracks,
-                 shots=shot_stats(scene_cuts, frames, tracks))
+                 shots=shot_stats(scene_cuts, frames, shots, tracks))
 
 
 def search_interval(base_s: float, empty_passes: int, limit_s: float) -> float:
@@ -1123,13 +1117,12 @@ def smooth_activity(members: list[tuple[int, int]], records: list[_FrameRecord],
         records[f].dets[d].activity = activity_of(float(np.mean(near))) if near else None
 
 
-def shot_stats(scene_cuts: SceneCuts, frames: list[FaceFrame], tracks: list[Track],
-               ) -> list[Shot]:
+def shot_stats(scene_cuts: SceneCuts, frames: list[FaceFrame], shot_index: np.ndarray,
+               tracks: list[Track]) -> list[Shot]:
     """The shots of ``scene_cuts`` with their face statistics: mean tracked faces per
-    analysis frame, the share of frames with one, and how many tracks."""
-    times = np.array([f.t for f in frames])
+    analysis frame, the share of frames with one, and how many tracks (``shot_index``:
+    the shot of each frame, as the loop assigned it)."""
     counts = np.array([sum(d.track_id is not None for d in f.detections) for f in frames])
-    shot_index = shot_of_times(times, scene_cuts) if len(times) else np.zeros(0, int)
     out = []
     for shot in scene_cuts.shots:
         inside = shot_index == shot.index
