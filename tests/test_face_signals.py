@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -72,15 +73,19 @@ def test_first_only_uses_the_first_backend_that_loads(monkeypatch: pytest.Monkey
     assert "shortfactory fetch-models" in unavailable["mediapipe"]
 
 
+@pytest.fixture
+def mediapipe() -> Iterator[F.MediaPipeBackend]:
+    backend = F.MediaPipeBackend()
+    yield backend
+    backend.close()
+
+
 @needs_media
-def test_mediapipe_finds_the_face_in_a_live_action_close_up() -> None:
+def test_mediapipe_finds_the_face_in_a_live_action_close_up(
+        mediapipe: F.MediaPipeBackend) -> None:
     clip = MEDIA / "faces/tears_of_steel/tears_of_steel_clip_10s.mp4"
     _, frame = next(iter_frames(clip, height=360, start_s=9.6, duration_s=0.2))
-    backend = F.MediaPipeBackend()
-    try:
-        found = F.detect_frame(frame, [backend], min_size_px=24, min_score=0.0)
-    finally:
-        backend.close()
+    found = F.detect_frame(frame, [mediapipe], min_size_px=24, min_score=0.0)
     assert len(found) == 1
     (x, y, w, h), score, name = found[0]
     assert name == "mediapipe" and score > 0.5
@@ -88,23 +93,20 @@ def test_mediapipe_finds_the_face_in_a_live_action_close_up() -> None:
 
 
 @needs_media
-def test_mediapipe_follows_a_face_it_only_finds_in_the_whole_scene() -> None:
+def test_mediapipe_follows_a_face_it_only_finds_in_the_whole_scene(
+        mediapipe: F.MediaPipeBackend) -> None:
     # Chaplin, head half turned, 46 px: MediaPipe scores him 0.54 in the 360p frame and
     # finds nothing in crops around him, so its near search runs on the whole frame.
     clip = MEDIA / "faces/chaplin/chaplin.mp4"
     _, frame = next(iter_frames(clip, height=360, start_s=0.95, duration_s=0.2))
-    backend = F.MediaPipeBackend()
-    try:
-        [(box, score)] = backend.detect(frame)
-        x0, y0, x1, y1 = F.near_region(box, frame.shape, 2.0)
-        assert backend.detect(np.ascontiguousarray(frame[y0:y1, x0:x1])) == []
-        near = F.detect_near(frame, (box[0] + 4, box[1] - 3, box[2], box[3]), backend,
-                             min_size_px=24, min_score=0.4)
-        assert near is not None and F.iou(near[0], box) > 0.9 and near[2] == "mediapipe"
-        assert backend.detect(frame) == [(box, score)]  # the same frame: remembered
-        assert backend._last is not None and backend._last[0] is frame
-    finally:
-        backend.close()
+    [(box, score)] = mediapipe.detect(frame)
+    x0, y0, x1, y1 = F.near_region(box, frame.shape, 2.0)
+    assert mediapipe.detect(np.ascontiguousarray(frame[y0:y1, x0:x1])) == []
+    near = F.detect_near(frame, (box[0] + 4, box[1] - 3, box[2], box[3]), mediapipe,
+                         min_size_px=24, min_score=0.4)
+    assert near is not None and F.iou(near[0], box) > 0.9 and near[2] == "mediapipe"
+    assert mediapipe.detect(frame) == [(box, score)]  # the same frame: remembered
+    assert mediapipe._last is not None and mediapipe._last[0] is frame
 
 
 @needs_media
