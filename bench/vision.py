@@ -70,7 +70,6 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 MEDIA = REPO.parent / "shared" / "media"
-SAMPLE = REPO / "samples" / "sample.mp4"
 TOLERANCE_S = 0.5
 IOU_MATCH = 0.5
 
@@ -495,16 +494,6 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float, float]:
     return result, time.perf_counter() - w0, cpu_seconds() - c0
 
 
-def decode_floor(source: Path) -> float:
-    """Wall seconds of ``ffmpeg -i SRC -map 0:v:0 -f null -`` (the physical floor)."""
-    from shortfactory.media import ffmpeg_exe
-
-    start = time.perf_counter()
-    subprocess.run([ffmpeg_exe(), "-v", "error", "-nostdin", "-i", str(source), "-map", "0:v:0",
-                    "-f", "null", "-"], check=True)
-    return time.perf_counter() - start
-
-
 def duration_of(path: Path) -> float:
     import av
 
@@ -598,15 +587,6 @@ def have_pyscenedetect() -> bool:
     return True
 
 
-def ensure_sample() -> Path:
-    """The bundled sample episode (generated into ``samples/`` if missing)."""
-    if not SAMPLE.exists():
-        from shortfactory.sample import generate_sample
-
-        generate_sample(SAMPLE, SAMPLE.with_name("sample.truth.json"), progress=False)
-    return SAMPLE
-
-
 def sample_cut_truth(truth: Any) -> list[CutTruth]:
     """The sample's cuts; a fade's truth spans its fade-out and fade-in."""
     shots = {s.index: s for s in truth.shots}
@@ -683,6 +663,8 @@ def speed_keys(run: StageRun, floor_s: float | None, suffix: str = "") -> dict[s
 
 def bench_vision() -> dict[str, float]:
     """All vision figures in one run (see the module docstring for what each means)."""
+    from run import decode_floor, ensure_sample  # bench/ is on sys.path when run.py runs
+
     from shortfactory.sample import load_truth
 
     params = vision_params()
