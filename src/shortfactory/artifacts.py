@@ -36,12 +36,24 @@ Box = tuple[float, float, float, float]
 
 
 class VideoStream(Strict):
+    """The picture as shown, and how it is stored.
+
+    ``width``/``height`` are the *display* geometry (after the rotation side data and the
+    sample aspect ratio are applied): every stage (proxy, faces, camera, render) works in
+    display pixels, so a portrait phone video or an anamorphic DVD comes out as it is
+    seen, not as it is stored.
+    """
+
     codec: str
-    width: int
-    height: int
+    width: int = Field(description="display width, square pixels, after rotation")
+    height: int = Field(description="display height, square pixels, after rotation")
     fps: float
     frames: int | None = None
     pix_fmt: str | None = None
+    stored_width: int | None = Field(None, description="coded width, before rotation/SAR")
+    stored_height: int | None = Field(None, description="coded height, before rotation/SAR")
+    rotation: int = Field(0, description="display rotation, degrees counter-clockwise as in ffmpeg's display matrix (0/90/180/270)")
+    sar: float = Field(1.0, description="sample (pixel) aspect ratio of the stored picture")
 
 
 class AudioStream(Strict):
@@ -59,7 +71,9 @@ class SourceProbe(Artifact):
     container: str
     duration_s: float
     video: VideoStream
-    audio: AudioStream
+    audio: AudioStream | None = Field(
+        None, description="None: the file has no audio stream; the line runs on a silent "
+        "track (visual signals only, no subtitles)")
 
 
 # --- transcript --------------------------------------------------------------------
@@ -146,6 +160,9 @@ class Shot(Strict):
         "scene_cuts.json is written before faces are known and leaves it 0)")
     face_share: float = Field(0.0, description="share of analysis frames with a tracked face")
     tracks: int = Field(0, description="face tracks in the shot")
+    seams: list[float] = Field(
+        default_factory=list, description="x (source px) of static vertical panel borders "
+        "in this shot (split-screen layouts); the camera never straddles one")
 
 
 class SceneCuts(Artifact):
