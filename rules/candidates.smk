@@ -12,6 +12,8 @@ checkpoint select_candidates:
         code=code_version("candidates"),
     log:
         "logs/select_candidates/{episode}.log",
+    benchmark:
+        "benchmarks/select_candidates/{episode}.tsv"
     message:
         "Scoring candidate clips of {wildcards.episode}"
     script:

@@ -17,6 +17,8 @@ rule plan_camera:
         code=code_version("camera"),
     log:
         "logs/plan_camera/{episode}/{clip}.log",
+    benchmark:
+        "benchmarks/plan_camera/{episode}/{clip}.tsv"
     message:
         "Planning the 9:16 camera for {wildcards.episode}/{wildcards.clip}"
     script:
@@ -34,6 +36,8 @@ rule preview_camera:
         "results/{episode}/clips/{clip}/camera_preview.mp4",
     log:
         "logs/preview_camera/{episode}/{clip}.log",
+    benchmark:
+        "benchmarks/preview_camera/{episode}/{clip}.tsv"
     message:
         "Drawing the camera preview of {wildcards.episode}/{wildcards.clip}"
     script:
@@ -53,6 +57,8 @@ rule write_subtitles:
         code=code_version("subtitles"),
     log:
         "logs/write_subtitles/{episode}/{clip}.log",
+    benchmark:
+        "benchmarks/write_subtitles/{episode}/{clip}.tsv"
     message:
         "Writing subtitles for {wildcards.episode}/{wildcards.clip}"
     script:
@@ -72,6 +78,8 @@ rule write_metadata:
         code=code_version("metadata"),
     log:
         "logs/write_metadata/{episode}/{clip}.log",
+    benchmark:
+        "benchmarks/write_metadata/{episode}/{clip}.tsv"
     message:
         "Writing title, description and tags for {wildcards.episode}/{wildcards.clip}"
     script:
@@ -106,6 +114,8 @@ rule export_metadata:
         "out/{episode}/{clip}.json",
     log:
         "logs/export_metadata/{episode}/{clip}.log",
+    benchmark:
+        "benchmarks/export_metadata/{episode}/{clip}.tsv"
     message:
         "Exporting publishing metadata for {wildcards.episode}/{wildcards.clip}"
     script:
@@ -120,6 +130,8 @@ rule collect_shorts:
         "out/{episode}/shorts.json",
     log:
         "logs/collect_shorts/{episode}.log",
+    benchmark:
+        "benchmarks/collect_shorts/{episode}.tsv"
     message:
         "Listing the Shorts of {wildcards.episode}"
     script:

@@ -5,6 +5,8 @@ rule probe_source:
         "results/{episode}/source.json",
     log:
         "logs/probe_source/{episode}.log",
+    benchmark:
+        "benchmarks/probe_source/{episode}.tsv"
     message:
         "Probing the source of {wildcards.episode}"
     script:
@@ -21,6 +23,8 @@ rule extract_audio:
         recipe=get_section("ingest"),
     log:
         "logs/extract_audio/{episode}.log",
+    benchmark:
+        "benchmarks/extract_audio/{episode}.tsv"
     message:
         "Extracting 16 kHz mono audio of {wildcards.episode}"
     script:
@@ -38,6 +42,8 @@ rule make_proxy:
     threads: 2
     log:
         "logs/make_proxy/{episode}.log",
+    benchmark:
+        "benchmarks/make_proxy/{episode}.tsv"
     message:
         "Making the analysis proxy of {wildcards.episode}"
     script:

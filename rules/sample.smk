@@ -4,6 +4,8 @@ rule make_sample:
         truth=SAMPLE_TRUTH,
     log:
         "logs/make_sample/sample.log",
+    benchmark:
+        "benchmarks/make_sample/sample.tsv"
     message:
         "Generating the bundled sample episode (synthetic cartoon, TTS voices)"
     script:

@@ -30,6 +30,8 @@ rule compute_audio_features:
         code=code_version("audio"),
     log:
         "logs/compute_audio_features/{episode}.log",
+    benchmark:
+        "benchmarks/compute_audio_features/{episode}.tsv"
     message:
         "Measuring loudness, speech and onsets of {wildcards.episode}"
     script:
