@@ -4,10 +4,16 @@ import re
 import sys
 from pathlib import Path
 
-from shortfactory.episodes import discover_episodes
+from shortfactory.episodes import describe_skipped, discover_episodes
 from shortfactory.errors import ShortfactoryError
 from shortfactory.recipe import load_recipe, recipe_hash, section_params
-from shortfactory.workflow import clip_entry, clip_span, code_version, read_clips
+from shortfactory.workflow import (
+    clip_entry,
+    clip_span,
+    code_version,
+    read_clips,
+    recover_from_crash,
+)
 
 UPSTREAM_OF_METADATA = ("ingest", "transcribe", "audio", "vision", "candidates", "metadata")
 SAMPLE_EPISODE = "sample"
@@ -25,10 +31,20 @@ def resolve_recipe_path(name):
 try:
     RECIPE_PATH = resolve_recipe_path(config.get("recipe", "recipes/default.yaml"))
     RECIPE = load_recipe(RECIPE_PATH)
-    EPISODES = discover_episodes(config.get("episodes_dir", "episodes"), config.get("episodes") or [])
+    FOUND = discover_episodes(config.get("episodes_dir", "episodes"), config.get("episodes") or [])
 except ShortfactoryError as err:
     sys.exit(f"error: {err}")
 
+if workflow.is_main_process:
+    for line in recover_from_crash(Path.cwd()):
+        print(line, file=sys.stderr)
+for line in describe_skipped(FOUND.skipped):
+    print(line, file=sys.stderr)
+EPISODES = FOUND.episodes
+if not EPISODES and FOUND.skipped:
+    # Files were dropped in but none is usable: running the sample instead would hide it.
+    sys.exit(f"error: {config.get('episodes_dir', 'episodes')}: no usable episode "
+             f"({len(FOUND.skipped)} file(s) skipped, see above)")
 if not EPISODES:
     EPISODES = {SAMPLE_EPISODE: Path(SAMPLE_VIDEO)}
 

@@ -9,4 +9,4 @@ if "snakemake" in globals():
     with script_context(snakemake.log[0]):
         probe = read_model(snakemake.input.probe, SourceProbe)
         write_audio(snakemake.input.source, snakemake.params.recipe, snakemake.output[0],
-                    expected_s=probe.duration_s)
+                    expected_s=probe.duration_s, has_audio=probe.audio is not None)

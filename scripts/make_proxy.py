@@ -1,9 +1,12 @@
 """Snakemake adapter: encode the small analysis proxy."""
 
+from shortfactory.artifacts import SourceProbe
 from shortfactory.ingest import write_proxy
+from shortfactory.io import read_model
 from shortfactory.workflow import script_context
 
 if "snakemake" in globals():
     with script_context(snakemake.log[0]):
+        probe = read_model(snakemake.input.probe, SourceProbe)
         write_proxy(snakemake.input.source, snakemake.params.recipe, snakemake.output[0],
-                    threads=snakemake.threads)
+                    threads=snakemake.threads, expected_s=probe.duration_s)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +18,27 @@ from shortfactory.ingest import probe_source, write_audio, write_proxy
 from shortfactory.media import (
     cuda_decoder_available,
     decoder_threads,
+    ffmpeg_exe,
     iter_frames,
     read_wav_mono,
 )
+
+TEARS = "faces/tears_of_steel/tears_of_steel_clip_10s.mp4"
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args],
+                   check=True)
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return 99.0 if mse == 0 else 10 * np.log10(255.0**2 / mse)
+
+
+def proxy_frames(source: Path, out: Path) -> list[np.ndarray]:
+    write_proxy(source, {"proxy_height": 180, "proxy_fps": 6}, out, progress=False)
+    return [f for _, f in iter_frames(out)]
 
 
 def test_probe_real_file(tmp_path: Path) -> None:
@@ -46,7 +66,6 @@ def test_audio_and_proxy_are_real(tmp_path: Path) -> None:
 @pytest.mark.parametrize("case,expected", [
     ("text", "not a video file"),
     ("empty", "file is empty"),
-    ("no_audio", "has no audio stream"),
     ("no_video", "has no video stream"),
     ("missing", "file not found"),
     ("directory", "not a file"),
@@ -57,8 +76,6 @@ def test_bad_input_one_line_error(tmp_path: Path, case: str, expected: str) -> N
         name.write_text("this is not a video\n" * 100)
     elif case == "empty":
         name.touch()
-    elif case == "no_audio":
-        make_media(name, audio=False)
     elif case == "no_video":
         make_media(name, video=False)
     elif case == "directory":
@@ -88,6 +105,7 @@ def test_episode_ids_keep_unicode_and_are_safe(tmp_path: Path) -> None:
     (tmp_path / "src.mp4").unlink()
     with pytest.raises(InputError, match="same episode id"):
         discover_episodes(tmp_path)
+    assert set(discover_episodes(tmp_path, [str(tmp_path / "a b.mp4")]).episodes) == {"a-b"}
 
 
 def test_clip_ids_come_from_time_not_rank() -> None:
@@ -139,3 +157,109 @@ def test_frame_pipe_holds_a_whole_frame() -> None:
     finally:
         os.close(read_end)
         os.close(write_end)
+
+
+def test_rotated_phone_video_is_processed_upright(tmp_path: Path, shared) -> None:
+    """A portrait video stored landscape with a 90 degree display matrix (as phones
+    write them) probes, proxies and decodes like its upright twin, frame for frame."""
+    clip = shared(TEARS)
+    upright = tmp_path / "upright.mp4"
+    ffmpeg("-i", str(clip), "-t", "2", "-vf", "transpose=2", "-c:v", "libx264", "-crf", "12",
+           "-preset", "ultrafast", str(upright))
+    stored = tmp_path / "stored.mp4"
+    ffmpeg("-i", str(clip), "-t", "2", "-c:v", "libx264", "-crf", "12", "-preset",
+           "ultrafast", str(stored))
+    rotated = tmp_path / "rotated.mp4"
+    ffmpeg("-display_rotation", "90", "-i", str(stored), "-c", "copy", str(rotated))
+    probe = probe_source(rotated, "rot")
+    assert (probe.video.stored_width, probe.video.stored_height) == (640, 360)
+    assert (probe.video.width, probe.video.height, probe.video.rotation) == (360, 640, 90)
+    assert probe.audio is None
+    twin, turned = proxy_frames(upright, tmp_path / "p1.mp4"), proxy_frames(rotated,
+                                                                              tmp_path / "p2.mp4")
+    assert turned[0].shape == twin[0].shape == (180, 102, 3)
+    assert len(turned) == len(twin)
+    assert min(psnr(a, b) for a, b in zip(twin, turned, strict=True)) > 30
+    _, full = next(iter_frames(rotated))
+    assert full.shape == (640, 360, 3)  # full-size frames upright too, not scrambled
+
+
+def test_anamorphic_video_is_processed_in_square_pixels(tmp_path: Path, shared) -> None:
+    """A DVD-style squeezed picture (SAR 2:1) is analysed as displayed, like its
+    square-pixel twin, not stretched thin."""
+    clip = shared(TEARS)
+    square = tmp_path / "square.mp4"
+    ffmpeg("-i", str(clip), "-t", "2", "-c:v", "libx264", "-crf", "12", "-preset",
+           "ultrafast", str(square))
+    squeezed = tmp_path / "squeezed.mp4"
+    ffmpeg("-i", str(clip), "-t", "2", "-vf", "scale=320:360,setsar=2", "-c:v", "libx264",
+           "-crf", "12", "-preset", "ultrafast", str(squeezed))
+    probe = probe_source(squeezed, "ana")
+    assert (probe.video.stored_width, probe.video.sar) == (320, 2.0)
+    assert (probe.video.width, probe.video.height) == (640, 360)
+    twin = proxy_frames(square, tmp_path / "p1.mp4")
+    wide = proxy_frames(squeezed, tmp_path / "p2.mp4")
+    assert wide[0].shape == twin[0].shape == (180, 320, 3)
+    # Half the columns were thrown away by the squeeze: close, not identical.
+    assert min(psnr(a, b) for a, b in zip(twin, wide, strict=True)) > 25
+    _, full = next(iter_frames(squeezed))
+    assert full.shape == (360, 640, 3)
+
+
+def test_video_without_audio_gets_a_silent_track(tmp_path: Path, shared,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    clip = shared("animated/blender/sintel_clip_10s.mp4")
+    from shortfactory.ingest import write_probe
+
+    with caplog.at_level(logging.WARNING, logger="shortfactory.ingest"):
+        probe = write_probe(clip, "sintel", tmp_path / "source.json")
+    assert probe.audio is None and "no audio stream" in caplog.text
+    write_audio(clip, {"audio_rate": 16000}, tmp_path / "audio.wav",
+                expected_s=probe.duration_s, has_audio=False)
+    samples, rate = read_wav_mono(tmp_path / "audio.wav")
+    assert rate == 16000 and len(samples) / rate == pytest.approx(probe.duration_s, abs=0.05)
+    assert not np.any(samples)
+
+
+def test_truncated_video_stream_is_refused(tmp_path: Path, shared) -> None:
+    """The container says 10 s but the picture stops at 4 s (audio intact): the proxy
+    would be built on 40 % of the episode, so ingest stops with one line."""
+    clip = shared(TEARS)
+    short_video = tmp_path / "cut.mp4"
+    ffmpeg("-i", str(clip), "-f", "lavfi", "-i", "sine=frequency=300:duration=10",
+           "-map", "0:v", "-map", "1:a", "-t", "10", "-vf", "trim=duration=4",
+           "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", str(short_video))
+    probe = probe_source(short_video, "cut")
+    assert probe.duration_s == pytest.approx(10, abs=0.2)
+    with pytest.raises(InputError) as err:
+        write_proxy(short_video, {"proxy_height": 180, "proxy_fps": 6},
+                    tmp_path / "proxy.mp4", expected_s=probe.duration_s, progress=False)
+    message = str(err.value)
+    assert message.startswith(str(short_video)) and "video stream is corrupt or truncated" \
+        in message
+    assert not (tmp_path / "proxy.mp4").exists()
+    assert not list(tmp_path.glob(".proxy*"))
+
+
+def test_every_container_is_found_and_others_are_named(tmp_path: Path) -> None:
+    folder = tmp_path / "episodes"
+    folder.mkdir()
+    avi = folder / "old episode.avi"
+    ffmpeg("-i", str(make_media(tmp_path / "src.mp4", seconds=0.5)), "-c:v", "mpeg4",
+           "-c:a", "mp3", str(avi))
+    for name in ("stream.ts", "dvd.mpg", "clip.3gp", "talk.flv"):
+        (folder / name).write_bytes(b"x")
+    (folder / "notes.txt").write_text("to do")
+    (folder / "README.md").write_text("kept here on purpose")
+    (folder / ".DS_Store").write_bytes(b"\0")
+    bad_name = os.fsdecode(bytes(folder) + b"/ep\xe9.mp4")
+    Path(bad_name).write_bytes(b"x")
+    found = discover_episodes(folder)
+    assert set(found.episodes) == {"old-episode", "stream", "dvd", "clip", "talk"}
+    reasons = dict(found.skipped)
+    assert reasons[folder / "notes.txt"] == "not a video container (.txt)"
+    assert "not valid UTF-8" in reasons[Path(bad_name)]
+    assert len(found.skipped) == 2
+    assert probe_source(avi, "old").container == "avi"
+    with pytest.raises(InputError, match=r"ep\\xe9.mp4: file name is not valid UTF-8"):
+        discover_episodes(folder, [bad_name])

@@ -52,7 +52,8 @@ class VideoStream(Strict):
     pix_fmt: str | None = None
     stored_width: int | None = Field(None, description="coded width, before rotation/SAR")
     stored_height: int | None = Field(None, description="coded height, before rotation/SAR")
-    rotation: int = Field(0, description="display rotation, degrees counter-clockwise as in ffmpeg's display matrix (0/90/180/270)")
+    rotation: int = Field(0, description="display rotation, degrees counter-clockwise as "
+                          "in ffmpeg's display matrix (0/90/180/270)")
     sar: float = Field(1.0, description="sample (pixel) aspect ratio of the stored picture")
 
 

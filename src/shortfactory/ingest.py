@@ -1,7 +1,15 @@
-"""Ingest: probe the source, extract the analysis audio, make the analysis proxy."""
+"""Ingest: probe the source, extract the analysis audio, make the analysis proxy.
+
+Real files are checked here, once, so later stages can trust what they read: the
+display geometry (rotation, pixel aspect) goes into ``source.json``, a file without
+sound gets a silent track (the line then runs on its pictures), and a stream that
+decodes much shorter than its container claims (a truncated download) stops here with
+one line instead of feeding half an episode to the analysis.
+"""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +18,8 @@ from .artifacts import AudioStream, SourceProbe, VideoStream
 from .errors import InputError
 from .io import atomic_path, write_model
 
-MIN_AUDIO_COVERAGE = 0.9  # share of the episode the decoded audio must cover
+MIN_COVERAGE = 0.9  # share of the episode a decoded stream (audio, proxy) must cover
+log = logging.getLogger(__name__)
 
 
 def probe_source(source: str | Path, episode: str) -> SourceProbe:
@@ -24,43 +33,79 @@ def probe_source(source: str | Path, episode: str) -> SourceProbe:
         duration_s=round(info.duration_s, 3),
         video=VideoStream(codec=info.video_codec or "unknown", width=info.width,
                           height=info.height, fps=round(info.fps, 4), frames=info.frames,
-                          pix_fmt=info.pix_fmt),
-        audio=AudioStream(codec=info.audio_codec or "unknown", sample_rate=info.sample_rate,
-                          channels=info.channels),
+                          pix_fmt=info.pix_fmt, stored_width=info.stored_width,
+                          stored_height=info.stored_height, rotation=info.rotation,
+                          sar=info.sar),
+        audio=AudioStream(codec=info.audio_codec, sample_rate=info.sample_rate,
+                          channels=info.channels) if info.has_audio else None,
     )
+
+
+def geometry_note(probe: SourceProbe) -> str:
+    """One line on what the display geometry changed, or "" for an upright square-pixel
+    picture (said once, at the probe, so a user knows why the Shorts look right)."""
+    video = probe.video
+    notes = []
+    if video.rotation:
+        notes.append(f"rotated {video.rotation} degrees")
+    if abs(video.sar - 1.0) > 1e-3:
+        notes.append(f"pixel aspect {video.sar:.3g}")
+    if not notes:
+        return ""
+    return (f"stored {video.stored_width}x{video.stored_height}, " + ", ".join(notes)
+            + f": processed as displayed, {video.width}x{video.height}")
 
 
 def write_probe(source: str | Path, episode: str, out: str | Path) -> SourceProbe:
     probe = probe_source(source, episode)
+    note = geometry_note(probe)
+    if note:
+        log.info("%s: %s", source, note)
+    if probe.audio is None:
+        log.warning("%s: no audio stream: processed with a silent track (pictures only, "
+                    "no subtitles)", source)
     write_model(out, probe)
     return probe
 
 
+def check_coverage(source: str | Path, stream: str, decoded_s: float,
+                   expected_s: float | None) -> None:
+    """Refuse a stream that decoded much shorter than the container says.
+
+    ffmpeg exits 0 on a damaged or cut-off stream after decoding what it can; an
+    analysis built on the part that decoded would silently miss the rest of the
+    episode, so it stops here with one line instead.
+    """
+    if expected_s and decoded_s < MIN_COVERAGE * expected_s - 1.0:
+        raise InputError(f"{source}: {stream} stream is corrupt or truncated: decoded "
+                         f"{decoded_s:.1f} s of {expected_s:.1f} s")
+
+
 def write_audio(source: str | Path, params: dict[str, Any], out: str | Path, *,
-                expected_s: float | None = None) -> None:
+                expected_s: float | None = None, has_audio: bool = True) -> None:
     """16 kHz mono WAV for ASR and audio signals, written atomically.
 
-    ffmpeg exits 0 on a damaged audio stream after decoding what it can, so the
-    decoded length is checked against the container's duration: a WAV that covers
-    much less than the episode would silently starve every later stage.
+    A source without sound gets digital silence of its length, so every later stage
+    runs unchanged (no words, no loudness peaks: the pictures alone choose the clips).
     """
+    rate = int(params["audio_rate"])
     with atomic_path(out) as tmp:
-        media.extract_audio(source, tmp, rate=int(params["audio_rate"]))
-        if expected_s:
-            decoded = media.wav_duration_s(tmp)
-            if decoded < MIN_AUDIO_COVERAGE * expected_s - 1.0:
-                raise InputError(
-                    f"{source}: audio stream is corrupt or truncated: decoded "
-                    f"{decoded:.1f} s of {expected_s:.1f} s"
-                )
+        if not has_audio:
+            media.silent_wav(tmp, duration_s=expected_s or 0.0, rate=rate)
+            return
+        media.extract_audio(source, tmp, rate=rate)
+        check_coverage(source, "audio", media.wav_duration_s(tmp), expected_s)
 
 
 def write_proxy(source: str | Path, params: dict[str, Any], out: str | Path, *,
-                threads: int | None = None, progress: bool = True) -> None:
-    """Small analysis proxy, written atomically (``threads``: the cores it may use)."""
+                threads: int | None = None, progress: bool = True,
+                expected_s: float | None = None) -> None:
+    """Small analysis proxy, written atomically (``threads``: the cores it may use);
+    with ``expected_s`` (the container's duration) a truncated video stream is refused."""
     with atomic_path(out) as tmp:
         media.make_proxy(source, tmp, height=int(params["proxy_height"]),
                          fps=float(params["proxy_fps"]),
                          skip_nonref=bool(params.get("proxy_skip_nonref", True)),
                          progress=progress, hwaccel=str(params.get("hwaccel", "none")),
                          threads=threads)
+        check_coverage(source, "video", media.video_frames_duration_s(tmp), expected_s)

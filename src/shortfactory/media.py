@@ -25,7 +25,12 @@ import numpy as np
 
 from .errors import InputError
 
-VIDEO_SUFFIXES = (".mp4", ".mkv", ".webm", ".mov")
+# Containers a user drops in: everything ffmpeg reads that carries video (by extension,
+# so that subtitles, images and notes beside the episodes are not mistaken for them).
+VIDEO_SUFFIXES = (
+    ".mp4", ".m4v", ".mkv", ".webm", ".mov", ".avi", ".ts", ".m2ts", ".mts", ".mpg",
+    ".mpeg", ".vob", ".flv", ".wmv", ".asf", ".3gp", ".3g2", ".ogv", ".mxf", ".divx",
+)
 log = logging.getLogger(__name__)
 
 
@@ -56,6 +61,9 @@ def _last_line(text: str) -> str:
 
 @dataclass(slots=True)
 class ProbeResult:
+    """Container and stream facts. ``width``/``height`` are the display geometry (see
+    :func:`display_size`); ``audio_codec`` is None when the file has no audio stream."""
+
     container: str
     duration_s: float
     video_codec: str | None
@@ -67,6 +75,41 @@ class ProbeResult:
     audio_codec: str | None
     sample_rate: int
     channels: int
+    stored_width: int = 0
+    stored_height: int = 0
+    rotation: int = 0
+    sar: float = 1.0
+    video_duration_s: float | None = None
+
+    @property
+    def has_audio(self) -> bool:
+        return self.audio_codec is not None
+
+
+def display_size(stored_width: int, stored_height: int, rotation: int = 0,
+                 sar: float = 1.0) -> tuple[int, int]:
+    """The picture as a player shows it: square pixels, upright.
+
+    Why every stage works in this geometry: ffmpeg's command line applies the rotation
+    side data when it decodes (a portrait phone video stored 1920x1080 with a 90 degree
+    matrix comes out 1080x1920), while the codec reports the stored size; and an
+    anamorphic picture (SAR != 1, DVD and broadcast) is stretched by players. Sizes from
+    the stored picture would crop the wrong region and distort faces. The width carries
+    the SAR (rounded to even, as YUV 4:2:0 needs), the height stays the coded one.
+    """
+    width = stored_width
+    if sar > 0 and abs(sar - 1.0) > 1e-3:
+        width = max(2, int(round(stored_width * sar / 2)) * 2)
+    if rotation % 180 == 90:
+        return stored_height, width
+    return width, stored_height
+
+
+def normalise_rotation(degrees: float | None) -> int:
+    """Rotation side data as one of 0/90/180/270 (players ignore odd angles too)."""
+    if not degrees:
+        return 0
+    return int(round(float(degrees) / 90.0)) * 90 % 360
 
 
 def probe(path: str | Path) -> ProbeResult:
@@ -100,8 +143,6 @@ def probe(path: str | Path) -> ProbeResult:
             raise InputError(f"{path}: not a video file (no audio or video streams)")
         if video is None:
             raise InputError(f"{path}: has no video stream")
-        if audio is None:
-            raise InputError(f"{path}: has no audio stream")
         duration = _duration_s(container, video, audio)
         if duration <= 0.05:
             raise InputError(f"{path}: has zero length")
@@ -110,19 +151,29 @@ def probe(path: str | Path) -> ProbeResult:
         if fps <= 0:
             raise InputError(f"{path}: video stream has no frame rate")
         vctx = video.codec_context
-        actx = audio.codec_context
+        if not vctx.width or not vctx.height:
+            raise InputError(f"{path}: video stream has no picture size")
+        rotation = _first_frame_rotation(container, video)
+        sar = float(video.sample_aspect_ratio or 1) or 1.0
+        width, height = display_size(int(vctx.width), int(vctx.height), rotation, sar)
+        actx = audio.codec_context if audio is not None else None
         return ProbeResult(
             container=container.format.name,
             duration_s=duration,
             video_codec=vctx.name,
-            width=int(vctx.width),
-            height=int(vctx.height),
+            width=width,
+            height=height,
             fps=fps,
             frames=int(video.frames) or None,
             pix_fmt=vctx.pix_fmt,
-            audio_codec=actx.name,
-            sample_rate=int(actx.sample_rate or 0),
-            channels=int(actx.channels or 0),
+            audio_codec=actx.name if actx is not None else None,
+            sample_rate=int(actx.sample_rate or 0) if actx is not None else 0,
+            channels=int(actx.channels or 0) if actx is not None else 0,
+            stored_width=int(vctx.width),
+            stored_height=int(vctx.height),
+            rotation=rotation,
+            sar=round(sar, 6),
+            video_duration_s=_stream_duration_s(video),
         )
 
 
@@ -130,9 +181,31 @@ def _duration_s(container, video, audio) -> float:  # noqa: ANN001 - PyAV object
     if container.duration:
         return container.duration / 1_000_000
     for stream in (video, audio):
-        if stream.duration and stream.time_base:
+        if stream is not None and stream.duration and stream.time_base:
             return float(stream.duration * stream.time_base)
     return 0.0
+
+
+def _stream_duration_s(stream) -> float | None:  # noqa: ANN001 - a PyAV stream
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    return None
+
+
+def _first_frame_rotation(container, video) -> int:  # noqa: ANN001 - PyAV objects
+    """Display rotation of the first decodable frame (0 where none decodes).
+
+    Why a frame: the display matrix sits in stream side data that PyAV exposes only on
+    decoded frames, and ffmpeg's command line rotates by the same matrix.
+    """
+    import av
+
+    try:
+        for frame in container.decode(video):
+            return normalise_rotation(getattr(frame, "rotation", 0))
+    except av.error.FFmpegError:
+        pass
+    return 0
 
 
 def extract_audio(source: str | Path, out: str | Path, *, rate: int = 16000) -> None:
@@ -140,6 +213,31 @@ def extract_audio(source: str | Path, out: str | Path, *, rate: int = 16000) -> 
     args = ["-i", str(source), "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(rate),
             "-c:a", "pcm_s16le", "-f", "wav", str(out)]
     run_ffmpeg(args, what="audio extraction", source=source)
+
+
+def silent_wav(out: str | Path, *, duration_s: float, rate: int = 16000) -> None:
+    """Mono PCM WAV of digital silence (the analysis track of a file without sound)."""
+    args = ["-f", "lavfi", "-i", f"anullsrc=channel_layout=mono:sample_rate={rate}",
+            "-t", f"{max(duration_s, 0.1):.3f}", "-c:a", "pcm_s16le", "-f", "wav", str(out)]
+    run_ffmpeg(args, what="silent track", source=out)
+
+
+def video_frames_duration_s(path: str | Path) -> float:
+    """Seconds of picture a (proxy) file really holds: its last frame's time plus one
+    frame, from the packets (no decode). The container's duration is not enough: a
+    truncated source gives a proxy whose header is right but whose frames stop early."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            last, rate = 0.0, float(stream.average_rate or stream.guessed_rate or 1)
+            for packet in container.demux(stream):
+                if packet.pts is not None and packet.time_base is not None:
+                    last = max(last, float(packet.pts * packet.time_base))
+            return last + 1.0 / rate
+    except (av.error.FFmpegError, IndexError) as err:
+        raise InputError(f"{path}: no readable video stream ({err})") from None
 
 
 @functools.cache
@@ -217,12 +315,16 @@ def encode_proxy(source: str | Path, out: str | Path, *, height: int, fps: float
     the encode. Downloading every full-size frame instead made NVDEC slower than two
     CPU cores (H100: 1.95 s against 1.44 s for 60 s of 1080p).
     """
+    display_w, display_h, _, _ = _video_geometry(source)
+    # Display geometry (rotation applied by ffmpeg, SAR by the explicit width), square
+    # pixels: faces and the camera measure the proxy as the viewer sees the picture.
+    width = even_width(display_w, display_h, height)
     if gpu:
         args = ["-hwaccel", "cuda", "-hwaccel_output_format", "cuda"]
-        scale = f"scale_cuda=-2:{height}:format=nv12,hwdownload,format=nv12"
+        scale = f"scale_cuda={width}:{height}:format=nv12,hwdownload,format=nv12,setsar=1"
     else:
         args = ["-threads", str(decoder_threads(threads)), "-skip_loop_filter", "all"]
-        scale = f"scale=-2:{height}:flags=area"
+        scale = f"scale={width}:{height}:flags=area,setsar=1"
     if skip_nonref:
         args += ["-skip_frame", "noref"]
     args += ["-i", str(source), "-map", "0:v:0", "-an", "-sn", "-dn",
@@ -331,14 +433,15 @@ def iter_frames(
     resolution, as a resize of the decoded RGB frame would, instead of over twice the
     area as YUV 4:2:0 (for small copies whose colours are measured).
     """
-    info = probe_video_only(path)
+    info = _video_geometry(path)
     out_h = height or info[1]
-    out_w = even_width(info[0], info[1], out_h)
+    out_w = even_width(info[0], info[1], out_h) if height else info[0]
     filters = []
     if fps:
         filters.append(f"fps={fps}")
-    if height:
-        filters.append(f"scale={out_w}:{out_h}:flags=area")
+    if height or info[3]:
+        # Anamorphic sources are brought to square pixels here too (display geometry).
+        filters.append(f"scale={out_w}:{out_h}:flags=area,setsar=1")
     if rgb_height and rgb_height < out_h:
         out_w, out_h = even_width(info[0], info[1], rgb_height), rgb_height
         filters.append(f"format=rgb24,scale={out_w}:{out_h}:flags=area")
@@ -401,13 +504,26 @@ def widen_pipe(fd: int, frame_bytes: int) -> None:
 
 
 def probe_video_only(path: str | Path) -> tuple[int, int, float]:
-    """(width, height, fps) of the first video stream; for proxies without audio."""
+    """(width, height, fps) of the first video stream in display geometry (rotation and
+    SAR applied, see :func:`display_size`); needs no audio stream (proxies have none)."""
+    width, height, fps, _ = _video_geometry(path)
+    return width, height, fps
+
+
+def _video_geometry(path: str | Path) -> tuple[int, int, float, bool]:
+    """Display (width, height, fps) and whether ffmpeg must rescale to reach it (SAR).
+
+    Rotation needs no filter: ffmpeg's command line rotates while decoding."""
     import av
 
     try:
         with av.open(str(path)) as container:
             video = container.streams.video[0]
             rate = video.average_rate or video.guessed_rate or video.base_rate
-            return int(video.codec_context.width), int(video.codec_context.height), float(rate)
+            sar = float(video.sample_aspect_ratio or 1) or 1.0
+            rotation = _first_frame_rotation(container, video)
+            width, height = display_size(int(video.codec_context.width),
+                                         int(video.codec_context.height), rotation, sar)
+            return width, height, float(rate), abs(sar - 1.0) > 1e-3
     except (av.error.FFmpegError, IndexError) as err:
         raise InputError(f"{path}: no readable video stream ({err})") from None

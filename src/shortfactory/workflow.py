@@ -16,7 +16,7 @@ from typing import Any
 
 from .artifacts import Candidates, Clip
 from .errors import ShortfactoryError
-from .io import read_model
+from .io import clean_partials, read_model
 
 
 def code_version(*modules: str) -> str:
@@ -50,6 +50,52 @@ def clip_span(candidates_path: str | Path, clip: str) -> dict[str, Any]:
     """Only the span: the param of jobs that must not rerun when scores change."""
     entry = clip_entry(candidates_path, clip)
     return {"start_s": entry.start_s, "end_s": entry.end_s}
+
+
+def recover_from_crash(workdir: str | Path) -> list[str]:
+    """Undo what a killed run (``kill -9``, a power cut) left in ``workdir``; one line per
+    repair, for the terminal.
+
+    Temporary files of dead writers go (they never sit beside finished outputs, see
+    :mod:`shortfactory.io`), and so does Snakemake's directory lock when no other
+    Snakemake process works in this folder: without this, the rerun would refuse to
+    start until the user found ``snakemake --unlock``. Call it from the main Snakemake
+    process only (cluster jobs cannot see the processes of other hosts).
+    """
+    workdir = Path(workdir)
+    notes = []
+    removed = clean_partials(workdir)
+    if removed:
+        notes.append(f"removed {len(removed)} temporary file(s) left by a killed run")
+    locks = workdir / ".snakemake" / "locks"
+    stale = sorted(locks.glob("*.lock")) if locks.is_dir() else []
+    if stale and not other_snakemake_running(workdir):
+        for lock in stale:
+            lock.unlink(missing_ok=True)
+        notes.append("removed the lock left by a killed run (no other Snakemake runs here)")
+    return notes
+
+
+def other_snakemake_running(workdir: Path) -> bool:
+    """Whether a Snakemake process other than this one (or one of its jobs) works in
+    ``workdir``; when in doubt (a process that cannot be inspected) assume yes."""
+    import psutil
+
+    me = psutil.Process()
+    mine = {me.pid, *(p.pid for p in me.parents())}
+    target = workdir.resolve()
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        if proc.info["pid"] in mine or not any(
+                "snakemake" in arg for arg in (proc.info["cmdline"] or [])):
+            continue
+        try:
+            if Path(proc.cwd()).resolve() == target:
+                return True
+        except psutil.AccessDenied:
+            return True
+        except psutil.NoSuchProcess:
+            continue
+    return False
 
 
 @contextlib.contextmanager
