@@ -17,6 +17,11 @@ Stages:
     vision     scene-cut F1 on the sample and the shared clips against PySceneDetect, exact
                cut frames, face recall/precision/id switches, speaker activity, stage speed
                against the decode floor on the sample, a 1080p mix and HEVC (bench/vision.py)
+    realworld  the whole line (snakemake) on a corpus of real episodes built from the shared
+               media (bench/corpus.py): ok/failed per episode with its reason, true peak,
+               peak RSS per rule, x duration and RSS per hour on the long ones; contact
+               sheets in bench/results/realworld_sheets/ (bench/realworld.py;
+               SHORTFACTORY_BENCH_QUICK=1 skips the long episodes)
 
 ``bench/gpu_proxy.py`` (the proxy decoded by NVDEC against the CPU, per core count) runs
 on its own, on a machine with an NVIDIA GPU.
@@ -37,6 +42,7 @@ from pathlib import Path
 
 from camera import bench_camera
 from candidates import bench_candidates
+from realworld import bench_realworld
 from speech import bench_speech
 from vision import bench_vision
 
@@ -149,6 +155,7 @@ BENCHES: dict[str, Callable[[], dict[str, float]]] = {
     "candidates": bench_candidates,
     "camera": bench_camera,
     "vision": bench_vision,
+    "realworld": bench_realworld,
 }
 
 

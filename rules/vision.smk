@@ -7,7 +7,7 @@ rule detect_scenes:
         "results/{episode}/scene_cuts.json",
     params:
         recipe=get_section("vision"),
-        code=code_version("scenes"),
+        code=code_version("scenes", "panels"),
     log:
         "logs/detect_scenes/{episode}.log",
     benchmark:

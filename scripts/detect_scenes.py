@@ -1,5 +1,5 @@
 """Snakemake adapter: scene cuts and fades from the analysis proxy, hard cuts refined on
-the source."""
+the source, split-screen panel borders per shot in source (display) pixels."""
 
 from shortfactory.artifacts import SourceProbe
 from shortfactory.io import read_model, write_model
@@ -10,5 +10,6 @@ if "snakemake" in globals():
     with script_context(snakemake.log[0]):
         probe = read_model(snakemake.input.probe, SourceProbe)
         cuts = detect_scenes(snakemake.input.proxy, snakemake.params.recipe["scenes"],
-                             duration_s=probe.duration_s, source=snakemake.input.source)
+                             duration_s=probe.duration_s, source=snakemake.input.source,
+                             source_width=probe.video.width)
         write_model(snakemake.output[0], cuts)

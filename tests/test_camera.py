@@ -389,3 +389,113 @@ def test_zoom_range_is_validated() -> None:
     for bad in ((1.5, 0.5), (0.1, 1.0), (1.2, 2.0)):  # reversed, too far out, excludes zoom
         with pytest.raises(ValueError, match="zoom"):
             CameraSection(zoom_range=bad)
+
+
+# --- split-screen sources (panels side by side, issue #17) ------------------------------
+
+SEAM = 960.0  # two 960 px pictures side by side, as a TV interview shows them
+
+
+def seamed(duration: float, seams=(SEAM,)) -> SceneCuts:
+    """One shot whose scene pass found static panel borders at ``seams``."""
+    sc = scenes(duration)
+    sc.shots[0].seams = list(seams)
+    return sc
+
+
+def panel_windows(path, seams=(SEAM,)) -> list[int]:
+    """The panel each frame's window lies in; fails on a frame that straddles a seam."""
+    edges = [0.0, *seams, float(W)]
+    widths = path.frame_sizes()[0]
+    out = []
+    for i, (left, w) in enumerate(zip(path.x, widths, strict=True)):
+        inside = [k for k, (a, b) in enumerate(zip(edges, edges[1:], strict=False))
+                  if a - 1e-6 <= left and left + w <= b + 1e-6]
+        assert inside, f"frame {i}: window {left:.1f}-{left + w:.1f} straddles a seam"
+        out.append(inside[0])
+    return out
+
+
+def test_split_screen_source_cuts_between_panels_instead_of_panning() -> None:
+    duration = 14.0
+    lines = [(0, 0.5, 3.0), (1, 3.7, 6.5), (0, 7.1, 10.0), (1, 10.7, 13.8)]
+    args = ("c", 0, duration, probe(duration), talking_faces(duration, lines))
+    plain = plan_camera(*args, scenes(duration), params(), transcript=dialogue(lines))
+    assert np.any([(x < SEAM < x + plain.crop_width) for x in plain.x])  # the bug: it pans
+    path = plan_camera(*args, seamed(duration), params(), transcript=dialogue(lines))
+    panel = panel_windows(path)
+    # One cut per change of speaker, each a jump at one frame; no move in between.
+    changes = np.flatnonzero(np.diff(panel)) + 1
+    assert len(changes) == 3
+    steps = np.abs(np.diff(path.x))
+    assert np.all(np.delete(steps, changes - 1) * FPS <= params()["max_speed_px_s"] + 1e-6)
+    assert np.all(steps[changes - 1] > 300)
+    at = lambda s: int(s * FPS)  # noqa: E731
+    assert all(face_inside(path, at(t), LEFT) for t in (1.0, 2.5, 8.0, 9.5))
+    assert all(face_inside(path, at(t), RIGHT) for t in (4.0, 6.0, 11.0, 13.5))
+    shot = path.shots[0]
+    assert {"panels", "panel_cut"} <= set(shot.flags) and "panel_narrow" not in shot.flags
+    assert shot.mode == "stationary"  # each panel's window holds still: the cuts are no moves
+    # The border is kept clear by SEAM_MARGIN: no sliver of the other picture.
+    assert all(x + path.crop_width <= SEAM - 9 or x >= SEAM + 9 for x in path.x)
+
+
+@pytest.mark.parametrize("option", [{"letterbox": True}, {"zoom_range": [0.5, 1.5]},
+                                    {"multi_face": "group"}])
+def test_split_screen_source_never_shows_both_panels(option: dict) -> None:
+    # Letterbox and zooming out would show both pictures (and the seam) in one window;
+    # in a seamed shot the camera cuts between the panels instead.
+    duration = 8.0
+    lines = [(0, 0.5, 3.0), (1, 3.7, 7.5)]
+    path = plan_camera("c", 0, duration, probe(duration), talking_faces(duration, lines),
+                       seamed(duration), params(**option), transcript=dialogue(lines))
+    shot = path.shots[0]
+    assert shot.mode != "letterbox" and (shot.zoom is None or shot.zoom >= 1.0)
+    assert set(panel_windows(path)) == {0, 1}
+
+
+def test_faces_either_side_of_a_seam_are_not_framed_together() -> None:
+    # 320 px apart: one window would hold both, but they are two pictures.
+    duration = 6.0
+    pair = lambda t: [(0, 800.0), (1, 1120.0)]  # noqa: E731
+    f = faces(duration, pair, size=150)
+    assert plan_camera("c", 0, duration, probe(duration), f, scenes(duration),
+                       params()).shots[0].focus == "group"
+    path = plan_camera("c", 0, duration, probe(duration), f, seamed(duration), params())
+    assert path.shots[0].focus != "group" and len(set(panel_windows(path))) == 1
+
+
+def test_split_layout_puts_each_window_in_its_faces_panel() -> None:
+    duration = 8.0
+    lines = [(0, 0.5, 3.0), (1, 3.7, 7.5)]
+    path = plan_camera("c", 0, duration, probe(duration), talking_faces(duration, lines),
+                       seamed(duration), params(split_screen=True, split_min_s=4.0),
+                       transcript=dialogue(lines))
+    shot = path.shots[0]
+    assert shot.mode == "split" and "panels" in shot.flags
+    w = shot.crop_width
+    assert all(x + w <= SEAM for x in path.x) and all(x >= SEAM for x in path.x2)
+
+
+def test_panel_narrower_than_the_window_is_centred_and_flagged() -> None:
+    # A 320 px middle panel (three pictures side by side): no 608 px window fits in it.
+    duration = 6.0
+    middle = lambda t: [(0, 960.0)]  # noqa: E731
+    path = plan_camera("c", 0, duration, probe(duration), faces(duration, middle, size=150),
+                       seamed(duration, (800.0, 1120.0)), params())
+    shot = path.shots[0]
+    assert "panel_narrow" in shot.flags
+    assert np.allclose(np.array(path.x) + path.crop_width / 2, 960.0, atol=1.0)
+
+
+def test_a_face_that_hops_panels_without_speech_is_followed_by_a_cut() -> None:
+    # No transcript, one face at a time: left for 4 s, then right (a layout where the
+    # picture of the one speaking person switches sides).
+    duration = 8.0
+    hop = lambda t: [(0, 400.0)] if t < 4.0 else [(1, 1500.0)]  # noqa: E731
+    path = plan_camera("c", 0, duration, probe(duration), faces(duration, hop),
+                       seamed(duration), params())
+    panel = panel_windows(path)
+    changes = np.flatnonzero(np.diff(panel)) + 1
+    assert len(changes) == 1 and abs(changes[0] / FPS - 4.0) < 0.3
+    assert panel[0] == 0 and panel[-1] == 1

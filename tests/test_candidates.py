@@ -1,10 +1,11 @@
-"""Candidate windows, signals, penalties and ranking on hand-made artifacts."""
+"""Candidate windows, signals, penalties and ranking on hand-made artifacts; the score floor
+on real media (silent film, music-only cartoon, dialogue)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import hard_cut_scenes
+from conftest import hard_cut_scenes, shared_media
 
 from shortfactory.artifacts import (
     AudioFeatures,
@@ -71,14 +72,15 @@ def scenes(duration: float, cuts=()) -> SceneCuts:
     return hard_cut_scenes(duration, cuts, AFPS)
 
 
-def faces(duration: float, spans: list[tuple[float, float]] = ()) -> Faces:
+def faces(duration: float, spans: list[tuple[float, float]] = (),
+          activity: float = 0.0) -> Faces:
     frames = []
     for i in range(int(duration * AFPS)):
         t = i / AFPS
         on = any(a <= t < b for a, b in spans)
         dets = [Detection(box=(800, 300, 300, 300), score=1, backend="t", track_id=0)] if on \
             else []
-        frames.append(FaceFrame(t=t, detections=dets))
+        frames.append(FaceFrame(t=t, detections=dets, activity=activity))
     return Faces(analysis_fps=AFPS, source_width=1920, source_height=1080, frames=frames)
 
 
@@ -166,11 +168,16 @@ def test_cut_off_sentence_is_penalized() -> None:
 
 
 def test_no_speech_still_gives_clips() -> None:
+    """Sound over moving pictures (a music cartoon) passes the evidence floor; the same
+    sound over a still picture does not."""
     duration = 90.0
     empty = Transcript(language="en", duration_s=duration, model="m")
     res = run(empty, features(duration, loud=[(50, 60)]), scenes(duration, [20, 45, 70]),
-              faces(duration), params(), duration)
+              faces(duration, activity=0.3), params(), duration)
     assert res.clips and not res.message
+    still = run(empty, features(duration, loud=[(50, 60)]), scenes(duration, [20, 45, 70]),
+                faces(duration), params(), duration)
+    assert not still.clips and "no clip reaches candidates.min_score" in still.message
     assert any(c.start_s <= 50 and c.end_s >= 60 for c in res.clips[:1])
 
 
@@ -293,3 +300,153 @@ def test_each_penalty_fires_on_its_condition(case: str) -> None:
     if case == "empty":
         others.discard("long_silence")  # an empty window is also a silent one
     assert not others & set(out), out
+
+
+# --- indexes: the same answers as a scan of the whole episode -------------------------
+
+
+def test_indexed_window_queries_equal_a_full_scan() -> None:
+    from shortfactory.candidates import (
+        CutIndex,
+        FrameIndex,
+        cuts_in,
+        face_presence,
+        partial_shot_share,
+    )
+
+    duration = 300.0
+    cut_times = [round(t, 3) for t in np.cumsum(np.r_[1.7, np.tile([2.3, 7.1, 0.9, 13.4], 12)])
+                 if t < duration]
+    sc = scenes(duration, cut_times)
+    fc = faces(duration, [(3, 40), (52.5, 53), (90, 200)])
+    cuts, frames = CutIndex.of(sc), FrameIndex.of(fc)
+    for start in np.arange(0.0, 260.0, 3.7):
+        for length in (15.0, 31.3, 60.0):
+            w = Window(float(start), float(start + length))
+            scan_cuts = sum(1 for c in sc.cuts if w.start < c.time_s < w.end)
+            scan_faces = [bool(f.detections) for f in fc.frames if w.start <= f.t < w.end]
+            scan_partial = 0.0
+            for shot in sc.shots:
+                inside = min(w.end, shot.end_s) - max(w.start, shot.start_s)
+                if inside > 0 and shot.end_s - shot.start_s <= 60 and \
+                        inside < shot.end_s - shot.start_s - 1.5:
+                    scan_partial += inside
+            assert cuts_in(w, cuts) == scan_cuts
+            assert face_presence(w, frames).tolist() == scan_faces
+            assert partial_shot_share(w, cuts, 60.0) == scan_partial / w.duration
+
+
+# --- the score floor on real media ---------------------------------------------------
+
+VISION_FPS, VISION_HEIGHT = 6, 360
+
+
+def analyse_video(rel: str, width: int, height: int, duration: float) -> tuple[SceneCuts, Faces]:
+    """Scenes and faces of a shared clip, as the vision rules find them."""
+    from shortfactory.faces import track_faces
+    from shortfactory.recipe import VisionSection
+    from shortfactory.scenes import detect_scenes
+
+    path = shared_media(rel)
+    vision = VisionSection().model_dump(mode="json")
+    sc = detect_scenes(path, vision["scenes"], duration_s=duration, fps=VISION_FPS,
+                       height=VISION_HEIGHT, progress=False)
+    fc = track_faces(path, sc, vision["faces"], source_width=width, source_height=height,
+                     fps=VISION_FPS, height=VISION_HEIGHT, progress=False)
+    return sc, fc
+
+
+def audio_of(wav, tr: Transcript | None) -> AudioFeatures:
+    from shortfactory.audio import features_from_files
+    from shortfactory.recipe import AudioSection
+
+    return features_from_files(wav, tr, AudioSection().model_dump(mode="json"))
+
+
+def silent_wav(path, seconds: float):
+    from scipy.io import wavfile
+
+    wavfile.write(path, 16000, np.zeros(int(seconds * 16000), dtype=np.int16))
+    return path
+
+
+def evidence_in(clip) -> float:
+    line = next(r for r in clip.reasons if r.startswith("evidence "))
+    return float(line.split()[1].rstrip(":"))
+
+
+@pytest.fixture(scope="module")
+def bunny(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Big Buck Bunny, 30 s: a lively cartoon with music and no speech."""
+    from shortfactory.ingest import write_audio
+
+    rel = "animated/blender/big_buck_bunny_0_30.webm"
+    sc, fc = analyse_video(rel, 1280, 720, 30.0)
+    wav = tmp_path_factory.mktemp("bunny") / "audio.wav"
+    write_audio(shared_media(rel), {"audio_rate": 16000}, wav)
+    return {"scenes": sc, "faces": fc, "wav": wav, "duration": 30.0}
+
+
+def test_silent_film_yields_no_short_and_says_why(tmp_path) -> None:
+    from shortfactory.candidates import MIN_SCORE
+
+    duration = 10.0  # Chaplin, no audio stream: the line gives it a silent track
+    sc, fc = analyse_video("faces/chaplin/chaplin.mp4", 640, 480, duration)
+    feats = audio_of(silent_wav(tmp_path / "a.wav", duration), None)
+    empty = Transcript(language="en", duration_s=duration, model="m")
+    short = dict(min_length_s=5.0, target_length_s=8.0, max_length_s=10.0, min_clips=1)
+    without_floor = run(empty, feats, sc, fc, params(**short, min_score=0.0), duration)
+    assert without_floor.clips  # what used to be published: "nothing happens"
+    res = run(empty, feats, sc, fc, params(**short, min_score=MIN_SCORE), duration)
+    assert res.clips == []
+    assert res.message == (f"no clip reaches candidates.min_score {MIN_SCORE:.2f} "
+                           "(best 0.00: no speech, no sound)")
+
+
+def test_music_only_cartoon_keeps_its_lively_clips(bunny: dict) -> None:
+    from shortfactory.candidates import MIN_SCORE
+
+    empty = Transcript(language="en", duration_s=bunny["duration"], model="m")
+    feats = audio_of(bunny["wav"], empty)
+    args = (empty, feats, bunny["scenes"], bunny["faces"])
+    res = run(*args, params(min_score=MIN_SCORE), bunny["duration"])
+    assert res.clips and not res.message
+    assert all(MIN_SCORE <= evidence_in(c) <= 0.5 for c in res.clips)
+    # Music without words never reaches a floor above 0.5: that setting means talk only.
+    talk_only = run(*args, params(min_score=0.6), bunny["duration"])
+    assert talk_only.clips == [] and talk_only.message.endswith("no speech)")
+
+
+def test_lively_cartoon_over_digital_silence_yields_no_short(bunny: dict, tmp_path) -> None:
+    from shortfactory.candidates import MIN_SCORE
+
+    empty = Transcript(language="en", duration_s=bunny["duration"], model="m")
+    feats = audio_of(silent_wav(tmp_path / "a.wav", bunny["duration"]), empty)
+    res = run(empty, feats, bunny["scenes"], bunny["faces"], params(min_score=MIN_SCORE),
+              bunny["duration"])
+    assert res.clips == [] and "no speech, no sound" in res.message
+
+
+def stm_transcript(path, duration: float) -> Transcript:
+    """The pyannote sample's timed truth as a transcript (words spread over each line)."""
+    lines = []
+    for row in path.read_text().splitlines():
+        _, _, _, start, end, text = row.split(maxsplit=5)
+        lines.append((float(start), float(end), text))
+    tr = transcript(lines)
+    return tr.model_copy(update={"duration_s": duration})
+
+
+def test_dialogue_keeps_every_clip_under_the_floor() -> None:
+    from shortfactory.candidates import MIN_SCORE
+
+    duration = 30.0
+    wav = shared_media("speech/pyannote_sample/sample.wav")
+    tr = stm_transcript(wav.with_suffix(".stm"), duration)
+    feats = audio_of(wav, tr)
+    sc, fc = scenes(duration, [6.5, 14.0, 22.0]), faces(duration, [(0, 30)])
+    p = dict(min_length_s=8.0, target_length_s=12.0, max_length_s=20.0, min_clips=3)
+    without_floor = run(tr, feats, sc, fc, params(**p, min_score=0.0), duration)
+    res = run(tr, feats, sc, fc, params(**p, min_score=MIN_SCORE), duration)
+    assert len(res.clips) >= 2 and res.clips == without_floor.clips
+    assert all(evidence_in(c) >= 0.5 for c in res.clips)

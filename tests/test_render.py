@@ -1,7 +1,10 @@
-"""The render on real media: a 6 s lavfi source, a panning crop path, burned subtitles.
+"""The render on real media: a 6 s lavfi source, a panning crop path, burned subtitles;
+and on the shared real media (``../shared/media``): a loud, clipped battle-like mix
+whose true peak must hold after AAC, a film clip without audio, and its rotated and
+anamorphic twins, which must render like their upright, square-pixel twins.
 
 The outputs are decoded with PyAV and checked for what a viewer would notice: size,
-codecs, duration, visible subtitles, a camera that really pans, and loudness.
+codecs, duration, visible subtitles, a camera that really pans, loudness and peaks.
 """
 
 from __future__ import annotations
@@ -12,21 +15,31 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import shared_media
 from PIL import Image
 
 from shortfactory.artifacts import CameraShot, CropPath, Segment, Transcript, Word
 from shortfactory.errors import InputError
-from shortfactory.media import ffmpeg_exe
+from shortfactory.media import ffmpeg_exe, probe
 from shortfactory.recipe import RenderSection, SubtitleSection
 from shortfactory.render import (
     LoudnessStats,
+    PeakCorrection,
     _ffmpeg_error,
     _geometry,
+    audio_chain,
     camera_windows,
+    display_filters,
+    edge_fades,
     escape_filter_value,
+    expected_peak_db,
     letterbox_spans,
     loudness_filter,
     measure_loudness,
+    measure_output_audio,
+    next_correction,
+    parse_ebur128_summary,
+    recipe_error,
     render_short,
     subtitles_at_seam,
     window_commands,
@@ -369,3 +382,268 @@ def test_subtitles_move_to_the_seam_during_split_shots(tmp_path):
     # The cue (0.5-3.8 s) is mostly outside a split shot from 3 s: it stays put.
     assert subtitles_at_seam(ass, [(3.0, 6.0)]) == ass
     assert subtitles_at_seam(ass, []) == ass
+
+
+# --- real episodes: loud sound, no sound, rotated and anamorphic pictures (#17) ---------
+
+TEARS = "faces/tears_of_steel/tears_of_steel_clip_10s.mp4"  # 640x360, no audio
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args],
+                   check=True)
+
+
+def make_battle_source(path: Path) -> Path:
+    """A loud battle scene's sound over real video: real speech (JFK) over a real music
+    bed (Big Buck Bunny), with 40 ms bursts of that music 30x too loud and clipped to
+    16 bits (square-ish, like gunfire) every 1.7 s; Tears of Steel's picture.
+
+    Its crest factor is high (peaks far above the loudness) and its peaks are square:
+    the shape AAC overshoots on (a Short cut from it measured -0.2 dBTP against -1)."""
+    burst = "if(between(mod(t\\,1.7)\\,0.5\\,0.54)\\,30\\,0)"
+    graph = (
+        "[1:a]aresample=48000,aformat=channel_layouts=stereo[speech];"
+        "[2:a]atrim=start=10,asetpts=PTS-STARTPTS,aresample=48000,"
+        "aformat=channel_layouts=stereo,asplit[bed][hits];"
+        f"[hits]volume=volume='{burst}':eval=frame,aformat=sample_fmts=s16,volume=0.9[loud];"
+        "[bed]volume=0.3[music];"
+        "[speech][music][loud]amix=inputs=3:normalize=0,aformat=sample_fmts=s16[a]"
+    )
+    ffmpeg("-i", str(shared_media(TEARS)),
+           "-i", str(shared_media("speech/faster_whisper/jfk.flac")),
+           "-i", str(shared_media("animated/blender/big_buck_bunny_0_30.webm")),
+           "-filter_complex", graph, "-map", "0:v", "-map", "[a]", "-c:v", "copy",
+           "-c:a", "aac", "-b:a", "192k", "-t", "10", str(path))
+    return path
+
+
+def still_crop(start: float, end: float, width: int, height: int, crop_w: int,
+               crop_h: int) -> CropPath:
+    n = round((end - start) * FPS)
+    return CropPath(clip_id="c", start_s=start, end_s=end, fps=FPS, source_width=width,
+                    source_height=height, crop_width=crop_w, crop_height=crop_h,
+                    x=[(width - crop_w) / 2] * n, y=[0.0] * n)
+
+
+def oversampled_peak_db(path: Path) -> float:
+    """True peak (dBTP) computed here, independently of ffmpeg's meter: the decoded AAC,
+    4x oversampled with a polyphase FIR (BS.1770-4 annex 2 asks for at least 4x)."""
+    from scipy.signal import resample_poly
+
+    with av.open(str(path)) as c:
+        audio = np.concatenate([f.to_ndarray() for f in c.decode(audio=0)], axis=1)
+    peak = np.abs(resample_poly(audio.astype(np.float64), 4, 1, axis=1)).max()
+    return 20 * np.log10(peak)
+
+
+def test_true_peak_holds_after_aac_encoding(tmp_path):
+    """Loud, clipped material: the encoded Short overshoots the ceiling unless the render
+    measures the finished file and corrects it; corrected, it holds and stays loud."""
+    source = make_battle_source(tmp_path / "battle.mp4")
+    crop = still_crop(0.0, 8.0, 640, 360, 202, 360)
+    ass = tmp_path / "none.ass"
+    ass.write_text("")
+    params = RenderSection(width=360, height=640).model_dump(mode="json")
+    target = params["true_peak_db"]
+    handler = _Capture()
+    logger = logging.getLogger("shortfactory.render")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        render_short(source, crop, ass, params, tmp_path / "before.mp4", progress=False,
+                     peak_rounds=0)
+        render_short(source, crop, ass, params, tmp_path / "after.mp4", progress=False)
+    finally:
+        logger.removeHandler(handler)
+    _, before = measure_output_audio(tmp_path / "before.mp4")
+    loudness, after = measure_output_audio(tmp_path / "after.mp4")
+    assert before > target + 0.3, before  # the problem is real on this material
+    assert after <= target, (before, after)
+    assert loudness == pytest.approx(params["loudness_lufs"], abs=1.0), loudness
+    # ffmpeg's meter agrees with an oversampled peak computed here.
+    for name, measured in (("before", before), ("after", after)):
+        assert oversampled_peak_db(tmp_path / f"{name}.mp4") == pytest.approx(measured,
+                                                                              abs=0.3)
+    corrected = [m for m in handler.messages if "correction round" in m]
+    assert len(corrected) == 1 and f"{after:.1f} dBTP" in corrected[0], handler.messages
+    with av.open(str(tmp_path / "after.mp4")) as c:  # the picture was copied, not lost
+        assert c.streams.video[0].codec_context.height == 640
+        assert c.duration / 1e6 == pytest.approx(8.0, abs=0.1)
+
+
+def test_recipe_values_the_encoder_rejects_name_their_key(work, source, tmp_path):
+    """The recipe check refuses these values up front; a params dict that still carries
+    one (a hand-made call, an ffmpeg without the preset) fails naming the key."""
+    ass = subtitle_ass(tmp_path / "s.ass", with_cue=False)
+    crop = panning_crop(1.0, 2.0)
+    for key, value in (("preset", "superfastx"), ("audio_bitrate", "160kk")):
+        out = tmp_path / f"{key}.mp4"
+        params = render_params()
+        params[key] = value
+        with pytest.raises(InputError) as err:
+            render_short(source, crop, ass, params, out, progress=False)
+        message = str(err.value)
+        assert message.startswith(f"render.{key}: '{value}'") and "\n" not in message
+        assert not out.exists() and not list(tmp_path.glob(f".{key}*"))
+
+
+def twins(work: Path) -> dict[str, Path]:
+    """Tears of Steel and four twins that a player shows alike: anamorphic (stored at
+    half width, SAR 2) like the original; rotated (the original's stream copied with a
+    90 degree display matrix) and rotated anamorphic (the anamorphic twin's, likewise)
+    like an upright copy turned by ``transpose`` (counter-clockwise, as the matrix
+    says). Re-encoded copies are lossless (x264 qp 0)."""
+    original = shared_media(TEARS)
+    made = {"square": original, "anamorphic": work / "anamorphic.mp4",
+            "rotated": work / "rotated.mp4", "rotated_anamorphic": work / "rot-ana.mp4",
+            "upright": work / "upright.mp4"}
+    lossless = ("-c:v", "libx264", "-preset", "ultrafast", "-qp", "0")
+    ffmpeg("-i", str(original), "-vf", "scale=iw/2:ih,setsar=2", *lossless,
+           str(made["anamorphic"]))
+    ffmpeg("-display_rotation", "90", "-i", str(original), "-c", "copy", str(made["rotated"]))
+    ffmpeg("-display_rotation", "90", "-i", str(made["anamorphic"]), "-c", "copy",
+           str(made["rotated_anamorphic"]))
+    ffmpeg("-i", str(original), "-vf", "transpose=2", *lossless, str(made["upright"]))
+    return made
+
+
+@pytest.fixture(scope="module")
+def geometry_renders(work: Path) -> dict[str, Path]:
+    """Each twin rendered with the same plan (display pixels): a window panning across
+    the landscape pair, and a zoomed window panning diagonally over the portrait pair."""
+    sources = twins(work)
+    n = round(2.5 * FPS)
+    landscape = CropPath(clip_id="c", start_s=1.0, end_s=3.5, fps=FPS, source_width=640,
+                         source_height=360, crop_width=202, crop_height=360,
+                         x=[438 * i / (n - 1) for i in range(n)], y=[0.0] * n)
+    portrait = CropPath(clip_id="c", start_s=1.0, end_s=3.5, fps=FPS, source_width=360,
+                        source_height=640, crop_width=270, crop_height=480,
+                        x=[90 * i / (n - 1) for i in range(n)],
+                        y=[160 * i / (n - 1) for i in range(n)])
+    empty = work / "geometry.ass"
+    empty.write_text("")
+    out = {}
+    for name, src in sources.items():
+        crop = landscape if name in ("square", "anamorphic") else portrait
+        out[name] = work / f"render-{name}.mp4"
+        render_short(src, crop, empty, render_params(), out[name], progress=False)
+    return out
+
+
+def psnr_per_frame(a: Path, b: Path) -> list[float]:
+    """PSNR (dB) of each pair of decoded frames (RGB), in order; the counts must match."""
+    with av.open(str(a)) as ca, av.open(str(b)) as cb:
+        fa = [f.to_ndarray(format="rgb24") for f in ca.decode(video=0)]
+        fb = [f.to_ndarray(format="rgb24") for f in cb.decode(video=0)]
+    assert len(fa) == len(fb) > 0
+    values = []
+    for x, y in zip(fa, fb, strict=True):
+        mse = float(np.mean((x.astype(np.float32) - y.astype(np.float32)) ** 2))
+        values.append(99.0 if mse == 0 else 10 * np.log10(255.0**2 / mse))
+    return values
+
+
+@pytest.mark.parametrize(("twin", "reference"), [("anamorphic", "square"),
+                                                 ("rotated", "upright"),
+                                                 ("rotated_anamorphic", "upright")])
+def test_rotated_and_anamorphic_render_like_their_upright_twin(geometry_renders, twin,
+                                                              reference):
+    values = psnr_per_frame(geometry_renders[twin], geometry_renders[reference])
+    assert min(values) > 30, (twin, min(values), float(np.mean(values)))
+
+
+def test_twins_probe_in_display_geometry(work, geometry_renders):
+    ana, rot = probe(work / "anamorphic.mp4"), probe(work / "rotated.mp4")
+    both = probe(work / "rot-ana.mp4")
+    assert (ana.stored_width, ana.sar, ana.width, ana.height) == (320, 2.0, 640, 360)
+    assert (rot.stored_width, rot.rotation, rot.width, rot.height) == (640, 90, 360, 640)
+    assert (both.stored_width, both.rotation, both.sar, both.width, both.height) == (
+        320, 90, 2.0, 360, 640)
+
+
+def test_source_without_audio_gets_a_silent_track(geometry_renders):
+    """Tears of Steel has no audio stream: the Short is still 1080x1920 H.264 + AAC
+    (stereo 48 kHz), as long as the picture, and silent."""
+    assert probe(shared_media(TEARS)).audio_codec is None
+    out = geometry_renders["square"]
+    with av.open(str(out)) as c:
+        v, a = c.streams.video[0], c.streams.audio[0]
+        assert (v.codec_context.width, v.codec_context.height) == (1080, 1920)
+        assert v.codec_context.name == "h264" and v.codec_context.pix_fmt == "yuv420p"
+        assert (a.codec_context.name, a.codec_context.sample_rate) == ("aac", 48000)
+        assert a.codec_context.channels == 2
+        assert float(v.duration * v.time_base) == pytest.approx(2.5, abs=0.05)
+        assert float(a.duration * a.time_base) == pytest.approx(2.5, abs=0.05)
+        samples = np.concatenate([f.to_ndarray() for f in c.decode(audio=0)], axis=1)
+    assert samples.shape[1] / 48000 == pytest.approx(2.5, abs=0.05)
+    assert np.abs(samples).max() < 1e-4
+    assert frames(out, {30})[30].mean() > 20  # the picture is there, not black
+
+
+# --- pure parts of the audio and geometry --------------------------------------------
+
+
+def test_display_filters_square_the_pixels():
+    assert display_filters(1.0, 640, 360) == []
+    assert display_filters(2.0, 640, 360) == ["scale=640:360", "setsar=1"]
+    assert display_filters(0.0, 640, 360) == []  # unknown SAR: treated as square
+
+
+def test_parse_ebur128_summary():
+    log = ("[Parsed_ebur128_0 @ 0x1] [info] Summary:\n\n  Integrated loudness:\n"
+           "    I:         -14.1 LUFS\n    Threshold: -24.8 LUFS\n\n  True peak:\n"
+           "    Peak:        0.9 dBFS\n")
+    assert parse_ebur128_summary(log) == (-14.1, 0.9)
+    silent = log.replace("-14.1", "-70.0").replace("0.9 dBFS", "-inf dBFS")
+    assert parse_ebur128_summary(silent) == (-70.0, -np.inf)
+    with pytest.raises(ValueError):
+        parse_ebur128_summary("[error] nothing")
+
+
+def test_next_correction_lowers_the_limiter_then_the_gain():
+    first = next_correction(PeakCorrection(), 0.9, -1.0, -2.8, 1)
+    assert first.ceiling_db == pytest.approx(-2.8 - 2.2) and first.trim_db == 0
+    second = next_correction(first, -0.6, -1.0, -2.8, 2)
+    assert second.ceiling_db == pytest.approx(-5.0 - 0.7) and second.trim_db == 0
+    last = next_correction(second, -0.5, -1.0, -2.8, 3)
+    assert last.ceiling_db == second.ceiling_db and last.trim_db == pytest.approx(-0.8)
+    # From a pass that was not limiting (peaks expected above the ceiling: dynamic mode).
+    assert next_correction(PeakCorrection(), 0.0, -1.0, 5.0, 1).ceiling_db == pytest.approx(
+        -2.3)
+    assert next_correction(PeakCorrection(), 40.0, -1.0, -1.0, 1).ceiling_db == -24.0
+
+
+def test_expected_peak_follows_the_mode():
+    stats = LoudnessStats(-24, -12, 5, -34)
+    assert expected_peak_db(stats, "linear", -14, -1) == pytest.approx(-2.0)
+    assert expected_peak_db(stats, "dynamic", -14, -1) == -1
+
+
+def test_audio_chain_and_edge_fades():
+    assert edge_fades(10.0) == ["afade=t=in:d=0.025", "afade=t=out:st=9.975:d=0.025"]
+    assert edge_fades(0.04) == ["afade=t=in:d=0.010", "afade=t=out:st=0.030:d=0.010"]
+    plain = audio_chain("aformat=channel_layouts=stereo", "volume=3.00dB", 10.0)
+    assert plain.startswith("aformat=channel_layouts=stereo,volume=3.00dB,aresample=48000,")
+    assert "alimiter" not in plain and plain.endswith("st=9.975:d=0.025")
+    fixed = audio_chain("aformat=channel_layouts=stereo", "", 10.0,
+                        PeakCorrection(ceiling_db=-6.0, trim_db=-0.5))
+    assert "volume=-0.50dB,aresample=192000,alimiter=limit=0.50119:level=0:latency=1" in fixed
+    assert fixed.index("alimiter") < fixed.index("aresample=48000")
+
+
+def test_recipe_error_names_the_key():
+    params = {**RenderSection().model_dump(mode="json"), "preset": "superfastx",
+              "audio_bitrate": "160kk"}
+    preset = ("x264 [error]: invalid preset 'superfastx'\n"
+              "[libx264 @ 0x55c] [error] Error setting preset/tune superfastx/(null).\n"
+              "[vost#0:0/libx264 @ 0x55c] [error] Error while opening encoder\n")
+    assert recipe_error(preset, params) == (
+        "render.preset: 'superfastx' was rejected by ffmpeg "
+        "(libx264: Error setting preset/tune superfastx/(null).)")
+    bitrate = ("[aac @ 0x5606] [Eval @ 0x7fff] [error] Invalid chars 'k' at the end\n"
+               "[aac @ 0x5606] [error] Unable to parse \"b\" option value \"160kk\"\n")
+    assert recipe_error(bitrate, params).startswith("render.audio_bitrate: '160kk'")
+    odd = "[libx264 @ 0x5] [error] width not divisible by 2 (1081x1920)\n"
+    assert recipe_error(odd, params).startswith("render.width: 1080")
+    assert recipe_error("[error] Error opening input file x.mp4.", params) is None

@@ -289,7 +289,8 @@ class CameraShot(Strict):
     flags: list[str] = Field(
         default_factory=list,
         description="why the camera compromised: face_lost, no_face, speaker_follow, "
-        "speaker_unknown, too_wide, target_outside",
+        "speaker_unknown, too_wide, target_outside; panels (a split-screen shot), panel_cut "
+        "(the window cut between panels), panel_narrow (a panel narrower than the window)",
     )
     switches: int = Field(0, description="changes of target inside the shot")
     outside_share: float = Field(

@@ -3,10 +3,17 @@
 Everything is vectorized (filters and strided reductions), so an hour of 16 kHz audio
 takes seconds. Loudness follows ITU-R BS.1770: a K-weighting pre-filter (high shelf
 + high pass, designed for the actual sample rate) then mean square in LUFS.
+
+The samples are read once, in chunks of whole hops, from the memory-mapped WAV: the
+filter state is carried across chunk borders, so the per-hop results equal a
+whole-array computation while memory holds one chunk plus the per-hop arrays (a
+3-hour episode at 10 hops a second is ~100 000 hops, a few MB each).
 """
 
 from __future__ import annotations
 
+import mmap
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +21,11 @@ import numpy as np
 from scipy import ndimage, signal
 
 from .artifacts import AudioFeatures, Transcript
-from .media import read_wav_mono
+from .media import open_wav, to_float
 
 LUFS_FLOOR = -70.0  # BS.1770 absolute gate; also the value reported for digital silence
+_FLOOR_POWER = 10 ** ((LUFS_FLOOR + 0.691) / 10)  # mean square that reads as LUFS_FLOOR
+CHUNK_S = 60.0  # seconds of samples held at once: ~4 MB of float32 at 16 kHz
 
 
 def k_weighting_sos(rate: int) -> np.ndarray:
@@ -49,24 +58,141 @@ def k_weighting_sos(rate: int) -> np.ndarray:
 
 
 def hop_mean_square(x: np.ndarray, hop: int) -> np.ndarray:
-    """Mean square per hop (the last partial hop is padded with its own mean)."""
+    """Mean square per hop (the last partial hop is zero-padded to a whole hop)."""
     n_hops = int(np.ceil(len(x) / hop))
     padded = np.zeros(n_hops * hop, dtype=np.float64)
     padded[: len(x)] = x.astype(np.float64) ** 2
     return padded.reshape(n_hops, hop).mean(axis=1)
 
 
+def lufs_from_power(power: np.ndarray) -> np.ndarray:
+    """LUFS of K-weighted mean-square power; digital silence reads exactly LUFS_FLOOR.
+
+    Zero power has no logarithm (-inf), and a power that float rounding left a hair
+    below zero gives NaN, which ``np.maximum`` would carry on: clamping the power
+    before the logarithm keeps every value finite.
+    """
+    lufs = -0.691 + 10 * np.log10(np.maximum(power, _FLOOR_POWER))
+    return np.maximum(lufs, LUFS_FLOOR)
+
+
+def moving_mean(x: np.ndarray, span: int) -> np.ndarray:
+    """Centred mean over ``span`` values, edges repeated.
+
+    A direct sum per output, not a running sum (``uniform_filter1d``): a running sum
+    drifts by ~1e-19 over zeros, so the power of digital silence came out negative.
+    """
+    if span <= 1:
+        return x
+    return ndimage.correlate1d(x, np.full(span, 1.0 / span), mode="nearest")
+
+
+@dataclass(slots=True)
+class HopGrid:
+    """Where hops and FFT frames lie in the samples: hop ``i`` starts at ``i * hop``."""
+
+    hop: int
+    n_hops: int
+    nfft: int
+    n_frames: int  # hops with a whole FFT frame inside the audio; later ones stay 0
+
+    @classmethod
+    def of(cls, n_samples: int, rate: int, hop_s: float) -> HopGrid:
+        hop = max(1, int(round(hop_s * rate)))
+        nfft = 1 << int(np.ceil(np.log2(max(hop * 2, 256))))
+        n_frames = (n_samples - nfft) // hop + 1 if n_samples >= nfft else 0
+        return cls(hop, int(np.ceil(n_samples / hop)), nfft, n_frames)
+
+
+@dataclass(slots=True)
+class Spectra:
+    """Log-spectral flux and voice-band share, fed frame blocks in time order.
+
+    The last log spectrum is kept between blocks, so the flux across a block
+    border is the same as inside a block.
+    """
+
+    window: np.ndarray
+    band: np.ndarray
+    previous: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, nfft: int, rate: int, voice_band: tuple[float, float]) -> Spectra:
+        freqs = np.fft.rfftfreq(nfft, 1.0 / rate)
+        band = (freqs >= voice_band[0]) & (freqs <= voice_band[1])
+        return cls(np.hanning(nfft).astype(np.float32), band)
+
+    def block(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Flux and band share for consecutive frames (rows)."""
+        spec = np.abs(np.fft.rfft(frames * self.window, axis=1))
+        log_spec = np.log1p(100 * spec)
+        prev = log_spec[:1] if self.previous is None else self.previous[None, :]
+        flux = np.maximum(np.diff(np.concatenate([prev, log_spec]), axis=0), 0).sum(axis=1)
+        power = spec**2
+        share = power[:, self.band].sum(axis=1) / np.maximum(power.sum(axis=1), 1e-12)
+        self.previous = log_spec[-1]
+        return flux, share
+
+
+def _as_float(block: np.ndarray) -> np.ndarray:
+    """PCM samples to float32 in [-1, 1]; float input is used as it is."""
+    return to_float(block) if block.dtype.kind in "iu" else np.asarray(block)
+
+
+def _drop_read_pages(samples: np.ndarray, upto: int) -> None:
+    """Let the kernel take back the mapped file pages before sample ``upto``.
+
+    A memory map keeps every page it touched resident: reading a 3-hour WAV once
+    would leave all of it (345 MB) in the process's memory although each chunk is
+    needed only once. The map is read-only here, so dropped pages are simply re-read
+    from the file if ever touched again. Plain arrays are left alone.
+    """
+    mm = getattr(samples, "_mmap", None)  # numpy.memmap's mapping, shared by its views
+    if mm is None or not hasattr(mm, "madvise") or not 0 < upto <= len(samples):
+        return
+    start = np.frombuffer(mm, dtype=np.uint8).ctypes.data
+    length = (samples[upto:].ctypes.data - start) // mmap.PAGESIZE * mmap.PAGESIZE
+    if length > 0:
+        mm.madvise(mmap.MADV_DONTNEED, 0, length)
+
+
+def hop_signals(samples: np.ndarray, rate: int, hop_s: float, *, chunk_s: float = CHUNK_S,
+                voice_band: tuple[float, float] = (250.0, 4000.0),
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per hop: K-weighted mean square, spectral flux and voice-band share, in one pass.
+
+    ``samples`` may be a memory-mapped PCM array: it is read in chunks of whole hops
+    (about ``chunk_s`` seconds), so only one chunk is ever held as float. The filter
+    state ``zi`` is carried over each chunk border and each chunk also reads the
+    ``nfft - hop`` samples its last FFT frames need, so the result does not depend
+    on the chunk size.
+    """
+    grid = HopGrid.of(len(samples), rate, hop_s)
+    hop, n = grid.hop, len(samples)
+    sos = k_weighting_sos(rate)
+    zi = np.zeros((len(sos), 2))
+    spectra = Spectra.of(grid.nfft, rate, voice_band)
+    power, flux, share = np.zeros(grid.n_hops), np.zeros(grid.n_hops), np.zeros(grid.n_hops)
+    step = max(1, int(round(chunk_s / hop_s)))
+    for a in range(0, grid.n_hops, step):
+        b = min(grid.n_hops, a + step)
+        f_end = min(b, grid.n_frames)  # FFT frames a .. f_end - 1 are whole
+        stop = max(b * hop, (f_end - 1) * hop + grid.nfft if f_end > a else 0)
+        x = _as_float(samples[a * hop: min(n, stop)])
+        weighted, zi = signal.sosfilt(sos, x[: (b - a) * hop], zi=zi)
+        power[a:b] = hop_mean_square(weighted, hop)
+        if f_end > a:
+            frames = np.lib.stride_tricks.sliding_window_view(x, grid.nfft)[::hop]
+            flux[a:f_end], share[a:f_end] = spectra.block(frames[: f_end - a])
+        _drop_read_pages(samples, b * hop)
+    return power, flux, share
+
+
 def loudness_per_hop(samples: np.ndarray, rate: int, hop_s: float,
                      window_s: float = 0.4) -> np.ndarray:
     """Momentary loudness (LUFS over ``window_s``) centred on each hop."""
-    hop = max(1, int(round(hop_s * rate)))
-    weighted = signal.sosfilt(k_weighting_sos(rate), samples)
-    ms = hop_mean_square(weighted, hop)
-    span = max(1, int(round(window_s / hop_s)))
-    ms = ndimage.uniform_filter1d(ms, span, mode="nearest")
-    with np.errstate(divide="ignore"):
-        lufs = -0.691 + 10 * np.log10(ms)
-    return np.maximum(lufs, LUFS_FLOOR)
+    power, _, _ = hop_signals(samples, rate, hop_s)
+    return lufs_from_power(moving_mean(power, max(1, int(round(window_s / hop_s)))))
 
 
 def integrated_loudness(samples: np.ndarray, rate: int) -> float:
@@ -76,45 +202,20 @@ def integrated_loudness(samples: np.ndarray, rate: int) -> float:
     if len(weighted) < block:
         return LUFS_FLOOR
     power = np.lib.stride_tricks.sliding_window_view(weighted**2, block)[::step].mean(axis=1)
-    with np.errstate(divide="ignore"):
-        block_lufs = -0.691 + 10 * np.log10(power)
+    block_lufs = lufs_from_power(power)
     gated = power[block_lufs > LUFS_FLOOR]
     if gated.size == 0:
         return LUFS_FLOOR
-    relative = -0.691 + 10 * np.log10(gated.mean()) - 10
+    relative = float(lufs_from_power(np.array([gated.mean()]))[0]) - 10
     gated = power[(block_lufs > LUFS_FLOOR) & (block_lufs > relative)]
-    return float(-0.691 + 10 * np.log10(gated.mean()))
+    return float(lufs_from_power(np.array([gated.mean()]))[0])
 
 
 def spectral_features(samples: np.ndarray, rate: int, hop_s: float,
                       voice_band: tuple[float, float] = (250.0, 4000.0),
-                      block_hops: int = 2048) -> tuple[np.ndarray, np.ndarray]:
-    """Per hop: log-spectral flux (onset strength) and the voice-band energy share.
-
-    Both come from one FFT per hop, computed in blocks so that an hour of audio never
-    holds more than ``block_hops`` spectra at once.
-    """
-    hop = max(1, int(round(hop_s * rate)))
-    nfft = 1 << int(np.ceil(np.log2(max(hop * 2, 256))))
-    n_hops = int(np.ceil(len(samples) / hop))
-    flux, share = np.zeros(n_hops), np.zeros(n_hops)
-    if len(samples) < nfft:
-        return flux, share
-    freqs = np.fft.rfftfreq(nfft, 1.0 / rate)
-    band = (freqs >= voice_band[0]) & (freqs <= voice_band[1])
-    window = np.hanning(nfft).astype(np.float32)
-    frames = np.lib.stride_tricks.sliding_window_view(samples, nfft)[::hop]
-    previous = None
-    for a in range(0, len(frames), block_hops):
-        spec = np.abs(np.fft.rfft(frames[a: a + block_hops] * window, axis=1))
-        log_spec = np.log1p(100 * spec)
-        prev = log_spec[:1] if previous is None else previous[None, :]
-        diffs = np.diff(np.concatenate([prev, log_spec]), axis=0)
-        flux[a: a + len(spec)] = np.maximum(diffs, 0).sum(axis=1)
-        power = spec**2
-        share[a: a + len(spec)] = power[:, band].sum(axis=1) / np.maximum(power.sum(axis=1),
-                                                                           1e-12)
-        previous = log_spec[-1]
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Per hop: log-spectral flux (onset strength) and the voice-band energy share."""
+    _, flux, share = hop_signals(samples, rate, hop_s, voice_band=voice_band)
     return flux, share
 
 
@@ -147,21 +248,29 @@ def persistent(x: np.ndarray, span: int) -> np.ndarray:
     return ndimage.grey_opening(x, size=span, mode="nearest")
 
 
+def change_over(x: np.ndarray, lag: int) -> np.ndarray:
+    """|x[i] - x[i - lag]|, the first ``lag`` values compared with x[0]."""
+    if x.size == 0:
+        return x
+    return np.abs(x - np.concatenate([np.full(lag, x[0]), x[:-lag]])[: x.size])
+
+
 def compute_features(samples: np.ndarray, rate: int, transcript: Transcript | None,
-                     params: dict[str, Any]) -> AudioFeatures:
-    """All per-hop features plus the combined audio interest score."""
+                     params: dict[str, Any], *, chunk_s: float = CHUNK_S) -> AudioFeatures:
+    """All per-hop features plus the combined audio interest score.
+
+    ``samples`` may be float or PCM, in memory or memory-mapped; see :func:`hop_signals`.
+    """
     hop_s = float(params["hop_s"])
-    lufs = loudness_per_hop(samples, rate, hop_s)
+    power, flux, band_share = hop_signals(samples, rate, hop_s, chunk_s=chunk_s)
+    lufs = lufs_from_power(moving_mean(power, max(1, int(round(0.4 / hop_s)))))
     # Peaks and changes use per-hop loudness (no 0.4 s smearing), so that the
     # persistence test below can tell a 10 ms click from a reaction that lasts.
-    instant = loudness_per_hop(samples, rate, hop_s, window_s=hop_s)
+    instant = lufs_from_power(power)
     n = len(lufs)
-    flux, band_share = spectral_features(samples, rate, hop_s)
-    flux, band_share = flux[:n], band_share[:n]
     speech = speech_mask(transcript, n, hop_s)
     # Energy change over ~0.5 s: a reaction or a bang, not the syllable ripple.
-    lag = max(1, int(round(0.5 / hop_s)))
-    delta = np.abs(instant - np.concatenate([np.full(lag, instant[0]), instant[:-lag]]))
+    delta = change_over(instant, max(1, int(round(0.5 / hop_s))))
     silence = lufs < float(params["silence_lufs"])
     # A coarse energy VAD: audible, with most energy in the voice band.
     voice = (band_share >= float(params["voice_band_share"])) & ~silence
@@ -192,6 +301,7 @@ def compute_features(samples: np.ndarray, rate: int, transcript: Transcript | No
 
 
 def features_from_files(audio_path: str | Path, transcript: Transcript | None,
-                        params: dict[str, Any]) -> AudioFeatures:
-    samples, rate = read_wav_mono(audio_path)
-    return compute_features(np.asarray(samples, dtype=np.float32), rate, transcript, params)
+                        params: dict[str, Any], *, chunk_s: float = CHUNK_S) -> AudioFeatures:
+    """Features of a WAV file, read through a memory map one chunk at a time."""
+    samples, rate = open_wav(audio_path)
+    return compute_features(samples, rate, transcript, params, chunk_s=chunk_s)

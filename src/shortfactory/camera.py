@@ -26,15 +26,20 @@ A controller, not a tracker (DESIGN principle 4). Per shot it works in three ste
    when the faces that must be seen together never fit a 9:16 window, so the render
    shows the whole frame over a blurred copy instead of cutting someone out.
 
-The window never jumps inside a shot; at a cut it may. ``crop_path.json`` records per
-shot the mode, what the camera looked at when (``focus_spans``) and flags that explain
-the compromises, so a person can see why the camera did what it did.
+The window never jumps inside a shot; at a cut it may. One exception: a split-screen
+shot (two pictures side by side, ``Shot.seams`` from the scene pass) is planned panel by
+panel (:func:`solve_panels`): the window lies inside one panel at every frame, and when
+the target is in another panel the window cuts there, as an editor would, instead of
+panning across the border and showing half of each picture. ``crop_path.json`` records
+per shot the mode, what the camera looked at when (``focus_spans``) and flags that
+explain the compromises, so a person can see why the camera did what it did.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,6 +126,14 @@ PANEL_FACE_FILL = 0.45
 # Room kept above a face box in a window shorter than the source, in face heights: the
 # box starts at the brows; the sample's spiky hair reaches 0.5 face heights above it.
 HAIR_ROOM = 0.6
+# Split-screen shots: the window keeps this share of the source width away from a seam.
+# The scene pass places a seam within a proxy pixel (3 source px of a 1920 px frame), the
+# encoder blurs it about as much again, and a divider bar too thin to resolve on the
+# proxy (up to ~9 px at 1920) is one seam at its middle: 0.5 % (10 px) clears all three.
+SEAM_MARGIN = 0.005
+# A strip between two seams narrower than this share of the width is a divider bar (the
+# scene pass gives a bar it can resolve as its two edges), never a panel to look at.
+MIN_PANEL_SHARE = 0.05
 
 
 @dataclass(slots=True)
@@ -137,6 +150,9 @@ class TrackView:
     # held there (see :func:`hold_lost_speakers`); None until that has run.
     held: np.ndarray | None = None
     held_from: np.ndarray | None = None
+    # Index of the split-screen panel the face is in (:func:`assign_panels`); 0 in a
+    # shot without seams.
+    panel: int = 0
 
     @property
     def visible(self) -> np.ndarray:
@@ -206,6 +222,33 @@ def shot_bounds(start: float, end: float, scenes: SceneCuts) -> list[tuple[float
     cuts = sorted(c.time_s for c in scenes.cuts if start < c.time_s < end)
     edges = [start, *cuts, end]
     return [(a, b) for a, b in zip(edges, edges[1:], strict=False) if b - a > 1e-6]
+
+
+def panel_spans(seams: Sequence[float], frame_w: int) -> list[tuple[float, float]]:
+    """The ``(left, right)`` ranges (source px) a window may use in a shot with these
+    seams: the panels between them, less :data:`SEAM_MARGIN` on each side that is a seam,
+    strips narrower than :data:`MIN_PANEL_SHARE` of the width (divider bars) left out."""
+    margin = SEAM_MARGIN * frame_w
+    edges = [0.0, *sorted(float(x) for x in seams if 0 < x < frame_w), float(frame_w)]
+    out = [(a + margin if a > 0 else a, b - margin if b < frame_w else b)
+           for a, b in zip(edges, edges[1:], strict=False) if b - a >= MIN_PANEL_SHARE * frame_w]
+    return out or [(0.0, float(frame_w))]
+
+
+def panel_of(x: float, panels: Sequence[tuple[float, float]]) -> int:
+    """Index of the panel that holds ``x``, else of the nearest (a point on a seam or on a
+    divider bar)."""
+    gaps = [max(lo - x, x - hi, 0.0) for lo, hi in panels]
+    return int(np.argmin(gaps))
+
+
+def seams_at(scenes: SceneCuts, a: float, b: float) -> list[float]:
+    """The seams of the scene shot that holds the middle of ``[a, b)`` (none: no shot)."""
+    mid = (a + b) / 2
+    for shot in scenes.shots:
+        if shot.start_s - 1e-6 <= mid < shot.end_s:
+            return list(shot.seams)
+    return []
 
 
 def _runs(values: list) -> list[tuple[int, int, Any]]:
@@ -458,6 +501,13 @@ def _fits(lefts: list[float], rights: list[float], crop_w: int) -> bool:
     return max(rights) - min(lefts) <= crop_w * (1 - 2 * GROUP_MARGIN)
 
 
+def _fits_views(vis: list[TrackView], i: int, crop_w: int) -> bool:
+    """The faces ``vis`` fit one window at frame ``i``: close enough, and in one panel (two
+    pictures of a split screen are never framed together, however near their faces)."""
+    return len({v.panel for v in vis}) == 1 and _fits(
+        [v.left[i] for v in vis], [v.right[i] for v in vis], crop_w)
+
+
 def wanted_keys(views: dict[int, TrackView], who: list[int | None], strategy: str,
                 crop_w: int) -> list[str | None]:
     """Per frame: ``group``, ``speaker:<id>``, ``face:<id>`` or ``None`` (no face / unsure).
@@ -481,7 +531,7 @@ def wanted_keys(views: dict[int, TrackView], who: list[int | None], strategy: st
             keys[i] = f"face:{vis[0].id}"
         elif strategy == "largest":
             keys[i] = f"face:{max(vis, key=lambda v: v.right[i] - v.left[i]).id}"
-        elif _fits([v.left[i] for v in vis], [v.right[i] for v in vis], crop_w):
+        elif _fits_views(vis, i, crop_w):
             keys[i] = "group"
         elif who[i] is not None and views[who[i]].visible[i]:
             keys[i] = f"speaker:{who[i]}"
@@ -493,8 +543,7 @@ def _key_valid(key: str | None, views: dict[int, TrackView], i: int, crop_w: int
         return False
     if key == "group":
         vis = [v for v in views.values() if v.visible[i]]
-        return len(vis) > 1 and _fits([v.left[i] for v in vis], [v.right[i] for v in vis],
-                                      crop_w)
+        return len(vis) > 1 and _fits_views(vis, i, crop_w)
     tid = int(key.split(":")[1])
     return tid in views and views[tid].present(i)
 
@@ -816,9 +865,10 @@ def _diff(n: int, order: int) -> sparse.csr_matrix:
     return sparse.diags(coeffs, list(range(order + 1)), shape=(n - order, n), format="csr")
 
 
-def path_mode(left: np.ndarray) -> str:
-    """``stationary``, ``panning`` (one monotone move) or ``tracking``."""
-    steps = np.diff(left)
+def path_mode(left: np.ndarray, cuts: Sequence[int] = ()) -> str:
+    """``stationary``, ``panning`` (one monotone move) or ``tracking``; the jumps onto the
+    frames ``cuts`` (cuts between the panels of a split screen) are no moves."""
+    steps = np.delete(np.diff(left), [c - 1 for c in cuts if 0 < c < len(left)])
     moving = steps[np.abs(steps) > STILL_PX]
     if not moving.size:
         return "stationary"
@@ -833,7 +883,7 @@ def too_wide(views: dict[int, TrackView], crop_w: int, min_share: float) -> bool
         vis = [v for v in views.values() if v.visible[i]]
         if len(vis) > 1:
             several += 1
-            wide += not _fits([v.left[i] for v in vis], [v.right[i] for v in vis], crop_w)
+            wide += not _fits_views(vis, i, crop_w)
     return several > 0 and wide >= min_share * max(1, several) and several >= n * min_share
 
 
@@ -971,22 +1021,109 @@ def solve_window(tg: Targets, fps: float, crop_w: int, max_left: float,
     return solve_path(tg, fps, crop_w, max_left, params)
 
 
+# --- split-screen sources ---------------------------------------------------------
+
+
+def assign_panels(views: dict[int, TrackView], panels: Sequence[tuple[float, float]]) -> None:
+    """Put each face track in the panel of its median centre (a face never crosses a seam:
+    each panel is its own picture)."""
+    for v in views.values():
+        centre = (v.left + v.right) / 2
+        seen = centre[~np.isnan(centre)]
+        v.panel = panel_of(float(np.median(seen)), panels) if panels and seen.size else 0
+
+
+def slice_targets(tg: Targets, s: int, e: int, shift: float) -> Targets:
+    """Frames ``s:e`` of ``tg`` with every position moved by ``shift`` px: a panel's own
+    coordinates, so that :func:`solve_window` keeps the window between 0 and the panel's
+    ``max_left`` without knowing about panels."""
+    return Targets(centre=tg.centre[s:e] + shift, half_zone=tg.half_zone[s:e].copy(),
+                   weight=tg.weight[s:e].copy(), need_lo=tg.need_lo[s:e] + shift,
+                   need_hi=tg.need_hi[s:e] + shift, top=tg.top[s:e].copy(),
+                   label=tg.label[s:e], fallback=tg.fallback[s:e].copy())
+
+
+def frame_panels(tg: Targets, panels: Sequence[tuple[float, float]]) -> np.ndarray:
+    """The panel the window is in at each frame: the followed target's (a face, a group,
+    a held face); a frame that only weakly prefers a place (a silent gap between two
+    speakers, no face, before the first face) stays in the panel before it, or the first
+    one's, so the window cuts exactly when the next target is to be followed. A shot with
+    nothing followed stays in the panel of its median focus."""
+    n = len(tg.centre)
+    firm = np.flatnonzero((tg.weight >= DEAD_ZONE_WEIGHT) & ~np.isnan(tg.centre))
+    if not firm.size:
+        centres = tg.centre[~np.isnan(tg.centre)]
+        wide = int(np.argmax([hi - lo for lo, hi in panels]))
+        return np.full(n, panel_of(float(np.median(centres)), panels) if centres.size
+                       else wide)
+    which = np.full(n, -1)
+    for i in firm:
+        which[i] = panel_of(float(tg.centre[i]), panels)
+    current = which[firm[0]]
+    for i in range(n):
+        if which[i] < 0:
+            which[i] = current
+        current = which[i]
+    return which
+
+
+def solve_in(tg: Targets, fps: float, crop_w: int, span: tuple[float, float], frame_w: int,
+             params: dict[str, Any]) -> tuple[np.ndarray, bool]:
+    """The window's left edge per frame, kept inside ``span`` (one panel), and whether the
+    panel was too narrow for it: then the window is centred on the panel (showing some of
+    its neighbour, the least of it that any window can)."""
+    lo, hi = span
+    if hi - lo < crop_w:
+        return np.full(len(tg.centre), float(np.clip((lo + hi - crop_w) / 2, 0,
+                                                     frame_w - crop_w))), True
+    local = slice_targets(tg, 0, len(tg.centre), -lo)
+    return lo + solve_window(local, fps, crop_w, hi - lo - crop_w, params), False
+
+
+def solve_panels(tg: Targets, panels: Sequence[tuple[float, float]], fps: float, crop_w: int,
+                 frame_w: int, params: dict[str, Any]) -> tuple[np.ndarray, list[int]]:
+    """One window over a split-screen shot: inside the target's panel at every frame,
+    solved run by run (:func:`frame_panels`), cutting where the run changes (returned:
+    those frames). Flags ``panels``, ``panel_cut`` and ``panel_narrow`` in ``tg``."""
+    which = frame_panels(tg, panels)
+    left = np.empty(len(which))
+    cuts: list[int] = []
+    tg.flags.add("panels")
+    for s, e, k in _runs([int(v) for v in which]):
+        if s > 0:
+            cuts.append(s)
+        left[s:e], narrow = solve_in(slice_targets(tg, s, e, 0.0), fps, crop_w, panels[k],
+                                     frame_w, params)
+        if narrow:
+            tg.flags.add("panel_narrow")
+    if cuts:
+        tg.flags.add("panel_cut")
+    return left, cuts
+
+
 def plan_split(views: dict[int, TrackView], pair: tuple[int, int], times: np.ndarray,
                fallback: np.ndarray, fallback_label: str, params: dict[str, Any], fps: float,
-               frame_w: int, frame_h: int) -> ShotPlan:
-    """Two stacked windows, each following one face of ``pair`` on its own path."""
+               frame_w: int, frame_h: int, panels: Sequence[tuple[float, float]] = (),
+               ) -> ShotPlan | None:
+    """Two stacked windows, each following one face of ``pair`` on its own path; in a
+    split-screen shot each inside its face's panel, or ``None`` (no split) where a panel
+    is narrower than the windows."""
     pw, ph = panel_size(views, pair, params, frame_w, frame_h)
-    max_left = float(frame_w - pw)
+    spans = [panels[views[tid].panel] if panels else (0.0, float(frame_w)) for tid in pair]
+    if any(hi - lo < pw for lo, hi in spans):
+        return None
     solo = {**params, "multi_face": "largest"}
     plans = []
     start = time.perf_counter()
-    for tid in pair:
+    for tid, span in zip(pair, spans, strict=True):
         tg = plan_targets({tid: views[tid]}, times, [], False, fallback, fallback_label,
                           solo, fps, pw)
-        plans.append((solve_window(tg, fps, pw, max_left, params), tg))
+        plans.append((solve_in(tg, fps, pw, span, frame_w, params)[0], tg))
     solve_s = time.perf_counter() - start
     (left, tg), (left2, tg2) = plans
     tg.flags.add("split")
+    if panels:
+        tg.flags.add("panels")
     headroom = float(params["headroom"])
     face = [face_height(views[tid]) for tid in pair]
     return ShotPlan(left, window_top(tg, ph, frame_h, headroom, face[0]), "split", tg,
@@ -1001,35 +1138,52 @@ def face_height(view: TrackView) -> float:
 
 def plan_shot(views: dict[int, TrackView], times: np.ndarray, runs: list[tuple[float, float]],
               have_transcript: bool, fallback: np.ndarray, fallback_label: str,
-              params: dict[str, Any], fps: float, frame_w: int, frame_h: int) -> ShotPlan:
+              params: dict[str, Any], fps: float, frame_w: int, frame_h: int,
+              seams: Sequence[float] = ()) -> ShotPlan:
     """Layout, zoom, targets, mode and path of one shot.
 
     In order: split screen (recipe option) when two faces stay far apart for long;
     the shot's zoom (:func:`choose_zoom`); letterbox (recipe option) when the faces
     still do not fit; else the solved path of one window.
+
+    A shot with ``seams`` (a split-screen source) keeps every window inside one panel:
+    faces in different panels are never framed together, the split layout puts each
+    window in its face's panel (or is not used where a panel is too narrow for it), and
+    zooming out and letterboxing, which show more than a panel, are not used; the one
+    window cuts between panels (:func:`solve_panels`).
     """
     aspect = tuple(params["aspect"])
     base_w, _ = crop_size(frame_w, frame_h, aspect, float(params["zoom"]))
+    panels = panel_spans(seams, frame_w) if seams else []
+    assign_panels(views, panels)
     if params.get("split_screen", False):
         pair = split_pair(views, base_w, int(round(float(params.get("split_min_s", 4.0)) * fps)))
         if pair is not None:
-            return plan_split(views, pair, times, fallback, fallback_label, params, fps,
-                              frame_w, frame_h)
+            split = plan_split(views, pair, times, fallback, fallback_label, params, fps,
+                               frame_w, frame_h, panels)
+            if split is not None:
+                return split
     zoom = choose_zoom(views, params, frame_w, frame_h)
+    if panels:
+        zoom = max(zoom, float(params["zoom"]))
     crop_w, crop_h = crop_size(frame_w, frame_h, aspect, zoom)
     max_left = float(frame_w - crop_w)
     tg = plan_targets(views, times, runs, have_transcript, fallback, fallback_label, params,
                       fps, crop_w)
-    if params.get("letterbox", False) and too_wide(
+    if params.get("letterbox", False) and not panels and too_wide(
             views, crop_w, float(params.get("letterbox_min_share", 0.5))):
         tg.flags.add("too_wide")
         return ShotPlan(np.full(len(times), max_left / 2), 0.0, "letterbox", tg, 0.0, crop_w,
                         crop_h, zoom)
     start = time.perf_counter()
-    left = solve_window(tg, fps, crop_w, max_left, params)
+    cuts: list[int] = []
+    if panels:
+        left, cuts = solve_panels(tg, panels, fps, crop_w, frame_w, params)
+    else:
+        left = solve_window(tg, fps, crop_w, max_left, params)
     solve_s = time.perf_counter() - start
     top = window_top(tg, crop_h, frame_h, float(params["headroom"]))
-    return ShotPlan(left, top, path_mode(left), tg, solve_s, crop_w, crop_h, zoom)
+    return ShotPlan(left, top, path_mode(left, cuts), tg, solve_s, crop_w, crop_h, zoom)
 
 
 def describe_spans(labels: list[str], times: np.ndarray, clip_start: float,
@@ -1142,6 +1296,6 @@ def plan_clip(start: float, end: float, source: SourceProbe, faces: Faces, scene
         runs = speech_runs(transcript, a, b)
         fb, fb_label = fallback_centres(faces, a, b, t, width, params.get("fallback", "motion"))
         plan = plan_shot(views, t, runs, transcript is not None, fb, fb_label, params, fps,
-                         width, height)
+                         width, height, seams_at(scenes, a, b))
         out.append(((a, b), plan, t))
     return out

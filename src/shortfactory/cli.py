@@ -11,8 +11,12 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import ShortfactoryError
+
+if TYPE_CHECKING:
+    from .recipe import Recipe
 
 PROFILE_NAMES = ("gpu", "slurm")
 
@@ -44,6 +48,18 @@ def setup_profiles(project: Path, target_dir: Path | None = None) -> list[str]:
     return report
 
 
+def font_report(recipe: Recipe) -> list[str]:
+    """Which font files the render will draw with, so a user sees what the check found."""
+    from .recipe import resolve_subtitle_font
+    from .render import _watermark_font  # private in render.py; the watermark has no name key
+
+    sub = resolve_subtitle_font(recipe.subtitles.font, recipe.subtitles.bold)
+    lines = [f"subtitles.font: {recipe.subtitles.font} -> {sub.file}"]
+    if recipe.render.watermark.text.strip():
+        lines.append(f"render.watermark: {_watermark_font()}")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="shortfactory", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -73,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
 
             recipe = load_recipe(args.recipe)
             print(f"{args.recipe}: ok")
+            for line in font_report(recipe):
+                print(line)
             print(recipe.model_dump_json(indent=2))
         elif args.command == "fetch-models":
             from .models import fetch_mediapipe_face_models

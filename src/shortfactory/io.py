@@ -26,7 +26,7 @@ from .errors import InputError, ShortfactoryError
 M = TypeVar("M", bound=BaseModel)
 
 PARTIAL_DIR = Path(".snakemake") / "partial"
-_PARTIAL_NAME = re.compile(r"^(.+)~(\d+)-")
+_PARTIAL_NAME = re.compile(r"^(.+?)~(\d+)-")
 
 
 def staging_dir(final: Path) -> Path:

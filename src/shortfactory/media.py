@@ -417,6 +417,30 @@ def wav_duration_s(path: str | Path) -> float:
     return len(data) / rate
 
 
+SEEK_MARGIN_S = 10.0  # input seek this far before a clip; trim filters then cut exactly
+
+
+def clip_input(source: str | Path, start_s: float, duration_s: float) -> tuple[list[str], float]:
+    """Input options that open ``source`` a little before the clip, and the margin (s)
+    the trim filters (:func:`clip_trims`) then cut off.
+
+    Why not seek to the clip itself: in some containers (MPEG-TS seen) ffmpeg's input
+    seek lands seconds after the asked time, and the Short's picture then starts late
+    and runs out of step with its sound. Seeking earlier and trimming on the decoded
+    timestamps is exact wherever the seek lands, for the price of decoding the margin.
+    """
+    margin = min(start_s, SEEK_MARGIN_S)
+    return (["-ss", f"{start_s - margin:.3f}", "-t", f"{duration_s + margin:.3f}",
+             "-i", str(source)], margin)
+
+
+def clip_trims(margin_s: float, duration_s: float) -> tuple[str, str]:
+    """The video and audio filters that keep exactly the clip from a :func:`clip_input`,
+    with timestamps starting at zero."""
+    span = f"start={margin_s:.3f}:duration={duration_s:.3f}"
+    return f"trim={span},setpts=PTS-STARTPTS", f"atrim={span},asetpts=PTS-STARTPTS"
+
+
 _SIZE_RE = re.compile(r"(\d{2,5})x(\d{2,5})")
 
 
@@ -437,6 +461,12 @@ def iter_frames(
     out_h = height or info[1]
     out_w = even_width(info[0], info[1], out_h) if height else info[0]
     filters = []
+    margin = 0.0
+    if start_s:
+        seek, margin = clip_input(path, start_s, duration_s or 0.0)
+        trim = clip_trims(margin, duration_s)[0] if duration_s else \
+            f"trim=start={margin:.3f},setpts=PTS-STARTPTS"
+        filters.append(trim)
     if fps:
         filters.append(f"fps={fps}")
     if height or info[3]:
@@ -447,10 +477,12 @@ def iter_frames(
         filters.append(f"format=rgb24,scale={out_w}:{out_h}:flags=area")
     args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error"]
     if start_s:
-        args += ["-ss", f"{start_s:.3f}"]
-    args += ["-i", str(path)]
-    if duration_s:
-        args += ["-t", f"{duration_s:.3f}"]
+        # Seek before the start and trim exactly (see clip_input): MPEG-TS seeks land late.
+        args += seek[:2] + (seek[2:4] if duration_s else []) + seek[4:]
+    else:
+        args += ["-i", str(path)]
+        if duration_s:
+            args += ["-t", f"{duration_s:.3f}"]
     args += ["-map", "0:v:0", "-an"]
     if filters:
         args += ["-vf", ",".join(filters)]

@@ -6,20 +6,40 @@ validated by :class:`Recipe` (``extra="forbid"`` everywhere), and every problem 
 reported at once as ``file:line:col: key.path: reason`` pointing at the file that
 set the key, before any job runs. Sections map one-to-one to rules: a rule gets only
 its section (:func:`section_params`), so editing one section reruns only its rules.
+
+Validation covers what would otherwise fail only after the expensive stages: encoder
+presets, quality and bitrate ranges per codec, loudness ranges, the metadata templates
+(syntax, variables, attributes; :func:`shortfactory.metadata.template_problems`), and
+the fonts the render will really draw with (:func:`resolve_subtitle_font` asks libass).
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import hashlib
 import io
 import json
+import re
+import struct
+import subprocess
+import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import MarkedYAMLError
@@ -27,9 +47,20 @@ from ruamel.yaml.error import MarkedYAMLError
 from .errors import RecipeError
 from .io import write_text_atomic
 
+Problem = tuple[tuple[Any, ...], str]  # (key path, reason): one line of a RecipeError
+
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _invalid(reason: str) -> PydanticCustomError:
+    """A validation error whose message is ``reason`` verbatim (no "Value error, " prefix).
+
+    The reason goes in as context, not as the template, so braces in it (Jinja
+    snippets, ffmpeg syntax) are printed as written.
+    """
+    return PydanticCustomError("recipe_value", "{reason}", {"reason": reason})
 
 
 # --- sections ----------------------------------------------------------------------
@@ -50,28 +81,33 @@ class IngestSection(Section):
 class TranscribeSection(Section):
     model: str = Field("bundled:tiny.en", description="bundled:tiny.en, a model name or dir")
     language: str = Field("auto", description="'auto' or an ISO code such as 'en'")
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="where CTranslate2 runs: auto = CUDA when a GPU is visible")
     compute_type: str = Field("auto", description="CTranslate2 compute type; auto = fastest")
-    beam_size: int = Field(5, ge=1, le=20)
-    vad: bool = True
-    initial_prompt: str = ""
-    hotwords: list[str] = Field(default_factory=list)
+    beam_size: int = Field(5, ge=1, le=20, description="beam search width; 1 = greedy")
+    vad: bool = Field(True, description="skip non-speech with faster-whisper's Silero VAD")
+    initial_prompt: str = Field("", description="text that primes spelling (names, slang)")
+    hotwords: list[str] = Field(
+        default_factory=list, description="words the decoder should favour")
     cpu_threads: int = Field(0, ge=0, description="0 = let CTranslate2 decide")
     chunk_s: float = Field(600.0, ge=30, description="longest audio piece decoded at once")
 
 
 class AudioWeights(Section):
-    speech_density: float = Field(0.45, ge=0)
-    loudness_peak: float = Field(0.35, ge=0)
-    energy_delta: float = Field(0.20, ge=0)
+    speech_density: float = Field(0.45, ge=0, description="share of the last ~2 s in words")
+    loudness_peak: float = Field(0.35, ge=0, description="loudness between floor and peak")
+    energy_delta: float = Field(0.20, ge=0, description="change of loudness over 0.5 s")
 
 
 class AudioSection(Section):
-    hop_s: float = Field(0.1, gt=0, le=1.0)
-    weights: AudioWeights = Field(default_factory=AudioWeights)
+    hop_s: float = Field(0.1, gt=0, le=1.0, description="seconds between feature values")
+    weights: AudioWeights = Field(
+        default_factory=AudioWeights, description="per-hop audio interest = weighted mean")
     silence_lufs: float = Field(-50.0, lt=0, description="below this a hop counts as silent")
-    peak_percentile: float = Field(95.0, gt=50, le=100)
-    floor_percentile: float = Field(10.0, ge=0, lt=50)
+    peak_percentile: float = Field(
+        95.0, gt=50, le=100, description="loudness percentile that maps to 1.0")
+    floor_percentile: float = Field(
+        10.0, ge=0, lt=50, description="loudness percentile that maps to 0.0")
     peak_persist_s: float = Field(0.3, ge=0, description="a loudness peak must last this long")
     voice_band_share: float = Field(0.6, ge=0, le=1, description="energy VAD threshold")
 
@@ -80,7 +116,7 @@ class SceneSection(Section):
     threshold: float = Field(2.0, gt=1.0, description="cut if distance > threshold x local median")
     min_distance: float = Field(0.3, gt=0, le=1, description="absolute floor for a cut")
     window_s: float = Field(2.0, gt=0, description="local median window, seconds")
-    min_shot_s: float = Field(0.6, ge=0)
+    min_shot_s: float = Field(0.6, ge=0, description="shorter shots are merged, seconds")
     fade_black_level: float = Field(18.0, ge=0, le=255, description="mean luma of 'black'")
     refine: bool = Field(True, description="move hard cuts to their exact source frame")
     refine_max_runup_s: float = Field(
@@ -96,20 +132,23 @@ class SceneSection(Section):
     dissolve_min_distance: float = Field(
         0.3, gt=0, le=1, description="content distance needed between the shots before and "
         "after a dissolve, like min_distance for a cut")
+    seams: bool = Field(
+        True, description="find static vertical panel borders (split-screen interviews) per "
+        "shot, so the camera never shows half of each panel")
 
 
 class FaceSection(Section):
     backends: list[Literal["animeface", "haar", "mediapipe"]] = Field(
-        default_factory=lambda: ["haar"], min_length=1
-    )
+        default_factory=lambda: ["haar"], min_length=1,
+        description="face detectors in order of preference")
     use: Literal["all", "first"] = Field(
         "all", description="all: every backend that loads runs, results merged; first: "
         "only the first that loads, the others are fallbacks")
     min_size_px: int = Field(24, ge=8, description="smallest face at analysis scale")
-    min_score: float = Field(0.0, ge=0)
-    track_iou: float = Field(0.2, ge=0, le=1)
-    max_gap_s: float = Field(0.7, ge=0)
-    min_track_s: float = Field(0.4, ge=0)
+    min_score: float = Field(0.0, ge=0, description="drop detections scored below this")
+    track_iou: float = Field(0.2, ge=0, le=1, description="box overlap that continues a track")
+    max_gap_s: float = Field(0.7, ge=0, description="bridge missed detections this long, s")
+    min_track_s: float = Field(0.4, ge=0, description="drop tracks shorter than this, s")
     detect_every_s: float = Field(
         2.0, ge=0, description="whole-frame detector runs at most this often while faces "
         "are followed (0: every changed frame); in between, faces are searched near where "
@@ -119,47 +158,56 @@ class FaceSection(Section):
 
 
 class VisionSection(Section):
-    scenes: SceneSection = Field(default_factory=SceneSection)
-    faces: FaceSection = Field(default_factory=FaceSection)
+    scenes: SceneSection = Field(default_factory=SceneSection, description="scene cuts")
+    faces: FaceSection = Field(default_factory=FaceSection, description="face tracking")
 
 
 class CandidateWeights(Section):
-    transcript: float = Field(0.30, ge=0)
-    audio: float = Field(0.25, ge=0)
-    face: float = Field(0.20, ge=0)
-    scene: float = Field(0.10, ge=0)
-    pacing: float = Field(0.15, ge=0)
+    transcript: float = Field(0.30, ge=0, description="lines, questions, triggers, 3 s hook")
+    audio: float = Field(0.25, ge=0, description="audio interest from audio_features.json")
+    face: float = Field(0.20, ge=0, description="share of time a big-enough face is shown")
+    scene: float = Field(0.10, ge=0, description="cut rate and visual activity")
+    pacing: float = Field(0.15, ge=0, description="speech rate and pause rhythm")
 
 
 class Penalties(Section):
-    mid_sentence: float = Field(0.3, ge=0)
+    mid_sentence: float = Field(0.3, ge=0, description="a line is cut off by a hard cut")
     partial_shot: float = Field(0.4, ge=0, description="x share of time in partly shown shots")
     scene_break: float = Field(0.4, ge=0, description="for two scene changes inside, half for one")
-    long_silence: float = Field(0.2, ge=0)
-    no_face: float = Field(0.2, ge=0)
-    too_many_cuts: float = Field(0.1, ge=0)
-    length: float = Field(0.2, ge=0)
-    empty: float = Field(1.0, ge=0)
+    long_silence: float = Field(0.2, ge=0, description="more than long_silence_s without speech")
+    no_face: float = Field(0.2, ge=0, description="more than no_face_s without a usable face")
+    too_many_cuts: float = Field(0.1, ge=0, description="more than max_cuts_per_min")
+    length: float = Field(0.2, ge=0, description="scaled by distance from target_length_s")
+    empty: float = Field(1.0, ge=0, description="no speech and no sound at all")
 
 
 class CandidatesSection(Section):
-    weights: CandidateWeights = Field(default_factory=CandidateWeights)
-    penalties: Penalties = Field(default_factory=Penalties)
-    min_length_s: float = Field(15.0, gt=0)
-    max_length_s: float = Field(60.0, gt=0)
-    target_length_s: float = Field(30.0, gt=0)
-    lead_in_s: float = Field(0.15, ge=0)
-    lead_out_s: float = Field(0.35, ge=0)
-    min_clips: int = Field(4, ge=0)
-    max_clips: int = Field(9, ge=1)
+    weights: CandidateWeights = Field(
+        default_factory=CandidateWeights, description="weight of each signal in the score")
+    penalties: Penalties = Field(
+        default_factory=Penalties, description="subtracted from the score when they apply")
+    min_score: float = Field(
+        0.2, ge=0, le=1, description="evidence floor, 0-1 (max of speech share / 0.5 and "
+        "half the audible share times motion): windows below it are not made, so an "
+        "episode with nothing worth publishing (silence, a still frame) yields no Short "
+        "and says why; 0.2 = speech in 10 % of the window, or sound over moving pictures")
+    min_length_s: float = Field(15.0, gt=0, description="shortest clip, seconds")
+    max_length_s: float = Field(60.0, gt=0, description="longest clip, seconds")
+    target_length_s: float = Field(30.0, gt=0, description="preferred clip length, seconds")
+    lead_in_s: float = Field(0.15, ge=0, description="seconds kept before the first word")
+    lead_out_s: float = Field(0.35, ge=0, description="seconds kept after the last word")
+    min_clips: int = Field(4, ge=0, description="clips per episode at least (when possible)")
+    max_clips: int = Field(9, ge=1, description="clips per episode at most")
     minutes_per_clip: float = Field(3.0, gt=0, description="one more clip per this many minutes")
     max_overlap: float = Field(0.25, ge=0, le=1, description="temporal IoU above = duplicate")
-    max_text_similarity: float = Field(0.6, ge=0, le=1)
-    long_silence_s: float = Field(4.0, gt=0)
+    max_text_similarity: float = Field(
+        0.6, ge=0, le=1, description="text similarity above = duplicate")
+    long_silence_s: float = Field(4.0, gt=0, description="see penalties.long_silence, s")
     scene_break_pause_s: float = Field(1.0, gt=0, description="speech pause at a scene change")
-    no_face_s: float = Field(6.0, gt=0)
-    max_cuts_per_min: float = Field(30.0, gt=0)
-    order: Literal["score", "story"] = "score"
+    no_face_s: float = Field(6.0, gt=0, description="see penalties.no_face, s")
+    max_cuts_per_min: float = Field(30.0, gt=0, description="see penalties.too_many_cuts")
+    order: Literal["score", "story"] = Field(
+        "score", description="publish order: score (best first) or story (episode order)")
     triggers: dict[str, float] = Field(default_factory=dict, description="word/phrase -> weight")
 
     @model_validator(mode="after")
@@ -175,20 +223,21 @@ class CameraSection(Section):
     aspect: tuple[int, int] = Field((9, 16), description="output width:height")
     zoom: float = Field(1.0, ge=1.0, le=3.0, description="1 = full source height")
     dead_zone: float = Field(0.12, ge=0, le=0.5, description="share of crop width")
-    max_speed_px_s: float = Field(500.0, gt=0)
-    max_accel_px_s2: float = Field(1200.0, gt=0)
+    max_speed_px_s: float = Field(500.0, gt=0, description="fastest pan, source px/s")
+    max_accel_px_s2: float = Field(1200.0, gt=0, description="fastest speed change, px/s^2")
     smoothing_s: float = Field(
         0.6, ge=0, description="time scale tau of the path solver, s: speed changes cost "
         "tau x, acceleration changes tau^2 x their size, against travel"
     )
-    headroom: float = Field(0.12, ge=0, le=0.5)
+    headroom: float = Field(0.12, ge=0, le=0.5, description="space above a face, crop share")
     multi_face: Literal["group", "speaker", "largest"] = Field(
         "speaker", description="speaker or group: faces together when they fit, else the "
         "active speaker; largest: the biggest face alone"
     )
     min_hold_s: float = Field(1.5, ge=0, description="a new target must last this long")
-    lost_face_hold_s: float = Field(1.0, ge=0)
-    fallback: Literal["motion", "center"] = "motion"
+    lost_face_hold_s: float = Field(1.0, ge=0, description="hold after a face vanishes, s")
+    fallback: Literal["motion", "center"] = Field(
+        "motion", description="without a face: centre of movement, or the frame centre")
     min_face_s: float = Field(
         0.5, ge=0, description="a face track shorter than this is never followed, s"
     )
@@ -229,64 +278,171 @@ class CameraSection(Section):
 
 
 class SubtitleSection(Section):
-    max_chars_per_line: int = Field(18, ge=6, le=60)
-    max_lines: int = Field(2, ge=1, le=4)
-    min_duration_s: float = Field(0.7, ge=0)
-    max_duration_s: float = Field(3.5, gt=0)
+    max_chars_per_line: int = Field(18, ge=6, le=60, description="phone-readable line length")
+    max_lines: int = Field(2, ge=1, le=4, description="lines per cue")
+    min_duration_s: float = Field(0.7, ge=0, description="shortest cue on screen, s")
+    max_duration_s: float = Field(3.5, gt=0, description="longest cue on screen, s")
     max_cps: float = Field(22.0, gt=0, description="characters per second before splitting")
-    font: str = "DejaVu Sans"
+    font: str = Field(
+        "DejaVu Sans", description="family, full or PostScript name libass draws with; "
+        "checked at load time against the faces the render really gets (a missing font is "
+        "an error, never a silent fallback)")
     font_size: int = Field(78, ge=10, le=300, description="px at 1080x1920")
-    bold: bool = True
-    primary_colour: str = Field("#FFFFFF", pattern=r"^#[0-9A-Fa-f]{6}$")
-    highlight_colour: str = Field("#FFD400", pattern=r"^#[0-9A-Fa-f]{6}$")
-    outline_colour: str = Field("#000000", pattern=r"^#[0-9A-Fa-f]{6}$")
-    outline_px: float = Field(5.0, ge=0)
-    shadow_px: float = Field(2.0, ge=0)
+    bold: bool = Field(True, description="bold weight (reads better over busy frames)")
+    primary_colour: str = Field(
+        "#FFFFFF", pattern=r"^#[0-9A-Fa-f]{6}$", description="text colour")
+    highlight_colour: str = Field(
+        "#FFD400", pattern=r"^#[0-9A-Fa-f]{6}$", description="spoken word and keywords")
+    outline_colour: str = Field(
+        "#000000", pattern=r"^#[0-9A-Fa-f]{6}$", description="outline around the letters")
+    outline_px: float = Field(5.0, ge=0, description="outline thickness, px at 1080x1920")
+    shadow_px: float = Field(2.0, ge=0, description="drop shadow distance, px")
     position_y: float = Field(0.72, ge=0, le=1, description="centre of text, share of height")
-    uppercase: bool = False
-    karaoke: bool = True
+    uppercase: bool = Field(False, description="SHOUTY captions")
+    karaoke: bool = Field(True, description="highlight each word as it is spoken")
     keywords: list[str] = Field(default_factory=list, description="always highlighted")
+
+    @field_validator("font")
+    @classmethod
+    def _font_fits_an_ass_style(cls, value: str) -> str:
+        """The name goes into a comma-separated ASS ``Style:`` line as it is."""
+        if not value.strip():
+            raise _invalid("must name a font, e.g. DejaVu Sans")
+        if "," in value or "\n" in value or value != value.strip():
+            raise _invalid(f"'{value}' cannot be written into an ASS style: no commas, "
+                           "line breaks or surrounding spaces")
+        return value
+
+
+# ffmpeg's own option values (`ffmpeg -h encoder=libx264`, `-h encoder=h264_nvenc`).
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow",
+                "slower", "veryslow", "placebo")
+NVENC_PRESETS = ("p1", "p2", "p3", "p4", "p5", "p6", "p7", "fast", "medium", "slow")
+PRESETS: dict[str, tuple[str, ...]] = {"libx264": X264_PRESETS, "h264_nvenc": NVENC_PRESETS}
+# x264's -crf 0 is lossless; NVENC's -cq 0 means "let the encoder choose", not lossless.
+CRF_RANGES: dict[str, tuple[int, int]] = {"libx264": (0, 51), "h264_nvenc": (1, 51)}
+# AAC stereo: below 32 kb/s speech smears; ffmpeg's encoder tops out near 512 kb/s.
+AUDIO_BITRATE_RANGE = (32_000, 512_000)
+_BITRATE_RE = re.compile(r"(\d+(?:\.\d+)?)([kKM]?)")
+
+
+def parse_bitrate(text: str) -> int | None:
+    """Bits per second of an ffmpeg bitrate (``160k``, ``0.5M``, ``160000``), or None.
+
+    Why only k/K/M: ffmpeg reads a lower-case ``m`` as milli, so ``0.2m`` is not 200 kb/s.
+    """
+    match = _BITRATE_RE.fullmatch(text)
+    if match is None:
+        return None
+    scale = {"": 1, "k": 1000, "K": 1000, "M": 1_000_000}[match.group(2)]
+    return round(float(match.group(1)) * scale)
 
 
 class Watermark(Section):
-    text: str = ""
-    opacity: float = Field(0.6, ge=0, le=1)
-    font_size: int = Field(40, ge=8)
+    text: str = Field(
+        "", description="drawn at the top centre with the render's watermark font "
+        "(DejaVu Sans Bold, else the bundled Montserrat); empty = no watermark")
+    opacity: float = Field(0.6, ge=0, le=1, description="0 = invisible, 1 = opaque")
+    font_size: int = Field(40, ge=8, le=300, description="px at 1080x1920")
 
 
 class RenderSection(Section):
-    width: int = Field(1080, ge=16)
-    height: int = Field(1920, ge=16)
-    fps: float = Field(30.0, gt=0, le=120)
-    codec: Literal["libx264", "h264_nvenc"] = "libx264"
-    crf: int = Field(20, ge=0, le=51)
-    preset: str = "veryfast"
-    audio_bitrate: str = "160k"
-    loudness_lufs: float = Field(-14.0, le=0)
-    true_peak_db: float = Field(-1.0, le=0)
-    speed: float = Field(1.0, ge=0.5, le=2.0)
-    watermark: Watermark = Field(default_factory=Watermark)
+    width: int = Field(1080, ge=16, le=4096, description="output px (even: H.264 4:2:0)")
+    height: int = Field(1920, ge=16, le=4096, description="output px (even: H.264 4:2:0)")
+    fps: float = Field(30.0, gt=0, le=120, description="output frame rate")
+    codec: Literal["libx264", "h264_nvenc"] = Field(
+        "libx264", description="libx264 (CPU) or h264_nvenc (NVIDIA GPU)")
+    crf: int = Field(
+        20, ge=0, le=51, validate_default=True, description="quality, lower = better and "
+        "bigger: x264 -crf 0-51, NVENC -cq 1-51")
+    preset: str = Field(
+        "veryfast", validate_default=True, description="speed/size trade-off: an x264 "
+        "preset (ultrafast..placebo) or, for h264_nvenc, p1..p7")
+    audio_bitrate: str = Field(
+        "160k", description="AAC bitrate as ffmpeg reads it (160k), 32k-512k")
+    loudness_lufs: float = Field(
+        -14.0, ge=-70, le=-5, description="integrated loudness target, LUFS (loudnorm's range)")
+    true_peak_db: float = Field(
+        -1.0, ge=-9, le=0, description="true-peak ceiling, dBTP (loudnorm's range)")
+    speed: float = Field(
+        1.0, ge=0.5, le=2.0, description="playback speed, pitch kept (one atempo: 0.5-2)")
+    watermark: Watermark = Field(default_factory=Watermark, description="optional text mark")
+
+    @field_validator("width", "height")
+    @classmethod
+    def _even(cls, value: int) -> int:
+        """libx264 and NVENC refuse odd sizes in yuv420p, after all the analysis is done."""
+        if value % 2:
+            raise _invalid(f"{value} is odd; H.264 in yuv420p needs an even size")
+        return value
+
+    @field_validator("crf")
+    @classmethod
+    def _crf_for_codec(cls, value: int, info: ValidationInfo) -> int:
+        codec = info.data.get("codec", "")
+        lo, hi = CRF_RANGES.get(codec, (0, 51))
+        if not lo <= value <= hi:
+            raise _invalid(f"{value} is outside {codec}'s range {lo}-{hi}")
+        return value
+
+    @field_validator("preset")
+    @classmethod
+    def _preset_for_codec(cls, value: str, info: ValidationInfo) -> str:
+        codec = info.data.get("codec")
+        allowed = PRESETS.get(codec or "")
+        if allowed is not None and value not in allowed:
+            raise _invalid(f"'{value}' is not a preset of {codec}; use one of "
+                           f"{', '.join(allowed)}")
+        return value
+
+    @field_validator("audio_bitrate")
+    @classmethod
+    def _sane_bitrate(cls, value: str) -> str:
+        bits = parse_bitrate(value)
+        if bits is None:
+            raise _invalid(f"'{value}' is not a bitrate; write it like 160k")
+        lo, hi = AUDIO_BITRATE_RANGE
+        if not lo <= bits <= hi:
+            raise _invalid(f"{value} is outside the sane AAC range {lo // 1000}k-{hi // 1000}k")
+        return value
 
 
 class MetadataSection(Section):
-    title: str = "{{ hook }}"
-    description: str = "{{ text }}\n\nFrom {{ episode }} at {{ timecode }}."
-    tags: list[str] = Field(default_factory=lambda: ["shorts"])
-    hashtags: list[str] = Field(default_factory=lambda: ["#shorts"])
-    max_title_chars: int = Field(90, ge=10, le=100)
+    title: str = Field("{{ hook }}", description="Jinja2 template of the Short's title")
+    fallback_title: str = Field(
+        "Watch this moment from {{ episode_title }} ({{ timecode }})",
+        description="title template used when `title` renders empty or only punctuation "
+        "(nobody speaks in the clip); must give words without speech")
+    description: str = Field(
+        "{{ text }}\n\nFrom {{ episode }} at {{ timecode }}.",
+        description="Jinja2 template of the description")
+    fallback_description: str = Field(
+        "A moment from {{ episode_title }} at {{ timecode }}.",
+        description="description template used when `description` renders empty; must give "
+        "words without speech")
+    tags: list[str] = Field(
+        default_factory=lambda: ["shorts"], description="search tags (templates allowed)")
+    hashtags: list[str] = Field(
+        default_factory=lambda: ["#shorts"], description="hashtags (templates allowed)")
+    max_title_chars: int = Field(
+        90, ge=10, le=100, description="titles are cut on a word boundary; YouTube allows 100")
 
 
 class Recipe(Section):
-    extends: str | None = None
-    ingest: IngestSection = Field(default_factory=IngestSection)
-    transcribe: TranscribeSection = Field(default_factory=TranscribeSection)
-    audio: AudioSection = Field(default_factory=AudioSection)
-    vision: VisionSection = Field(default_factory=VisionSection)
-    candidates: CandidatesSection = Field(default_factory=CandidatesSection)
-    camera: CameraSection = Field(default_factory=CameraSection)
-    subtitles: SubtitleSection = Field(default_factory=SubtitleSection)
-    render: RenderSection = Field(default_factory=RenderSection)
-    metadata: MetadataSection = Field(default_factory=MetadataSection)
+    extends: str | None = Field(None, description="parent recipe, relative to this file")
+    ingest: IngestSection = Field(default_factory=IngestSection, description="probe, proxy")
+    transcribe: TranscribeSection = Field(
+        default_factory=TranscribeSection, description="speech recognition")
+    audio: AudioSection = Field(default_factory=AudioSection, description="audio features")
+    vision: VisionSection = Field(default_factory=VisionSection, description="scenes, faces")
+    candidates: CandidatesSection = Field(
+        default_factory=CandidatesSection, description="which clips exist")
+    camera: CameraSection = Field(default_factory=CameraSection, description="the 9:16 path")
+    subtitles: SubtitleSection = Field(
+        default_factory=SubtitleSection, description="burned-in captions")
+    render: RenderSection = Field(default_factory=RenderSection, description="the encode")
+    metadata: MetadataSection = Field(
+        default_factory=MetadataSection, description="title, description, tags")
 
 
 SECTIONS: tuple[str, ...] = tuple(k for k in Recipe.model_fields if k != "extends")
@@ -362,8 +518,20 @@ def _key_position(mapping: Any, key: Any) -> tuple[int, int]:
             return 1, 1
 
 
+def _item_position(sequence: Any, index: int) -> tuple[int, int]:
+    """1-based line/column of item ``index`` of a ruamel sequence (its start when unknown)."""
+    try:
+        line, col = sequence.lc.item(index)
+        return line + 1, col + 1
+    except (AttributeError, KeyError, IndexError, TypeError):
+        return _key_position(sequence, None)
+
+
 def _locate(chain: list[tuple[Path, CommentedMap]], loc: tuple[Any, ...]) -> str:
-    """``file:line:col`` of the deepest existing prefix of ``loc``, child file first."""
+    """``file:line:col`` of the deepest existing prefix of ``loc``, child file first.
+
+    A list index in ``loc`` (``metadata.tags.1``) points at that item.
+    """
     best: tuple[int, str] | None = None
     for path, data in chain:
         node: Any = data
@@ -372,10 +540,12 @@ def _locate(chain: list[tuple[Path, CommentedMap]], loc: tuple[Any, ...]) -> str
         for key in loc:
             if isinstance(node, dict) and key in node:
                 position = _key_position(node, key)
-                node = node[key]
-                depth += 1
+            elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+                position = _item_position(node, key)
             else:
                 break
+            node = node[key]
+            depth += 1
         if depth and (best is None or depth > best[0]):
             best = (depth, f"{path}:{position[0]}:{position[1]}")
     return best[1] if best else f"{chain[0][0]}:1:1"
@@ -400,22 +570,297 @@ def _plain(node: Any) -> Any:
 
 
 def load_recipe(path: str | Path) -> Recipe:
-    """Load, merge and validate a recipe, or raise :class:`RecipeError` listing every problem."""
+    """Load, merge and validate a recipe, or raise :class:`RecipeError` listing every problem.
+
+    Two passes, reported together: the models' own rules, then :func:`load_time_problems`
+    (templates, fonts, encoders) for every section that is valid on its own.
+    """
     path = Path(path)
     chain = _chain(path)
     merged: dict[str, Any] = {}
     for _, data in reversed(chain):
         merged = _merge(merged, _plain(data))
     merged.pop("extends", None)
+    problems: list[Problem] = []
+    recipe: Recipe | None = None
     try:
-        return Recipe.model_validate(merged)
+        recipe = Recipe.model_validate(merged)
     except ValidationError as err:
-        lines = []
-        for e in err.errors():
-            loc = tuple(e["loc"])
-            key = ".".join(str(p) for p in loc) or "<recipe>"
-            lines.append(f"{_locate(chain, loc)}: {key}: {e['msg']}")
-        raise RecipeError("invalid recipe\n" + "\n".join(lines)) from None
+        problems += [(tuple(e["loc"]), e["msg"]) for e in err.errors()]
+    problems += load_time_problems(merged)
+    if problems or recipe is None:
+        located = [(_locate(chain, loc), loc, message) for loc, message in problems]
+        lines = [
+            f"{where}: {'.'.join(str(p) for p in loc) or '<recipe>'}: {message}"
+            for where, loc, message in sorted(located, key=lambda item: _file_order(item[0]))
+        ]
+        raise RecipeError("invalid recipe\n" + "\n".join(lines))
+    return recipe
+
+
+def _file_order(where: str) -> tuple[str, int, int]:
+    """Sort key of ``file:line:col``: problems read top to bottom, file by file."""
+    path, line, col = where.rsplit(":", 2)
+    return path, int(line), int(col)
+
+
+# --- load-time checks: what the values mean on this machine ------------------------
+
+
+def _section(name: str, merged: dict[str, Any]) -> Section | None:
+    """One section validated on its own, its invalid keys replaced by their defaults.
+
+    Why: the load-time checks need typed values, and every problem is reported at once:
+    a bad ``render.width`` (already reported by the models) must not hide a watermark
+    that does not fit. None when the section cannot be read at all (not a mapping, or
+    a rule across its keys fails).
+    """
+    model = Recipe.model_fields[name].annotation
+    assert isinstance(model, type) and issubclass(model, Section)
+    data = merged.get(name) or {}
+    if not isinstance(data, dict):
+        return None
+    data = copy.deepcopy(data)
+    for _ in range(len(data) + 1):
+        try:
+            return model.model_validate(data)
+        except ValidationError as err:
+            bad = {e["loc"][0] for e in err.errors() if e["loc"] and e["loc"][0] in data}
+            if not bad:
+                return None
+            for key in bad:
+                del data[key]
+    return None
+
+
+def load_time_problems(merged: dict[str, Any]) -> list[Problem]:
+    """Problems that would stop a job after the expensive stages, as ``(key path, reason)``.
+
+    Metadata templates are parsed and rendered on sample clips (with and without speech),
+    the subtitle font is looked up the way the render's libass does, and the encoders
+    and watermark font are checked in the ffmpeg and fonts the render uses.
+    """
+    problems: list[Problem] = []
+    subtitles = _section("subtitles", merged)
+    if isinstance(subtitles, SubtitleSection):
+        problems += _subtitle_font_problems(subtitles)
+    render = _section("render", merged)
+    if isinstance(render, RenderSection):
+        problems += _render_problems(render)
+    metadata = _section("metadata", merged)
+    if isinstance(metadata, MetadataSection):
+        from .metadata import template_problems  # metadata imports this module's models
+
+        found = template_problems(metadata.model_dump(mode="json"))
+        problems += [(("metadata", *loc), message) for loc, message in found]
+    return problems
+
+
+_NAME_IDS = (1, 4, 6, 16)  # family, full name, PostScript name, typographic family
+
+
+def sfnt_names(path: Path, index: int = 0, ids: tuple[int, ...] = _NAME_IDS) -> frozenset[str]:
+    """Names of one face of a TrueType/OpenType file (collections too), from its name table.
+
+    Why not Pillow: it reports FreeType's family (``Montserrat``) while libass matches the
+    name table's family, full and PostScript names (``Montserrat Thin`` for the variable
+    Montserrat), which is what decides whether a recipe's font name is found.
+    """
+    try:
+        data = path.read_bytes()
+        offset = struct.unpack_from(">I", data, 12 + 4 * index)[0] if data[:4] == b"ttcf" else 0
+        (tables,) = struct.unpack_from(">H", data, offset + 4)
+        for t in range(tables):
+            tag, _, start, _ = struct.unpack_from(">4sIII", data, offset + 12 + 16 * t)
+            if tag == b"name":
+                return _name_table(data, start, ids)
+    except (OSError, struct.error):
+        pass
+    return frozenset()
+
+
+def _name_table(data: bytes, start: int, ids: tuple[int, ...]) -> frozenset[str]:
+    _, count, strings = struct.unpack_from(">HHH", data, start)
+    names: set[str] = set()
+    for r in range(count):
+        platform, _, _, name_id, length, at = struct.unpack_from(">6H", data, start + 6 + 12 * r)
+        if name_id not in ids or platform not in (0, 1, 3):
+            continue
+        raw = data[start + strings + at : start + strings + at + length]
+        text = raw.decode("mac_roman" if platform == 1 else "utf-16-be", errors="replace")
+        if text.strip():
+            names.add(text.strip())
+    return frozenset(names)
+
+
+@dataclass(frozen=True, slots=True)
+class FontChoice:
+    """The face libass draws a requested font name with, as the render would run it.
+
+    Attributes:
+        requested: the name asked for (``subtitles.font``).
+        file: the chosen face's file; None when no face is known.
+        names: family, full and PostScript names of the chosen face.
+        note: why libass could not be asked, when it could not.
+    """
+
+    requested: str
+    file: Path | None
+    names: frozenset[str]
+    note: str = ""
+
+    @property
+    def found(self) -> bool:
+        """libass matches names case-insensitively; any other face is its silent fallback."""
+        wanted = self.requested.casefold()
+        return any(name.casefold() == wanted for name in self.names)
+
+
+_FONTSELECT_RE = re.compile(
+    r"fontselect: \(.*\) -> (?P<file>.*), (?P<index>\d+), (?P<ps>[^,\n]*?)\s*$", re.M
+)
+
+
+def font_choice(requested: str, report: str, files: list[Path], note: str = "") -> FontChoice:
+    """Read libass's ``fontselect`` report (ffmpeg ``-loglevel info``) into a choice.
+
+    libass prints a path for a system (fontconfig) face and a name for a face from the
+    render's font folder; the latter is found among ``files`` by PostScript name. With
+    no report (ffmpeg could not run) only ``files`` themselves can answer.
+    """
+    match = _FONTSELECT_RE.search(report)
+    if match is None:
+        wanted = requested.casefold()
+        for file in files:
+            names = sfnt_names(file)
+            if any(name.casefold() == wanted for name in names):
+                return FontChoice(requested, file, names, note)
+        return FontChoice(requested, None, frozenset(), note or "libass reported no face")
+    file: Path | None = Path(match["file"])
+    index = int(match["index"])
+    if not (file.is_absolute() and file.is_file()):
+        file = next((f for f in files if match["ps"] in sfnt_names(f, ids=(6,))), None)
+        index = 0
+    names = sfnt_names(file, index) if file else frozenset({match["ps"]})
+    return FontChoice(requested, file, names | {match["ps"]})
+
+
+@functools.lru_cache(maxsize=16)
+def resolve_subtitle_font(font: str, bold: bool = True) -> FontChoice:
+    """Which face the render's libass draws ``font`` with, asked of libass itself.
+
+    Why ask rather than look up: libass silently falls back to another family when a
+    name is missing, and what it can see (the render's font folder plus fontconfig's
+    system fonts) is only known to the ffmpeg the render runs. So this burns one
+    caption written by :func:`shortfactory.subtitles.to_ass`, with the font folder of
+    ``shortfactory.render._fonts_dir`` (private there; imported rather than copied so
+    the check cannot drift from the render), and reads libass's report. About 0.2 s,
+    once per process and font.
+    """
+    from .media import ffmpeg_exe
+    from .render import _fonts_dir, escape_filter_value, font_files
+    from .subtitles import Cue, CueWord, to_ass
+
+    params = SubtitleSection(font=font, bold=bold, karaoke=False).model_dump(mode="json")
+    caption = Cue(start=0.0, end=1.0, lines=[[CueWord(text="Aa", raw="Aa", start=0.0, end=1.0)]])
+    report, note = "", ""
+    with tempfile.TemporaryDirectory(prefix="shortfactory-font-") as tmp:
+        ass = Path(tmp) / "probe.ass"
+        ass.write_text(to_ass([caption], params), encoding="utf-8")
+        fonts = _fonts_dir(Path(tmp))
+        graph = (f"ass=filename={escape_filter_value(str(ass))}"
+                 f":fontsdir={escape_filter_value(str(fonts))}")
+        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "info",
+               "-f", "lavfi", "-i", "color=c=black:s=108x192:r=1:d=1",
+               "-vf", graph, "-f", "null", "-"]
+        try:
+            report = subprocess.run(cmd, capture_output=True, text=True, timeout=120).stderr
+        except (OSError, subprocess.SubprocessError) as err:
+            note = f"could not run ffmpeg to ask libass ({err})"
+    return font_choice(font, report, font_files(), note)
+
+
+def _render_families() -> list[str]:
+    """Family names of the fonts the render hands libass itself (for error messages)."""
+    from .render import font_files
+
+    return sorted({name for f in font_files() for name in sfnt_names(f, ids=(1,))})
+
+
+def _subtitle_font_problems(subtitles: SubtitleSection) -> list[Problem]:
+    choice = resolve_subtitle_font(subtitles.font, subtitles.bold)
+    if choice.found:
+        return []
+    if choice.file is not None:
+        instead = f"libass would silently draw {choice.file.name} instead"
+    else:
+        instead = choice.note or "libass found no face at all"
+    have = ", ".join(_render_families()) or "none"
+    return [(("subtitles", "font"),
+             f"font '{subtitles.font}' is not installed: {instead}; the render ships {have} "
+             "(any family `fc-list : family` shows works too)")]
+
+
+@functools.lru_cache(maxsize=4)
+def ffmpeg_encoders(exe: str) -> frozenset[str] | None:
+    """Encoder names an ffmpeg binary was built with (``ffmpeg -encoders``); None if it fails."""
+    try:
+        proc = subprocess.run([exe, "-hide_banner", "-nostdin", "-encoders"],
+                              capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if proc.returncode != 0:
+        return None
+    return frozenset(re.findall(r"^\s*[VAS][A-Z.]{5}\s+(\S+)", proc.stdout, re.M))
+
+
+def _render_problems(render: RenderSection) -> list[Problem]:
+    """Encoders the render asks for exist in its ffmpeg; a watermark has a font and fits."""
+    from .media import ffmpeg_exe
+
+    exe = ffmpeg_exe()
+    encoders = ffmpeg_encoders(exe)
+    problems: list[Problem] = []
+    if encoders is None:
+        problems.append((("render", "codec"), f"cannot run ffmpeg ({exe}) to list its encoders"))
+    else:
+        for key, encoder in (("codec", render.codec), ("audio_bitrate", "aac")):
+            if encoder not in encoders:
+                problems.append((("render", key), f"this ffmpeg ({exe}) has no {encoder} encoder"))
+    return problems + _watermark_problems(render)
+
+
+def _watermark_problems(render: RenderSection) -> list[Problem]:
+    """A watermark is drawn with the render's own font file and must fit the frame.
+
+    drawtext without a font file would fall back to whatever fontconfig offers, and text
+    wider than the frame is cut off on both sides: both only show in the finished Short.
+    """
+    mark = render.watermark
+    if not mark.text.strip():
+        return []
+    from PIL import ImageFont
+
+    from .render import _watermark_font  # private there; reused so the check cannot drift
+
+    font = _watermark_font()
+    if font is None or not font.is_file():
+        return [(("render", "watermark", "text"),
+                 "no font to draw the watermark with: the render uses DejaVu Sans Bold or the "
+                 "bundled Montserrat, and neither is installed")]
+    problems: list[Problem] = []
+    if mark.opacity == 0:
+        problems.append((("render", "watermark", "opacity"),
+                         "0 makes the watermark invisible; for none, set text to \"\""))
+    face = ImageFont.truetype(str(font), mark.font_size)
+    border = 2 * 2  # the render's drawtext borderw=2, on both sides
+    wide = max(face.getlength(line) for line in mark.text.splitlines() or [mark.text]) + border
+    if wide > render.width:
+        problems.append((("render", "watermark", "text"),
+                         f"'{mark.text}' is {wide:.0f} px wide at font_size {mark.font_size} "
+                         f"({font.name}), wider than render.width {render.width}: shorten it "
+                         "or lower font_size"))
+    return problems
 
 
 def section_params(recipe: Recipe, name: str) -> dict[str, Any]:

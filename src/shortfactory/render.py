@@ -10,6 +10,13 @@ stacked), burns the styled ASS with libass, draws an optional watermark, applies
 speed factor and encodes H.264 + AAC with ``+faststart``. Loudness is normalised in the same
 run from a measurement taken by a quick audio-only pass first (two-pass ``loudnorm``
 in linear mode, i.e. one constant gain, so the mix is not pumped by a compressor).
+The finished file's true peak is then measured as a player decodes it (AAC overshoots)
+and, where it is above the ceiling, the audio alone is made again with a limiter, at
+most a few rounds. A source without audio gets a silent track and no loudness passes.
+
+Geometry: the plan is in display pixels (upright, square pixels). ffmpeg's command
+line rotates frames by the rotation side data while decoding; an anamorphic source is
+scaled to its display size first (:func:`display_filters`).
 
 Timelines: ``crop.x[i]`` / ``crop.y[i]`` belong to clip-relative source time
 ``i / crop.fps`` and the ASS is on the clip's source timeline too; both are applied
@@ -24,6 +31,7 @@ import math
 import re
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -31,7 +39,7 @@ from pathlib import Path
 from .artifacts import CropPath
 from .errors import InputError
 from .io import atomic_path
-from .media import ffmpeg_exe, probe, run_ffmpeg_progress
+from .media import SEEK_MARGIN_S, clip_input, clip_trims, ffmpeg_exe, probe, run_ffmpeg_progress
 from .subtitles import ass_seconds
 
 log = logging.getLogger(__name__)
@@ -46,6 +54,11 @@ _DEJAVU_DIRS = (
 )
 _SILENT_LUFS = -60.0  # below this a clip is treated as silent: no gain is applied
 _ASPECT_TOLERANCE = 0.02  # crop aspect within 2 % of the output: stretch, else pad
+_EDGE_FADE_S = 0.025  # audio fade at the clip's two cut points (longer than one AAC frame)
+_TP_MARGIN_DB = 0.3  # a true-peak correction aims this far under the ceiling
+_TP_ROUNDS = 3  # true-peak correction rounds at most (the last one a plain gain)
+_LIMITER_FLOOR_DB = -24.0  # the lowest ceiling alimiter takes (limit=0.0625)
+_OUTPUT_RATE = 48000  # the Short's audio sample rate
 
 
 # --- filtergraph text ----------------------------------------------------------------
@@ -259,6 +272,149 @@ def loudness_filter(stats: LoudnessStats, target_i: float, target_tp: float) -> 
     )
 
 
+def expected_peak_db(stats: LoudnessStats, mode: str, target_i: float, target_tp: float) -> float:
+    """The true peak (dBTP) the loudness pass should leave before encoding: the measured
+    peak moved by the constant gain, or the ceiling where loudnorm limits (dynamic)."""
+    if mode in ("linear", "gain"):
+        return min(target_tp, stats.input_tp + target_i - stats.input_i)
+    return target_tp
+
+
+# --- true peak after encoding ----------------------------------------------------------
+
+
+_EBUR128_I = re.compile(r"^\s*I:\s*(-?inf|-?[\d.]+)\s*LUFS", re.MULTILINE)
+_EBUR128_PEAK = re.compile(r"^\s*Peak:\s*(-?inf|-?[\d.]+)\s*dBFS", re.MULTILINE)
+
+
+def parse_ebur128_summary(stderr: str) -> tuple[float, float]:
+    """``(integrated LUFS, true peak dBTP)`` from the summary ``ebur128`` prints last;
+    ``-inf`` for digital silence. Raises ValueError when there is no summary."""
+    tail = stderr[stderr.rfind("Summary:"):] if "Summary:" in stderr else ""
+    loudness, peak = _EBUR128_I.findall(tail), _EBUR128_PEAK.findall(tail)
+    if not loudness or not peak:
+        raise ValueError("no ebur128 summary in ffmpeg output")
+    return float(loudness[-1]), float(peak[-1])
+
+
+def measure_output_audio(path: str | Path) -> tuple[float, float]:
+    """Integrated loudness (LUFS) and true peak (dBTP) of a finished file's first audio
+    stream, as a player decodes it.
+
+    Why after encoding: AAC does not keep the waveform's peaks; on clipped or dense
+    material and at hard onsets the decoded signal overshoots the encoder's input by
+    several dB (seen: a clip of clipped bursts that loudnorm had limited to -1 dBTP
+    came out at -0.2 dBTP; one that opened on a burst, +0.9 from -2.8). ``ebur128``
+    measures true peak on a 4x oversampled signal (ITU-R BS.1770-4);
+    ``framelog=verbose`` keeps its per-100 ms lines out of the log.
+    """
+    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-i", str(path),
+            "-map", "0:a:0", "-vn", "-af", "ebur128=peak=true:framelog=verbose",
+            "-f", "null", "-"]
+    proc = subprocess.run(args, capture_output=True, text=True, errors="replace")
+    if proc.returncode != 0:
+        raise InputError(f"{path}: loudness measurement failed: {_ffmpeg_error(proc.stderr)}")
+    try:
+        return parse_ebur128_summary(proc.stderr)
+    except ValueError:
+        raise InputError(f"{path}: loudness measurement gave no result") from None
+
+
+@dataclass(slots=True)
+class PeakCorrection:
+    """Extra audio treatment that brings the encoded true peak under the ceiling.
+
+    ``ceiling_db``: an oversampled ``alimiter`` at this sample peak (dBFS) after the
+    loudness gain, None for none; ``trim_db``: a plain gain (dB, <= 0) before it.
+    """
+
+    ceiling_db: float | None = None
+    trim_db: float = 0.0
+
+
+def next_correction(current: PeakCorrection, measured_tp: float, target_tp: float,
+                    expected_db: float, round_no: int,
+                    rounds: int = _TP_ROUNDS) -> PeakCorrection:
+    """The treatment for correction round ``round_no`` (1-based) after a file measured
+    ``measured_tp`` dBTP, above ``target_tp``.
+
+    Rounds before the last lower the limiter's ceiling by the excess (plus a margin),
+    starting from where the peaks were before encoding (``expected_db``): a limiter
+    costs almost no loudness. The codec's overshoot does not always shrink with the
+    ceiling (a square-ish clipped wave stays square-ish), so the last round lowers the
+    whole signal instead: AAC is close to linear, so its overshoot shrinks with the
+    gain and the ceiling then holds, at the price of as much loudness.
+    """
+    excess = measured_tp - target_tp + _TP_MARGIN_DB
+    if round_no < rounds:
+        start = current.ceiling_db if current.ceiling_db is not None else expected_db
+        ceiling = max(_LIMITER_FLOOR_DB, min(start, target_tp) - excess)
+        return PeakCorrection(ceiling, current.trim_db)
+    return PeakCorrection(current.ceiling_db, current.trim_db - excess)
+
+
+def edge_fades(duration_s: float, fade_s: float = _EDGE_FADE_S) -> list[str]:
+    """Short fades at the clip's start and end (output timeline, seconds).
+
+    Why: a Short is cut out of running sound; the cut is a step that clicks, and AAC
+    rings over a step from nothing to full level (a clip that opened on a loud clipped
+    burst measured +0.9 dBTP where the audio it encoded peaked at -2.8; with these
+    fades, -2.2). 25 ms is longer than one AAC frame (1024 samples at 48 kHz) and too
+    short to be heard as a fade.
+    """
+    fade = min(fade_s, duration_s / 4)
+    if fade <= 0:
+        return []
+    return [f"afade=t=in:d={fade:.3f}",
+            f"afade=t=out:st={max(0.0, duration_s - fade):.3f}:d={fade:.3f}"]
+
+
+def audio_chain(pre: str, loud: str, duration_s: float,
+                correction: PeakCorrection | None = None) -> str:
+    """The render's audio filters: ``pre`` (tempo, stereo), the loudness filter, any
+    true-peak correction, 48 kHz, fades at the cut points.
+
+    The limiter runs at 192 kHz (loudnorm's own output rate) so that it sees the peaks
+    between 48 kHz samples too; ``latency`` removes its look-ahead delay, so picture
+    and sound stay in step. Timestamps restart at zero before the fades (as the
+    picture's do, ``setpts=PTS-STARTPTS``), whatever the seek and tempo did to them.
+    """
+    parts = [pre, loud]
+    if correction is not None and correction.trim_db:
+        parts.append(f"volume={correction.trim_db:.2f}dB")
+    if correction is not None and correction.ceiling_db is not None:
+        limit = 10 ** (max(_LIMITER_FLOOR_DB, correction.ceiling_db) / 20)
+        parts += ["aresample=192000",
+                  f"alimiter=limit={limit:.5f}:level=0:latency=1:attack=5:release=50"]
+    # Exactly the picture's length: a source whose audio timestamps stall or jump (seen:
+    # 20 s of frames stamped with one time) would otherwise give a longer or shorter track.
+    parts += [f"aresample={_OUTPUT_RATE}", "asetpts=N/SR/TB",
+              f"apad=whole_dur={duration_s:.3f}", f"atrim=duration={duration_s:.3f}",
+              *edge_fades(duration_s)]
+    return ",".join(f for f in parts if f)
+
+
+def silent_track() -> str:
+    """The lavfi source of the Short's audio when the episode has none: digital
+    silence, stereo 48 kHz, so the Short is a normal H.264 + AAC file (players and
+    upload checks expect an audio track)."""
+    return f"anullsrc=channel_layout=stereo:sample_rate={_OUTPUT_RATE}"
+
+
+def display_filters(sar: float, width: int, height: int) -> list[str]:
+    """Filters that bring decoded frames to the display geometry ``width`` x ``height``
+    with square pixels (empty where they already are).
+
+    Why: the crop path is in display pixels (what a viewer sees). ffmpeg's command line
+    applies rotation side data while decoding, so frames arrive upright, but an
+    anamorphic picture (SAR != 1) arrives at its stored width and would be cropped in
+    the wrong place and shown squeezed.
+    """
+    if sar <= 0 or abs(sar - 1.0) <= 1e-3:
+        return []
+    return [f"scale={width}:{height}", "setsar=1"]
+
+
 # --- the render --------------------------------------------------------------------------
 
 
@@ -443,9 +599,14 @@ def _split_branch(windows: list[Window], width: int, height: int) -> str:
 
 def _video_chain(
     geo: _Geometry, crop: CropPath, params: dict, *, cmd_file: Path, ass: Path, fonts: Path,
-    windows: list[Window] | None = None,
+    windows: list[Window] | None = None, display: list[str] | None = None,
+    trim: str = "",
 ) -> str:
     """The video part of the filtergraph, from ``[0:v:0]`` to ``[v]``.
+
+    ``trim`` (:func:`clip_trims`) first keeps exactly the clip; ``display``
+    (:func:`display_filters`) brings the decoded frames to the display geometry the
+    plan is in.
 
     The camera's window (``crop@cam``, cut from the canvas where some shot zooms out)
     is made every frame; letterboxed and split shots are further pictures made every
@@ -459,9 +620,11 @@ def _video_chain(
     rate = fps * Fraction(speed).limit_denominator(1000)
     frame_s = float(1 / rate)
     chain = [
+        *([trim] if trim else []),
         # Frame rate first: later filters then work once per output frame only, and each
         # output frame gets its own planned window even when source frames repeat.
         f"fps={_rate(rate)}",
+        *(display or []),
     ]
     if cmd_file.stat().st_size > 1:  # sendcmd refuses an empty script (a still camera)
         chain.append(f"sendcmd=f={escape_filter_value(str(cmd_file))}")
@@ -557,23 +720,69 @@ def _codec_args(params: dict) -> list[str]:
     return ["-c:v", "libx264", "-preset", str(params["preset"]), "-crf", str(params["crf"])]
 
 
+def _audio_args(params: dict) -> list[str]:
+    return ["-c:a", "aac", "-b:a", str(params["audio_bitrate"]), "-ac", "2"]
+
+
+# Output options of every file the render writes: no source metadata, index up front.
+_MUX_ARGS = ("-map_metadata", "-1", "-map_chapters", "-1", "-movflags", "+faststart",
+             "-f", "mp4")
+
+
+@dataclass(slots=True)
+class _AudioPlan:
+    """How the Short's audio is made: ``mode`` is :func:`loudness_filter`'s, or ``none``
+    (the source has no audio stream: a silent track, no loudness passes)."""
+
+    pre: str
+    loud: str
+    mode: str
+    expected_db: float
+
+
+def _plan_audio(source: Path, has_audio: bool, start: float, duration: float,
+                params: dict) -> _AudioPlan:
+    """Measure the clip's loudness (pass one) and choose the loudness filter. ``pre``
+    starts with the exact trim of the clip (see :func:`clip_input`)."""
+    margin = min(start, SEEK_MARGIN_S)
+    pre = f"{clip_trims(margin, duration)[1]},{_audio_pre(float(params.get('speed', 1.0)))}"
+    target_i, target_tp = float(params["loudness_lufs"]), float(params["true_peak_db"])
+    if not has_audio:
+        log.info("%s: no audio stream; the Short gets a silent track", source)
+        return _AudioPlan(pre, "", "none", -math.inf)
+    stats = analyse_loudness(source, start_s=start - margin, duration_s=duration + margin,
+                             pre_filters=pre, target_i=target_i, target_tp=target_tp)
+    loud, mode = loudness_filter(stats, target_i, target_tp)
+    if mode == "dynamic":
+        log.warning("%s: peaks too high for a linear gain to %.1f LUFS; loudnorm runs in "
+                    "dynamic mode and may miss the target", source, target_i)
+    return _AudioPlan(pre, loud, mode, expected_peak_db(stats, mode, target_i, target_tp))
+
+
 def render_short(
     source: str | Path, crop: CropPath, subtitles_ass: Path, params: dict, out: Path,
-    *, progress: bool = True,
+    *, progress: bool = True, peak_rounds: int = _TP_ROUNDS,
 ) -> None:
     """Render one Short in a single ffmpeg run (after a quick audio measurement pass).
 
+    After the encode, the file's true peak is measured as a player decodes it; where it
+    is above ``params["true_peak_db"]``, the audio alone is made again with more
+    treatment (:func:`next_correction`) and remuxed with the picture copied, at most
+    ``peak_rounds`` times.
+
     Args:
-        source: the episode video.
-        crop: the camera plan; ``start_s``/``end_s`` bound the clip.
+        source: the episode video (one without an audio stream gets a silent track).
+        crop: the camera plan in display pixels; ``start_s``/``end_s`` bound the clip.
         subtitles_ass: ASS script on the clip's source timeline (empty is fine).
         params: the recipe's ``render`` section as a plain dict.
         out: the ``.mp4`` to write; written to a temporary sibling and renamed, so a
             failed or killed render never leaves a file that looks finished.
         progress: show a tqdm bar on stderr.
+        peak_rounds: true-peak correction rounds at most (0: measure and report only).
 
     Raises:
-        InputError: one line naming the source (or subtitle file) and the reason.
+        InputError: one line naming the source (or subtitle file) and the reason, or the
+            ``render.<key>`` of the recipe where the encoder rejected its value.
     """
     source, out, subtitles_ass = Path(source), Path(out), Path(subtitles_ass)
     info = probe(source)
@@ -586,15 +795,8 @@ def render_short(
             f"{source}: clip {crop.start_s:.2f}-{crop.end_s:.2f} s lies outside the source "
             f"({info.duration_s:.2f} s)"
         )
-    speed = float(params.get("speed", 1.0))
-    target_i, target_tp = float(params["loudness_lufs"]), float(params["true_peak_db"])
-    pre = _audio_pre(speed)
-    stats = analyse_loudness(source, start_s=start, duration_s=duration, pre_filters=pre,
-                             target_i=target_i, target_tp=target_tp)
-    loud, mode = loudness_filter(stats, target_i, target_tp)
-    if mode == "dynamic":
-        log.warning("%s: peaks too high for a linear gain to %.1f LUFS; loudnorm runs in "
-                    "dynamic mode and may miss the target", source, target_i)
+    out_s = duration / float(params.get("speed", 1.0))
+    audio = _plan_audio(source, info.audio_codec is not None, start, duration, params)
     geo = _geometry(crop, info.width, info.height)
     windows = camera_windows(crop, geo)
     with tempfile.TemporaryDirectory(prefix="shortfactory-render-") as tmp_name:
@@ -607,32 +809,136 @@ def render_short(
             ass = tmp / "subtitles.ass"
             ass.write_text(subtitles_at_seam(subtitles_ass.read_text(encoding="utf-8"),
                                              split_spans), encoding="utf-8")
+        clip_in, margin = clip_input(source, start, duration)
         vchain = _video_chain(geo, crop, params, cmd_file=cmd_file, ass=ass,
-                              fonts=_fonts_dir(tmp), windows=windows)
-        achain = ",".join(f for f in (pre, loud, "aresample=48000") if f)
-        graph = f"{vchain};[0:a:0]{achain}[a]"
+                              fonts=_fonts_dir(tmp), windows=windows,
+                              display=display_filters(info.sar, info.width, info.height),
+                              trim=clip_trims(margin, duration)[0])
+        if audio.mode == "none":
+            audio_in = ["-f", "lavfi", "-t", f"{out_s:.3f}", "-i", silent_track()]
+            graph, audio_map = vchain, "1:a:0"
+        else:
+            audio_in = []
+            graph = f"{vchain};[0:a:0]{audio_chain(audio.pre, audio.loud, out_s)}[a]"
+            audio_map = "[a]"
         with atomic_path(out) as tmp_out:
-            args = [
-                "-ss", f"{start:.3f}", "-t", f"{duration:.3f}", "-i", str(source),
-                "-filter_complex", graph, "-map", "[v]", "-map", "[a]",
-                *_codec_args(params), "-pix_fmt", "yuv420p",
-                "-c:a", "aac", "-b:a", str(params["audio_bitrate"]), "-ac", "2",
-                "-map_metadata", "-1", "-map_chapters", "-1",
-                "-movflags", "+faststart", "-f", "mp4", str(tmp_out),
-            ]
-            stderr = _run_with_progress(args, duration / speed, source=source, show=progress)
-        if mode in ("linear", "dynamic"):
-            _check_second_pass(stderr, mode, source)
+            args = [*clip_in, *audio_in, "-filter_complex", graph, "-map", "[v]",
+                    "-map", audio_map, *_codec_args(params), "-pix_fmt", "yuv420p",
+                    *_audio_args(params), *_MUX_ARGS, str(tmp_out)]
+            stderr = _run_render(args, out_s, source=source, show=progress, params=params)
+            if audio.mode in ("linear", "dynamic"):
+                _check_second_pass(stderr, audio.mode, source)
+            if audio.mode != "none":
+                _hold_true_peak(tmp_out, clip_in, audio, out_s, params, source=source,
+                                rounds=peak_rounds)
 
 
-def _run_with_progress(args: list[str], total_s: float, *, source: Path, show: bool) -> str:
+def _hold_true_peak(path: Path, clip_in: list[str], audio: _AudioPlan, out_s: float,
+                    params: dict, *, source: Path, rounds: int) -> tuple[float, float]:
+    """Measure the encoded file's true peak and, while it is above the ceiling, make the
+    audio again from the source with more treatment; log one line.
+
+    The picture is copied, never re-encoded; the audio is made from the source (not
+    from the file's AAC), so a correction costs no second generation of coding loss.
+    Each remux is atomic onto ``path``. Returns the final (LUFS, dBTP).
+    """
+    target_tp = float(params["true_peak_db"])
+    loudness, peak = measure_output_audio(path)
+    first, correction, done = peak, PeakCorrection(), 0
+    while peak > target_tp and done < rounds:
+        done += 1
+        correction = next_correction(correction, peak, target_tp, audio.expected_db, done,
+                                     rounds)
+        chain = audio_chain(audio.pre, audio.loud, out_s, correction)
+        with atomic_path(path) as fixed:
+            args = ["-i", str(path), *clip_in, "-filter_complex", f"[1:a:0]{chain}[a]",
+                    "-map", "0:v:0", "-map", "[a]", "-c:v", "copy", *_audio_args(params),
+                    *_MUX_ARGS, str(fixed)]
+            _run_render(args, out_s, source=source, show=False, params=params)
+        loudness, peak = measure_output_audio(path)
+    if done == 0:
+        log.info("%s: true peak %.1f dBTP, loudness %.1f LUFS after encoding", source, peak,
+                 loudness)
+    else:
+        level = logging.INFO if peak <= target_tp else logging.WARNING
+        log.log(level, "%s: true peak %.1f dBTP after encoding, over the %.1f dBTP ceiling; "
+                "%d correction round(s) (limiter %s dBFS, gain %+.1f dB): %.1f dBTP, %.1f LUFS",
+                source, first, target_tp, done,
+                "none" if correction.ceiling_db is None else f"{correction.ceiling_db:.1f}",
+                correction.trim_db, peak, loudness)
+    return loudness, peak
+
+
+# Which recipe key an encoder's complaint is about: (key, pattern on the error line).
+_RECIPE_CAUSES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("preset", re.compile(r"^libx264: .*preset|invalid preset", re.IGNORECASE)),
+    ("audio_bitrate", re.compile(r"^aac: .*(\"b\" option|option b |parameter 'b')")),
+    ("codec", re.compile(r"^h264_nvenc: |nvenc|libcuda|CUDA", re.IGNORECASE)),
+    ("width", re.compile(r"width not divisible by 2")),
+    ("height", re.compile(r"height not divisible by 2")),
+    ("watermark", re.compile(r"^Parsed_drawtext")),
+)
+
+
+def recipe_error(stderr: str, params: dict) -> str | None:
+    """The one-line message for a render that failed because of a recipe value, or None.
+
+    Why: an encoder that rejects ``render.preset: superfastx`` fails the same way on
+    every clip of every episode; naming the video would send the user looking at the
+    wrong file. The first error line that a known pattern ties to a key wins.
+    """
+    for line in _error_lines(stderr):
+        for key, pattern in _RECIPE_CAUSES:
+            if pattern.search(line):
+                value = params.get(key)
+                if key == "watermark" and isinstance(value, dict):
+                    value = value.get("text")
+                return f"render.{key}: {value!r} was rejected by ffmpeg ({line})"
+    return None
+
+
+def _run_render(args: list[str], total_s: float, *, source: Path, show: bool,
+                params: dict) -> str:
+    """:func:`_run_with_progress`, with failures caused by a recipe value reported as
+    ``render.<key>: ...`` (:func:`recipe_error`) instead of against the source."""
+    logs: list[str] = []
+
+    def explain(text: str) -> str:
+        logs.append(text)
+        return _ffmpeg_error(text)
+
+    try:
+        return _run_with_progress(args, total_s, source=source, show=show, explain=explain)
+    except InputError:
+        message = recipe_error(logs[-1], params) if logs else None
+        if message is None:
+            raise
+        raise InputError(message) from None
+
+
+def _run_with_progress(args: list[str], total_s: float, *, source: Path, show: bool,
+                       explain: Callable[[str], str] | None = None) -> str:
     """Run the render's ffmpeg with a progress bar; return its ``level+info`` log (the
     loudnorm second pass reports there)."""
     return run_ffmpeg_progress(
         args, what="render", source=source, total_s=total_s, show=show,
-        desc=f"render {source.name}"[:40], loglevel="level+info", explain=_ffmpeg_error,
+        desc=f"render {source.name}"[:40], loglevel="level+info",
+        explain=explain or _ffmpeg_error,
         bar_options={"leave": False, "bar_format": "{desc}: {percentage:3.0f}%|{bar}| "
                      "{n:.1f}/{total:.1f} s [{elapsed}<{remaining}]"})
+
+
+_ERROR_LINE = re.compile(r"(?:\[([^\]]+?)(?: @ 0x[0-9a-f]+)?\] )?\[(?:error|fatal)\] (.*)")
+
+
+def _error_lines(stderr: str) -> list[str]:
+    """ffmpeg's ``[error]``/``[fatal]`` lines as ``context: message`` (or ``message``)."""
+    found = []
+    for ln in stderr.splitlines():
+        m = _ERROR_LINE.match(ln.strip())
+        if m:
+            found.append(f"{m.group(1)}: {m.group(2)}" if m.group(1) else m.group(2))
+    return found
 
 
 def _ffmpeg_error(stderr: str) -> str:
@@ -641,11 +947,10 @@ def _ffmpeg_error(stderr: str) -> str:
     Why the first: later error lines are consequences ("Error initializing filters",
     "Error opening output files"). Logs are written with ``-loglevel level+info``.
     """
+    errors = _error_lines(stderr)
+    if errors:
+        return errors[0]
     lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
-    for ln in lines:
-        m = re.match(r"(?:\[([^\]]+?)(?: @ 0x[0-9a-f]+)?\] )?\[(?:error|fatal)\] (.*)", ln)
-        if m:
-            return f"{m.group(1)}: {m.group(2)}" if m.group(1) else m.group(2)
     return lines[-1] if lines else "ffmpeg failed"
 
 
@@ -666,7 +971,9 @@ def _check_second_pass(stderr: str, expected: str, source: Path) -> None:
 
 
 __all__ = [
-    "LoudnessStats", "Window", "analyse_loudness", "camera_windows", "escape_filter_value",
-    "font_files", "letterbox_spans", "loudness_filter", "measure_loudness", "render_short",
-    "subtitles_at_seam", "window_commands",
+    "LoudnessStats", "PeakCorrection", "Window", "analyse_loudness", "audio_chain",
+    "camera_windows", "display_filters", "edge_fades", "escape_filter_value",
+    "expected_peak_db", "font_files", "letterbox_spans", "loudness_filter",
+    "measure_loudness", "measure_output_audio", "next_correction", "parse_ebur128_summary",
+    "recipe_error", "render_short", "silent_track", "subtitles_at_seam", "window_commands",
 ]

@@ -6,6 +6,12 @@ JSON) describing exactly what is in it: shots and cuts, every face box on every
 frame, every spoken line with word timings, the loud moments and six planted
 moments (three strong clips, three decoys) for the candidate scorer.
 
+A longer ``duration_s`` plays the script again in varied passes (see
+``sample_script.script_pass``), six more planted moments per pass, so that a
+10-minute or 3-hour sample has speech, cuts, faces and moments over its whole length.
+Video and audio are streamed to ffmpeg (the mix through a window of a few shots), so
+memory does not grow with the length; the truth does (about 2.5 MB per 10 minutes).
+
 Voices come from Piper (GPL-3.0, the optional ``sample`` extra); pictures are drawn
 with OpenCV; music and effects are synthesized with numpy/scipy. See
 ``sample_script.py`` for the script, ``sample_draw.py`` for drawing,
@@ -14,6 +20,7 @@ with OpenCV; music and effects are synthesized with numpy/scipy. See
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -21,16 +28,17 @@ import subprocess
 import sys
 import tempfile
 import wave
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import sample_audio as sa
 from .sample_draw import H, W, background, draw_actor, draw_explosion, face_box_rel
-from .sample_script import ROLES, SCRIPT, SHOUT_GAIN_DB, Place, ShotSpec
+from .sample_script import ROLES, SCRIPT, SHOUT_GAIN_DB, Place, ShotSpec, script_pass
 from .sample_tts import Line, VoiceStyle, synthesize
 
 __all__ = [
@@ -222,6 +230,7 @@ class _LaidShot:
     n_frames: int
     natural_frames: int  # length before any shortening/lengthening (motion keys use it)
     lines: list[_LaidLine]
+    all_lines: bool = True  # False when fitting the length dropped a line (or its cut)
 
     @property
     def start(self) -> float:
@@ -245,8 +254,32 @@ def _voice_for(who: str, shout: bool) -> VoiceStyle:
     return v
 
 
-def _layout(n_target: int | None, progress: bool) -> list[_LaidShot]:
-    """Lay the script out on frames; ``n_target`` frames (None: the natural length)."""
+Synth = Callable[[str, VoiceStyle, int], Line]
+
+
+def _shot_specs(n_target: int | None, bar: Any) -> Iterator[ShotSpec]:
+    """The script, then (only when a length is asked for) varied passes of it, endlessly.
+
+    Why: a long sample must carry content over its whole length, not pad the script's
+    last shot; the caller stops taking shots once the asked length is reached. ``bar``
+    (tqdm) learns of each pass's lines as the pass begins.
+    """
+    yield from SCRIPT
+    k = 1
+    while n_target is not None:
+        specs = script_pass(k, SCRIPT)
+        bar.total += sum(len(s.lines) for s in specs)
+        bar.refresh()
+        yield from specs
+        k += 1
+
+
+def _layout(n_target: int | None, progress: bool, synth: Synth = synthesize) -> list[_LaidShot]:
+    """Lay the script out on frames; ``n_target`` frames (None: the natural length).
+
+    ``synth`` makes a line's audio and word times (a stand-in lets tests lay out hours
+    without a voice model).
+    """
     from tqdm import tqdm
 
     shots: list[_LaidShot] = []
@@ -260,7 +293,7 @@ def _layout(n_target: int | None, progress: bool) -> list[_LaidShot]:
         leave=False,
     )
     try:
-        for idx, spec in enumerate(SCRIPT):
+        for idx, spec in enumerate(_shot_specs(n_target, bar)):
             if n_target is not None and frame >= n_target:
                 break
             t = spec.lead
@@ -269,7 +302,7 @@ def _layout(n_target: int | None, progress: bool) -> list[_LaidShot]:
             for k, say in enumerate(spec.lines):
                 if k:
                     t += say.gap
-                line = synthesize(say.text, _voice_for(say.who, say.shout), AUDIO_RATE)
+                line = synth(say.text, _voice_for(say.who, say.shout), AUDIO_RATE)
                 bar.update(1)
                 dur = len(line.audio) / AUDIO_RATE
                 rel.append((t, line, say))
@@ -311,7 +344,7 @@ def _layout(n_target: int | None, progress: bool) -> list[_LaidShot]:
     if n_target is None:
         return shots
     # fit the target length: shorten the last shot (dropping lines that would not
-    # finish), or lengthen it when the script is shorter than asked
+    # finish), or drop a last shot too short to read as one and lengthen the one before
     last = shots[-1]
     if last.start_frame + last.n_frames > n_target:
         remaining = n_target - last.start_frame
@@ -320,13 +353,13 @@ def _layout(n_target: int | None, progress: bool) -> list[_LaidShot]:
             last = shots[-1]
         last.n_frames = n_target - last.start_frame
         end = last.end
-        last.lines = [
+        kept = [
             ln
             for ln in last.lines
             if not ln.truncated and ln.end <= end - 0.25 and ln.sfx_at <= end
         ]
-    else:
-        last.n_frames = n_target - last.start_frame
+        last.all_lines = len(kept) == len(last.lines)
+        last.lines = kept
     return shots
 
 
@@ -472,13 +505,60 @@ def _dbfs(x: np.ndarray) -> tuple[float, float]:
     return (round(20 * math.log10(max(peak, 1e-6)), 2), round(20 * math.log10(max(rms, 1e-6)), 2))
 
 
-def _mix(shots: list[_LaidShot], n_samples: int, seed: int):
-    """The episode's mono mix, the sound effects placed and the loud moments."""
+# Effects may start before their shot (a crash leads its line by up to a second): the mix
+# keeps this much before the next shot open when it writes out what is final.
+MIX_MARGIN_S = 2.0
+
+# a loud moment to measure: name, kind, start, end
+_Span = tuple[str, Literal["reaction", "explosion"], float, float]
+
+
+def _loud_spans(shot: _LaidShot, shot_sfx: list[SfxEvent]) -> list[_Span]:
+    """The loud moments of one shot, in truth order: the reaction to a crash, blasts."""
+    out: list[_Span] = []
+    shout = [ln for ln in shot.lines if ln.shout]
+    crash = [e for e in shot_sfx if e.kind == "crash" and shot.start <= e.start_s < shot.end]
+    if crash:
+        a = crash[0].start_s
+        b = max(
+            [a + 0.8] + [ln.start + ln.line.words[-1].end_s for ln in shout[:1] if ln.line.words]
+        )
+        out.append((f"{shot.spec.name}_reaction", "reaction", a, b))
+    for e in shot_sfx:
+        if e.kind == "explosion" and shot.start <= e.start_s < shot.end:
+            end = min(e.end_s, e.start_s + 2.5)
+            out.append((f"{shot.spec.name}_blast", "explosion", e.start_s, end))
+    return out
+
+
+def _measure(span: _Span, seg: np.ndarray) -> LoudMoment:
+    name, kind, a, b = span
+    peak, rms = _dbfs(seg)
+    return LoudMoment(
+        name=name,
+        kind=kind,
+        start_s=round(a, 4),
+        end_s=round(b, 4),
+        peak_dbfs=peak,
+        rms_dbfs=rms,
+    )
+
+
+def _mix(
+    shots: list[_LaidShot], n_samples: int, seed: int, sink: Callable[[np.ndarray], None]
+) -> tuple[list[SfxEvent], list[LoudMoment]]:
+    """Mix the episode's mono soundtrack into ``sink``, in order, piece by piece.
+
+    Returns the sound effects placed and the loud moments (measured on the final mix).
+    Only a window of about one shot is held, so memory does not grow with the length.
+    """
     rng = np.random.default_rng([seed, 999])
-    buf = np.zeros(n_samples, np.float32)
+    win = sa.MixWindow(n_samples)
     sfx: list[SfxEvent] = []
-    loud: list[LoudMoment] = []
-    gain_env = np.ones(n_samples, np.float32)
+    shot_sfx: list[SfxEvent] = []
+    pending: list[tuple[int, _Span]] = []  # loud moments whose samples are not final yet
+    loud: list[tuple[int, LoudMoment]] = []
+    order = itertools.count()  # loud moments are listed in shot order, not measuring order
 
     def add_sfx(kind: str, at: float, gain: float, end_limit: float) -> None:
         if kind == "rumble":
@@ -488,26 +568,48 @@ def _mix(shots: list[_LaidShot], n_samples: int, seed: int):
         sig = sig[: max(0, int((end_limit - at) * AUDIO_RATE))]
         if not sig.size:
             return
-        sa.place(buf, sig, at, gain)
-        sfx.append(
-            SfxEvent(
-                kind=kind,
-                start_s=round(at, 4),
-                end_s=round(at + len(sig) / AUDIO_RATE, 4),
-                gain_db=gain,
-            )
+        win.place(sig, at, gain)
+        event = SfxEvent(
+            kind=kind,
+            start_s=round(at, 4),
+            end_s=round(at + len(sig) / AUDIO_RATE, 4),
+            gain_db=gain,
         )
+        sfx.append(event)
+        shot_sfx.append(event)
 
-    for shot in shots:
+    def flush(target: int) -> None:
+        # a loud moment is measured on one piece of the final mix: never split one
+        final = target >= n_samples
+        starts = [int(sp[2] * AUDIO_RATE) for _, sp in pending if int(sp[3] * AUDIO_RATE) > target]
+        upto = target if final else min([target, *starts])
+        base = win.base
+        if upto <= base:
+            return
+        chunk = win.take(upto)
+        keep = []
+        for i, span in pending:
+            a, b = int(span[2] * AUDIO_RATE), int(span[3] * AUDIO_RATE)
+            if final or b <= upto:
+                if a < base:
+                    raise RuntimeError(f"sample mix: loud moment {span[0]} was split")
+                loud.append((i, _measure(span, chunk[a - base : b - base])))
+            else:
+                keep.append((i, span))
+        pending[:] = keep
+        sink(chunk)
+
+    for k, shot in enumerate(shots):
         spec = shot.spec
         s0, s1 = shot.start, shot.end
         dur = s1 - s0
+        shot_sfx.clear()
         if spec.music:
-            sa.place(buf, sa.music(dur, spec.music), s0, spec.music_db)
+            win.place(sa.music(dur, spec.music), s0, spec.music_db)
         if spec.ambience == "wind":
-            sa.place(buf, sa.wind(rng, dur), s0, -30.0)
+            win.place(sa.wind(rng, dur), s0, -30.0)
         else:
-            sa.place(buf, sa.ambience(rng, dur, spec.ambience), s0, -40.0)
+            win.place(sa.ambience(rng, dur, spec.ambience), s0, -40.0)
         for kind, at, gain in spec.sfx:
             if s0 + at < s1:
                 add_sfx(kind, s0 + at, gain, s1)
@@ -516,7 +618,7 @@ def _mix(shots: list[_LaidShot], n_samples: int, seed: int):
             if ln.truncated:  # abrupt: a 5 ms ramp only, to avoid a click
                 r = min(len(audio), int(0.005 * AUDIO_RATE))
                 audio[len(audio) - r :] *= np.linspace(1, 0, r, dtype=np.float32)
-            sa.place(buf, audio, ln.start, 0.0)
+            win.place(audio, ln.start, 0.0)
             if ln.sfx:
                 add_sfx(ln.sfx, ln.sfx_at, 0.0 if ln.sfx == "crash" else -8.0, s1)
         # footsteps while an actor walks
@@ -527,58 +629,33 @@ def _mix(shots: list[_LaidShot], n_samples: int, seed: int):
                 _, _, moving = _position(p, u)
                 t = (shot.start_frame + i) / FPS
                 if moving and t - last_step >= 0.3125:
-                    sa.place(buf, sa.footstep(rng), t, -30.0)
+                    win.place(sa.footstep(rng), t, -30.0)
                     last_step = t
         # fades apply to the sound too
         for i in range(shot.n_frames):
             b = _fade(shot, i)
             if b < 1.0:
-                a = int((shot.start_frame + i) * AUDIO_RATE / FPS)
-                gain_env[a : a + AUDIO_RATE // FPS] = b
-    buf *= gain_env
-    mix = sa.limit(buf)
-
-    # the loud moments, measured on the final mix
-    def measure(name: str, kind: str, a: float, b: float) -> None:
-        seg = mix[int(a * AUDIO_RATE) : int(b * AUDIO_RATE)]
-        peak, rms = _dbfs(seg)
-        loud.append(
-            LoudMoment(
-                name=name,
-                kind=kind,
-                start_s=round(a, 4),
-                end_s=round(b, 4),
-                peak_dbfs=peak,
-                rms_dbfs=rms,
-            )
-        )
-
-    for shot in shots:
-        shout = [ln for ln in shot.lines if ln.shout]
-        crash = [e for e in sfx if e.kind == "crash" and shot.start <= e.start_s < shot.end]
-        if crash:
-            a = crash[0].start_s
-            b = max(
-                [a + 0.8]
-                + [ln.start + ln.line.words[-1].end_s for ln in shout[:1] if ln.line.words]
-            )
-            measure(f"{shot.spec.name}_reaction", "reaction", a, b)
-        for e in sfx:
-            if e.kind == "explosion" and shot.start <= e.start_s < shot.end:
-                measure(
-                    f"{shot.spec.name}_blast", "explosion", e.start_s, min(e.end_s, e.start_s + 2.5)
-                )
-    return mix, sfx, loud
+                win.set_gain(int((shot.start_frame + i) * AUDIO_RATE / FPS), AUDIO_RATE // FPS, b)
+        pending.extend((next(order), span) for span in _loud_spans(shot, shot_sfx))
+        if k + 1 < len(shots):
+            flush(shots[k + 1].start_frame * AUDIO_RATE // FPS - int(MIX_MARGIN_S * AUDIO_RATE))
+    flush(n_samples)
+    return sfx, [m for _, m in sorted(loud, key=lambda om: om[0])]
 
 
-def _write_wav(path: Path, mono: np.ndarray) -> None:
+def _pcm_stereo(mono: np.ndarray) -> bytes:
+    """16-bit stereo WAV frames of a mono piece of the mix (both channels the same)."""
     pcm = (np.clip(mono, -1, 1) * 32767).round().astype(np.int16)
-    stereo = np.repeat(pcm[:, None], 2, axis=1)
+    return np.repeat(pcm[:, None], 2, axis=1).tobytes()
+
+
+def _write_mix(path: Path, shots: list[_LaidShot], n_samples: int, seed: int):
+    """Mix the soundtrack straight into a WAV file; returns (sfx placed, loud moments)."""
     with wave.open(str(path), "wb") as w:
         w.setnchannels(2)
         w.setsampwidth(2)
         w.setframerate(AUDIO_RATE)
-        w.writeframes(stereo.tobytes())
+        return _mix(shots, n_samples, seed, lambda chunk: w.writeframes(_pcm_stereo(chunk)))
 
 
 # --------------------------------------------------------------------------- truth
@@ -667,7 +744,9 @@ def generate_sample(
 
     Deterministic: the same ``seed`` and ``duration_s`` give the same truth bytes and
     the same decoded frames. ``duration_s`` (None: the whole script, about 2.5 min)
-    shortens the episode to a prefix of the script. Both files are written atomically.
+    shortens the episode to a prefix of the script, or lengthens it with varied passes
+    of the script (each planting its own moments) up to that length. Both files are
+    written atomically.
     """
     import imageio_ffmpeg
     from tqdm import tqdm
@@ -680,7 +759,6 @@ def generate_sample(
     shots = _layout(n_target, progress)
     n_frames = shots[-1].start_frame + shots[-1].n_frames
     n_samples = int(round(n_frames * AUDIO_RATE / FPS))
-    mix, sfx, loud = _mix(shots, n_samples, seed)
 
     video_path.parent.mkdir(parents=True, exist_ok=True)
     truth_path.parent.mkdir(parents=True, exist_ok=True)
@@ -698,7 +776,7 @@ def generate_sample(
 
     try:
         wav = tmp(video_path, ".wav")
-        _write_wav(wav, mix)
+        sfx, loud = _write_mix(wav, shots, n_samples, seed)
         tmp_video = tmp(video_path, ".mp4")
         err_log = tmp(video_path, ".log")
         faces = _render(
@@ -738,7 +816,8 @@ def generate_sample(
             )
             for s in shots
             # a moment is planted only where its whole shot made it into the episode
-            if s.spec.moment is not None and s.n_frames >= s.natural_frames
+            # (a lengthened last shot loses its mid-sentence cut, and with it the moment)
+            if s.spec.moment is not None and s.n_frames >= s.natural_frames and s.all_lines
         ]
         truth = SampleTruth(
             seed=seed,
@@ -871,6 +950,8 @@ def _render(
             prev_bytes = b""
             for shot in shots:
                 bg = background(shot.spec.location, seed)
+                if shot.spec.mirror:  # a varied pass of a long sample: the set seen flipped
+                    bg = np.ascontiguousarray(bg[:, ::-1])
                 for i, states in _frame_states(shot, seed):
                     fi = shot.start_frame + i
                     t = fi / FPS

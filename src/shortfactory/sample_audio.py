@@ -6,6 +6,8 @@ mixer places them with a gain in dB. Everything is deterministic given the rng.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy.signal import butter, sosfilt
 
@@ -46,34 +48,47 @@ def _norm(x: np.ndarray) -> np.ndarray:
     return (x / peak if peak > 0 else x).astype(np.float32)
 
 
+@functools.lru_cache(maxsize=32)
+def _bar(chord: tuple[int, ...], bpm: float) -> np.ndarray:
+    """One bar of pad chord and bass, with its release tail (read-only).
+
+    Cached: a bar depends only on its chord, and a long sample plays the same few
+    bars hundreds of times (drawing them was most of the mixing time).
+    """
+    beat = 60.0 / bpm
+    bar = 4 * beat
+    bar_n = int(round(bar * RATE))
+    tb = _t(bar_n + int(0.6 * RATE))
+    env = np.minimum(1.0, tb / 0.35) * np.exp(-np.maximum(0.0, tb - bar) / 0.15)
+    sig = np.zeros_like(tb)
+    for m in chord:
+        f = _hz(m)
+        for k, a in ((1, 1.0), (2, 0.25), (3, 0.1)):
+            sig += a * np.sin(2 * np.pi * f * k * tb) + 0.5 * a * np.sin(
+                2 * np.pi * f * k * 1.003 * tb
+            )
+    sig *= env / (len(chord) * 1.5)
+    # bass: root two octaves down on beats 1 and 3
+    for beat_i in (0, 2):
+        bs = int(beat_i * beat * RATE)
+        bl = int(beat * 1.8 * RATE)
+        bt = _t(bl)
+        bass = np.sin(2 * np.pi * _hz(chord[0] - 24) * bt) * np.exp(-bt / 0.5) * 0.8
+        sig[bs : bs + bl] += bass[: max(0, min(bl, len(sig) - bs))]
+    sig.setflags(write=False)
+    return sig
+
+
 def music(duration_s: float, mood: str, bpm: float = 84.0) -> np.ndarray:
     """Soft pad chords with a plucked bass, peak ~1 (scale it down in the mix)."""
     n = int(round(duration_s * RATE))
     out = np.zeros(n, np.float64)
     prog = PROGRESSIONS[mood]
-    beat = 60.0 / bpm
-    bar = 4 * beat
+    bar = 4 * (60.0 / bpm)  # as _bar computes it, to the last bit
     nbar = int(np.ceil(duration_s / bar)) + 1
     bar_n = int(round(bar * RATE))
-    tb = _t(bar_n + int(0.6 * RATE))
-    env = np.minimum(1.0, tb / 0.35) * np.exp(-np.maximum(0.0, tb - bar) / 0.15)
     for b in range(nbar):
-        chord = prog[b % len(prog)]
-        sig = np.zeros_like(tb)
-        for m in chord:
-            f = _hz(m)
-            for k, a in ((1, 1.0), (2, 0.25), (3, 0.1)):
-                sig += a * np.sin(2 * np.pi * f * k * tb) + 0.5 * a * np.sin(
-                    2 * np.pi * f * k * 1.003 * tb
-                )
-        sig *= env / (len(chord) * 1.5)
-        # bass: root two octaves down on beats 1 and 3
-        for beat_i in (0, 2):
-            bs = int(beat_i * beat * RATE)
-            bl = int(beat * 1.8 * RATE)
-            bt = _t(bl)
-            bass = np.sin(2 * np.pi * _hz(chord[0] - 24) * bt) * np.exp(-bt / 0.5) * 0.8
-            sig[bs : bs + bl] += bass[: max(0, min(bl, len(sig) - bs))]
+        sig = _bar(tuple(prog[b % len(prog)]), bpm)
         s = b * bar_n
         if s >= n:
             break
@@ -222,3 +237,67 @@ def limit(x: np.ndarray, ceiling: float = 0.97) -> np.ndarray:
         knee + (ceiling - knee) * np.tanh((np.abs(y[over]) - knee) / (ceiling - knee))
     )
     return y.astype(np.float32)
+
+
+class MixWindow:
+    """The unfinished part of a long mix: episode samples ``[base, base + len(buf))``.
+
+    Why: a long sample must not hold its whole soundtrack (a 3-hour mix is 2 GB as
+    float32). Each shot adds sound only near its own time, so everything before the next
+    shot (less a margin for effects that lead their line) is final: :meth:`take` hands
+    it out, faded and limited, and forgets it. Each sample is the same sum, in the same
+    order, as in one whole-episode buffer, so the result does not depend on the chunking.
+    """
+
+    def __init__(self, n_total: int) -> None:
+        self.n_total = n_total
+        self.base = 0
+        self.buf = np.zeros(0, np.float32)
+        self.gain = np.ones(0, np.float32)  # fades: brightness of the picture, per sample
+
+    def _grow(self, end: int) -> None:
+        need = min(end, self.n_total) - self.base - len(self.buf)
+        if need > 0:
+            self.buf = np.concatenate([self.buf, np.zeros(need, np.float32)])
+            self.gain = np.concatenate([self.gain, np.ones(need, np.float32)])
+
+    def _check(self, start: int) -> None:
+        if start < self.base:
+            raise RuntimeError(
+                f"sample mix: sound placed at sample {start}, before the part already "
+                f"written (up to {self.base})"
+            )
+
+    def place(self, sig: np.ndarray, at_s: float, gain_db: float) -> None:
+        """Add ``sig`` at ``at_s`` seconds with ``gain_db``, like :func:`place` on the whole mix."""
+        s = int(round(at_s * RATE))
+        if s >= self.n_total or s + len(sig) <= 0:
+            return
+        a = max(0, -s)
+        e = min(self.n_total, s + len(sig))
+        self._check(s + a)
+        self._grow(e)
+        o = self.base
+        self.buf[s + a - o : e - o] += sig[a : e - s] * np.float32(10 ** (gain_db / 20))
+
+    def set_gain(self, start: int, n: int, value: float) -> None:
+        """Scale samples ``[start, start + n)`` by ``value`` when they are taken (a fade)."""
+        end = min(self.n_total, start + n)
+        if start >= end:
+            return
+        self._check(start)
+        self._grow(end)
+        self.gain[start - self.base : end - self.base] = value
+
+    def take(self, upto: int) -> np.ndarray:
+        """The final mix of samples ``[base, upto)`` (faded, limited); they leave the window."""
+        upto = min(upto, self.n_total)
+        k = max(0, upto - self.base)
+        self._grow(upto)
+        buf = self.buf[:k]
+        buf *= self.gain[:k]
+        out = limit(buf)
+        self.buf = self.buf[k:].copy()
+        self.gain = self.gain[k:].copy()
+        self.base += k
+        return out

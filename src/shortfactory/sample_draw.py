@@ -309,12 +309,13 @@ def _patch_rects(face_h: int) -> list[tuple[int, int, int, int]]:
     ]
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=16)
 def character_sprite(style: CharacterStyle, face_h: int, body_len: float = 3.0) -> Sprite:
     """The whole character (neutral face, eyes open, mouth closed) as a sprite.
 
     ``face_h`` is the hairline-to-chin height in output pixels; the torso reaches
-    ``body_len`` face heights below the face centre.
+    ``body_len`` face heights below the face centre. Cached for a few shots only: a
+    sprite is 5-20 MB, a shot uses two, and a long sample's passes bring new sizes.
     """
     small, cx, cy = _draw_character(style, face_h, 0, False, "neutral", body_len)
     alpha = small[:, :, 3].astype(np.float32) / 255.0

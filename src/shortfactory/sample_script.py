@@ -4,13 +4,20 @@ Shot durations follow from the synthesized lines (lead + lines with gaps + tail)
 the script has no absolute times. A shorter episode is a prefix of this list (the last
 shot shortened), which keeps the opening's content: a fade-in, hard cuts, two talking
 characters and a loud reaction within the first 30 s.
+
+A longer episode plays the script again and again, each pass a varied "next day"
+(:func:`script_pass`): other lines (``RETAKES``), Mia and Ben trading places, the
+picture mirrored, the faces a little larger or smaller. Every pass keeps the shots'
+structure, so each one plants the same kinds of moments, and a long-episode test finds
+speech, cuts, faces and moments all over its length rather than in the first 2.5 min.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
-from .sample_draw import CharacterStyle
+from .sample_draw import CharacterStyle, W
 from .sample_tts import VoiceStyle
 
 
@@ -103,6 +110,7 @@ class ShotSpec:
     sfx: tuple[tuple[str, float, float], ...] = ()  # (kind, at s from shot start, gain dB)
     explosion_at: float | None = None  # seconds from shot start
     moment: MomentSpec | None = None
+    mirror: bool = False  # draw the background flipped left-right (a varied pass)
 
 
 def _still(x: float, y: float) -> tuple[tuple[float, float, float], ...]:
@@ -394,3 +402,436 @@ SCRIPT: tuple[ShotSpec, ...] = (
         music="night",
     ),
 )
+
+
+# --------------------------------------------------------------------------- long episodes
+
+
+@dataclass(frozen=True)
+class Retake:
+    """Other dialogue for one shot, used by the later passes of a long episode.
+
+    A retake keeps what makes its shot's moment (a shout with a crash, a complete
+    joke, a sentence cut by a hard cut), so that every pass plants the same kinds of
+    moments; ``description`` replaces the moment's when the content changes it.
+    """
+
+    lines: tuple[Say, ...]
+    description: str | None = None
+
+
+RETAKES: dict[str, tuple[Retake, ...]] = {
+    "park_morning": (
+        Retake(
+            (
+                Say("mia", "Hi Ben! Sorry I am late.", expression="happy"),
+                Say("ben", "No problem, Mia. I just got here myself."),
+                Say("mia", "Look at the sky. There is not a single cloud today."),
+            )
+        ),
+        Retake(
+            (
+                Say("mia", "Morning, Ben! Did you sleep well?", expression="happy"),
+                Say("ben", "Not really, Mia. The neighbours had a party until two."),
+                Say("mia", "Poor you. Let's get some fresh air in the park then."),
+            )
+        ),
+    ),
+    "lottery": (
+        Retake(
+            (
+                Say("mia", "Ben, do you remember the painting we bought at the flea market?"),
+                Say("ben", "The ugly one with the boat? Sure, why?"),
+                Say(
+                    "mia",
+                    "An expert just called. It is worth a million dollars.",
+                    expression="happy",
+                ),
+                Say(
+                    "ben",
+                    "A million?! You are kidding!",
+                    gap=1.0,
+                    shout=True,
+                    expression="shocked",
+                    sfx="crash",
+                    sfx_offset=-0.8,
+                ),
+                Say(
+                    "ben",
+                    "We have to sell it right now! Right now!",
+                    shout=True,
+                    expression="happy",
+                ),
+                Say("mia", "Calm down! Let's call the expert back first.", expression="happy"),
+            ),
+            "Mia reveals that their flea-market painting is worth a million; a crash and Ben "
+            "shouts 'A million?! You are kidding!' with his face on screen.",
+        ),
+        Retake(
+            (
+                Say("mia", "Ben, there is a letter for you from the television studio."),
+                Say("ben", "From the studio? Open it, quick."),
+                Say(
+                    "mia",
+                    "You won the quiz show. You are going to be on television!",
+                    expression="happy",
+                ),
+                Say(
+                    "ben",
+                    "What?! Me? On television?!",
+                    gap=1.0,
+                    shout=True,
+                    expression="shocked",
+                    sfx="crash",
+                    sfx_offset=-0.8,
+                ),
+                Say(
+                    "ben",
+                    "This is the best day of my life! The best!",
+                    shout=True,
+                    expression="happy",
+                ),
+                Say(
+                    "mia", "I always said you were the smartest person I know.", expression="happy"
+                ),
+            ),
+            "Mia reads that Ben won a television quiz show; a crash and Ben shouts "
+            "'What?! Me? On television?!' with his face on screen.",
+        ),
+    ),
+    "street_walk": (
+        Retake(
+            (
+                Say("mia", "Hurry up, the bus is leaving!", expression="happy"),
+                Say("ben", "I am coming, I am coming!", gap=0.3),
+            )
+        ),
+        Retake(
+            (
+                Say("mia", "This way, it is a shortcut!", expression="happy"),
+                Say("ben", "Slow down, please!", gap=0.3),
+            )
+        ),
+    ),
+    "cafe_joke": (
+        Retake(
+            (
+                Say("ben", "Mia, I heard a really good joke this morning."),
+                Say("mia", "Is it as bad as the last one? Fine, tell me."),
+                Say("ben", "Why don't skeletons ever fight each other?"),
+                Say("mia", "I have no idea. Why don't skeletons fight each other?"),
+                Say("ben", "Because they don't have the guts!", expression="happy"),
+                Say(
+                    "mia",
+                    "Ha ha ha! Oh no, that is terrible, and I love it!",
+                    gap=1.2,
+                    expression="happy",
+                    sfx="rimshot",
+                    sfx_offset=-1.0,
+                ),
+                Say("ben", "Ha ha! I saved the best one for you.", expression="happy"),
+            ),
+            "Setup, question and punchline (the skeleton joke), both faces on screen, "
+            "ending in laughter.",
+        ),
+        Retake(
+            (
+                Say("ben", "Okay Mia, are you ready for another joke?"),
+                Say("mia", "I am never ready. But go on."),
+                Say("ben", "What do you call a bear with no teeth?"),
+                Say("mia", "I don't know. What do you call a bear with no teeth?"),
+                Say("ben", "A gummy bear!", expression="happy"),
+                Say(
+                    "mia",
+                    "Ha ha ha! Okay, that one actually got me!",
+                    gap=1.2,
+                    expression="happy",
+                    sfx="rimshot",
+                    sfx_offset=-1.0,
+                ),
+                Say(
+                    "ben", "Ha ha! I have a hundred more where that came from.", expression="happy"
+                ),
+            ),
+            "Setup, question and punchline (the gummy bear joke), both faces on screen, "
+            "ending in laughter.",
+        ),
+    ),
+    "library_errand": (
+        Retake(
+            (
+                Say("ben", "Are you hungry? We could get noodles later."),
+                Say("mia", "Good idea. But first I have to find a book about birds."),
+                Say("ben", "Alright. I will be in the garden."),
+            )
+        ),
+        Retake(
+            (
+                Say("ben", "Do you want to watch a film tonight?"),
+                Say("mia", "Maybe. Let me just pay the fine for this late book."),
+                Say("ben", "Okay. I will get the car."),
+            )
+        ),
+    ),
+    "beach_sunset": (
+        Retake(
+            (
+                Say("mia", "Listen to the waves. It is so peaceful."),
+                Say("ben", "I could sit here all night."),
+            )
+        ),
+        Retake(
+            (
+                Say("mia", "Look, the sun is almost touching the water."),
+                Say("ben", "It is beautiful. I am glad we came."),
+            )
+        ),
+    ),
+    "city_narration": (
+        Retake(
+            (
+                Say(
+                    "narrator",
+                    "Later that night, a cold wind blew in from the harbour and rattled "
+                    "the shop signs.",
+                ),
+                Say(
+                    "narrator",
+                    "In the apartment blocks, families finished their dinners and switched "
+                    "on the evening news, as they always did.",
+                    gap=0.25,
+                ),
+                Say(
+                    "narrator",
+                    "High above the rooftops, a single bright light moved slowly across the sky.",
+                    gap=0.25,
+                ),
+                Say("narrator", "A few dogs barked at it, and then fell silent.", gap=0.25),
+                Say(
+                    "narrator",
+                    "By the time the clocks struck twelve, the whole city was fast asleep.",
+                    gap=0.25,
+                ),
+            )
+        ),
+        Retake(
+            (
+                Say(
+                    "narrator",
+                    "At the same moment, on the other side of town, the night shift was just "
+                    "beginning at the old factory.",
+                ),
+                Say(
+                    "narrator",
+                    "Machines hummed, lights flickered in the long corridors, and the workers "
+                    "poured their first cups of coffee.",
+                    gap=0.25,
+                ),
+                Say(
+                    "narrator", "Outside, the radio tower blinked red, once every second.", gap=0.25
+                ),
+                Say(
+                    "narrator",
+                    "Then, for a moment, every light in the district went dark.",
+                    gap=0.25,
+                ),
+                Say(
+                    "narrator",
+                    "When they came back on, nobody could say what had happened.",
+                    gap=0.25,
+                ),
+            )
+        ),
+    ),
+    "canyon_explosion": (Retake(()), Retake(())),
+    "bench_two_shot": (
+        Retake(
+            (
+                Say("ben", "What was that sound just now?"),
+                Say("mia", "I don't know. It sounded like thunder."),
+                Say("ben", "You look pale. Is everything alright?"),
+            )
+        ),
+        Retake(
+            (
+                Say("ben", "Did the ground just shake?"),
+                Say("mia", "It did. Something is happening over there."),
+                Say("ben", "Hey, what is wrong? Talk to me."),
+            )
+        ),
+    ),
+    "mia_close_up": (
+        Retake(
+            (
+                Say("mia", "There is something I have wanted to say for a long time."),
+                Say(
+                    "mia",
+                    "When I was little, I lost my best friend, and I never got to say goodbye.",
+                    gap=0.7,
+                ),
+                Say("mia", "I don't want that to happen to us. Not ever.", gap=0.7),
+                Say("ben", "It won't, Mia. I am right here.", gap=0.8),
+                Say("mia", "I know. Thank you.", gap=0.6, expression="happy"),
+            )
+        ),
+        Retake(
+            (
+                Say("mia", "Can I tell you something? I have been afraid all week."),
+                Say(
+                    "mia",
+                    "Every night I dream that the house is empty, and I am all alone.",
+                    gap=0.7,
+                ),
+                Say("mia", "Promise me that you will always tell me the truth.", gap=0.7),
+                Say("ben", "I promise, Mia. Always.", gap=0.8),
+                Say("mia", "Good. That helps.", gap=0.6, expression="happy"),
+            )
+        ),
+    ),
+    "station_plan": (
+        Retake(
+            (
+                Say("mia", "Where are we going on Saturday?"),
+                Say("ben", "Okay, listen, I have it all worked out."),
+                Say(
+                    "ben",
+                    "We take the bus to the harbour at nine, we rent a small boat, and we "
+                    "sail to the island.",
+                    gap=0.3,
+                ),
+                Say("mia", "I love that idea.", expression="happy"),
+                Say(
+                    "ben",
+                    "And on the island there is a tiny restaurant where the fisherman's wife "
+                    "makes the best soup you have ever tasted, because",
+                    gap=0.3,
+                    cut_after=0.62,
+                ),
+            )
+        ),
+        Retake(
+            (
+                Say("mia", "So, how do we get to the festival?"),
+                Say("ben", "Right, here is what we do."),
+                Say(
+                    "ben",
+                    "We leave at six, we drive along the coast, and we park behind the old "
+                    "stadium.",
+                    gap=0.3,
+                ),
+                Say("mia", "Perfect. I will bring the snacks.", expression="happy"),
+                Say(
+                    "ben",
+                    "And after the concert I want to take you up the hill where you can see "
+                    "the whole valley at night, because",
+                    gap=0.3,
+                    cut_after=0.62,
+                ),
+            )
+        ),
+    ),
+    "bedroom_night": (
+        Retake(
+            (
+                Say("mia", "I am so tired."),
+                Say("ben", "Me too. Sleep well, Mia."),
+                Say("mia", "Sleep well, Ben. Good night.", expression="happy"),
+            )
+        ),
+        Retake(
+            (
+                Say("mia", "Today was full of surprises."),
+                Say("ben", "It really was. Good night, Mia."),
+                Say("mia", "Good night. See you in the morning.", expression="happy"),
+            )
+        ),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Variation:
+    """How one pass of the script differs from the script itself."""
+
+    take: int  # 0: the script's lines; k: RETAKES[shot][k - 1]
+    swap: bool  # Mia and Ben trade places, lines and names
+    mirror: bool  # picture and blocking flipped left-right
+    scale: float  # face (and body) size factor
+
+
+_TAKES = 3  # the script's lines plus two retakes per shot
+_SCALES = (1.0, 0.9, 1.1)
+
+
+def variation(k: int) -> Variation:
+    """The variation of pass ``k`` (0: the script unchanged).
+
+    Lines and the swap cycle together through all six (take, swap) pairs, so speech
+    never repeats within six passes while the number of distinct lines to synthesize
+    stays bounded; mirror and scale run on other periods, so the pictures of two
+    passes with the same speech still differ.
+    """
+    return Variation(
+        take=k % _TAKES,
+        swap=k % 2 == 1,
+        mirror=(k // 2) % 2 == 1,
+        scale=_SCALES[(k // 2) % len(_SCALES)],
+    )
+
+
+_NAMES = {"Mia": "Ben", "Ben": "Mia", "mia": "ben", "ben": "mia"}
+_NAME_RE = re.compile(r"\b(Mia|Ben)\b")
+
+
+def swap_names(text: str) -> str:
+    """``text`` with the names Mia and Ben exchanged (whole words only)."""
+    return _NAME_RE.sub(lambda m: _NAMES[m.group(1)], text)
+
+
+def _swap_who(who: str) -> str:
+    return _NAMES.get(who, who)
+
+
+def _vary_say(say: Say, v: Variation) -> Say:
+    if not v.swap:
+        return say
+    return replace(say, who=_swap_who(say.who), text=swap_names(say.text))
+
+
+def _vary_place(place: Place, v: Variation) -> Place:
+    keys = tuple((u, W - x if v.mirror else x, y) for u, x, y in place.keys)
+    who = _swap_who(place.who) if v.swap else place.who
+    return replace(place, who=who, face_h=int(round(place.face_h * v.scale)), keys=keys)
+
+
+def _vary_moment(moment: MomentSpec, k: int, v: Variation, description: str | None) -> MomentSpec:
+    text = description or moment.description
+    return replace(
+        moment, name=f"{moment.name}_{k + 1}", description=swap_names(text) if v.swap else text
+    )
+
+
+def vary_shot(spec: ShotSpec, k: int, v: Variation) -> ShotSpec:
+    """Shot ``spec`` as played in pass ``k`` (``k`` >= 1) under variation ``v``.
+
+    The shot keeps its location, timing rules, music, effects and moment kind; names
+    get the pass number (``lottery_2``) so that shots and moments stay unique.
+    """
+    retake = RETAKES[spec.name][v.take - 1] if v.take else Retake(spec.lines)
+    moment = spec.moment and _vary_moment(spec.moment, k, v, retake.description)
+    return replace(
+        spec,
+        name=f"{spec.name}_{k + 1}",
+        actors=tuple(_vary_place(p, v) for p in spec.actors),
+        lines=tuple(_vary_say(s, v) for s in retake.lines),
+        moment=moment,
+        mirror=v.mirror,
+    )
+
+
+def script_pass(k: int, script: tuple[ShotSpec, ...] = SCRIPT) -> tuple[ShotSpec, ...]:
+    """Pass ``k`` of a long episode: the script itself for 0, a varied retelling after."""
+    if k == 0:
+        return script
+    v = variation(k)
+    return tuple(vary_shot(spec, k, v) for spec in script)

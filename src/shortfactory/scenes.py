@@ -34,6 +34,12 @@ dissolve the content cuts inside it. All the deciding is vectorized
 numpy on the per-frame score arrays, and the scores are persisted in the artifact
 (``frame_scores``) so thresholds can be tuned offline without decoding again.
 
+Per shot, :mod:`shortfactory.panels` also finds the static vertical borders of
+split-screen layouts (``Shot.seams``, source pixels) from a per-column edge profile of
+the same small frames (:class:`FrameFeatures` ``edges``/``spread``), decoding the proxy
+again only for the few shots where one is proposed, so that the camera never shows half
+of each panel.
+
 Times: the analysis frame ``i`` is at ``i / fps`` on the source timeline, and a cut is
 first found at the first analysis frame of the new shot: within about one analysis
 frame of the source's exact cut frame (-0.04 to +0.17 s measured at 6 fps). Given the
@@ -75,6 +81,7 @@ from tqdm import tqdm
 
 from .artifacts import Cut, SceneCuts, Shot
 from .media import iter_frames, probe_video_only
+from .panels import PanelDetector, column_profile, refine_seams
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +165,10 @@ class FrameFeatures:
     hist: np.ndarray  # float32 joint HSV histogram, sums to 1
     thumb: np.ndarray  # uint8 grey thumbnail, THUMB_WIDTH wide
     luma: float  # mean luma 0-255 of the whole frame
+    # Per column of the FEATURE_WIDTH copy, what the panel-border pass needs
+    # (:func:`shortfactory.panels.column_profile`): edge share per boundary, grey spread.
+    edges: np.ndarray | None = None
+    spread: np.ndarray | None = None
 
 
 def hsv_histogram(rgb: np.ndarray, bins: tuple[int, int, int] = HIST_BINS) -> np.ndarray:
@@ -192,8 +203,9 @@ def frame_features(rgb: np.ndarray) -> FrameFeatures:
     if w > 2 * FEATURE_WIDTH:
         rgb = shrink(rgb, FEATURE_WIDTH, h, w)
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    edges, spread = column_profile(grey)
     return FrameFeatures(hist=hsv_histogram(rgb), thumb=shrink(grey, THUMB_WIDTH, h, w),
-                         luma=float(grey.mean()))
+                         luma=float(grey.mean()), edges=edges, spread=spread)
 
 
 def shrink(image: np.ndarray, width: int, h: int, w: int) -> np.ndarray:
@@ -1001,8 +1013,10 @@ def build_shots(cut_times: Sequence[float], duration_s: float, times: np.ndarray
 
 def detect_scenes(proxy_path: str | Path, params: dict[str, Any], *, duration_s: float,
                   fps: float | None = None, height: int | None = None,
-                  source: str | Path | None = None, progress: bool = True) -> SceneCuts:
-    """Find the shot boundaries of a video and describe its shots.
+                  source: str | Path | None = None, source_width: int | None = None,
+                  progress: bool = True) -> SceneCuts:
+    """Find the shot boundaries of a video and describe its shots, with the static panel
+    borders of split-screen shots (:mod:`shortfactory.panels`).
 
     Args:
         proxy_path: the analysis proxy (or any video: pass ``fps``/``height`` to have
@@ -1012,13 +1026,16 @@ def detect_scenes(proxy_path: str | Path, params: dict[str, Any], *, duration_s:
             ``refine``: move hard cuts to their exact source frame, default true,
             ``refine_max_runup_s``: see :func:`refine_cut`; ``dissolve``: run the
             dissolve pass, default true, ``dissolve_max_s``, ``dissolve_max_residual``,
-            ``dissolve_min_distance``: see :class:`DissolveDetector`).
+            ``dissolve_min_distance``: see :class:`DissolveDetector`; ``seams``: find
+            split-screen panel borders, default true).
         duration_s: the source duration, so the last shot ends where the episode ends
             even if the proxy's last frame is earlier.
         fps: analysis frame rate; default the proxy's own.
         height: analysis height; default the proxy's own.
         source: the original video, for the source-frame refinement of hard cuts (none:
             cuts stay on analysis frames).
+        source_width: the source's display width: shot seams are given in its pixels
+            (the proxy keeps the source's aspect); default the analysed video's width.
         progress: show a tqdm bar (frames) on stderr.
 
     Returns:
@@ -1038,6 +1055,7 @@ def detect_scenes(proxy_path: str | Path, params: dict[str, Any], *, duration_s:
             max_residual=float(params.get("dissolve_max_residual", DISSOLVE_MAX_RESIDUAL)),
             min_distance=float(params.get("dissolve_min_distance", DISSOLVE_MIN_DISTANCE)),
             fps=rate))
+    panels = PanelDetector()
     total = max(1, round(duration_s * rate))
     bar = tqdm(total=total, unit="frame", desc="scenes", file=sys.stderr, disable=not progress,
                mininterval=1.0)
@@ -1048,6 +1066,7 @@ def detect_scenes(proxy_path: str | Path, params: dict[str, Any], *, duration_s:
             feats = frame_features(rgb)
             for det in detectors:
                 det.process_frame(index, t, feats)
+            panels.process_frame(index, t, feats)
             bar.update(1)
     candidates = [c for det in detectors for c in det.finish(rate)]
     cuts = merge_cuts(candidates, float(params.get("min_shot_s", 0.6)))
@@ -1070,11 +1089,33 @@ def detect_scenes(proxy_path: str | Path, params: dict[str, Any], *, duration_s:
                  summary["refined"], sum(c.kind == "hard" for c in out), summary["by"])
     log.info("%s: %d frames, %d cuts (%d fades, %d dissolves)", proxy_path, len(times),
              len(out), sum(c.kind == "fade" for c in out), sum(c.kind == "dissolve" for c in out))
+    shots = build_shots([c.time_s for c in out], duration_s, times, content.motion)
+    if params.get("seams", True):
+        shots = add_seams(shots, panels, proxy_path, float(source_width or width), rate=rate,
+                          height=height)
+        options["seam_shots"] = sum(bool(s.seams) for s in shots)
     return SceneCuts(
         analysis_fps=rate,
         duration_s=duration_s,
         options=options,
         cuts=out,
-        shots=build_shots([c.time_s for c in out], duration_s, times, content.motion),
+        shots=shots,
         frame_scores=[round(float(s), 4) for s in content.scores],
     )
+
+
+def add_seams(shots: list[Shot], panels: PanelDetector, video: str | Path, width: float, *,
+              rate: float, height: int | None) -> list[Shot]:
+    """``shots`` with their panel borders (:mod:`shortfactory.panels`) in pixels of a frame
+    ``width`` wide: the source's, so the camera reads them like face boxes."""
+    spans = [(s.start_s, s.end_s) for s in shots]
+    found = panels.coarse(spans)
+    if not any(found):
+        return shots
+    placed = refine_seams(video, spans, found, panels.width, rate=rate, height=height)
+    for shot, seams in zip(shots, placed, strict=True):
+        if seams:
+            log.info("%s: shot %d (%.2f-%.2f s) is split at x = %s", video, shot.index,
+                     shot.start_s, shot.end_s, ", ".join(f"{x * width:.0f}" for x in seams))
+    return [s.model_copy(update={"seams": [round(x * width, 1) for x in seams]})
+            if seams else s for s, seams in zip(shots, placed, strict=True)]

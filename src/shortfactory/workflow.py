@@ -103,7 +103,9 @@ def script_context(log_path: str | Path | None) -> Iterator[logging.Logger]:
     """Send stderr (tqdm, logging) to the rule's log; report user errors on one line.
 
     A :class:`ShortfactoryError` becomes ``error: <message>`` in the log and on the
-    terminal, and exit status 1, instead of a traceback.
+    terminal, and exit status 1, instead of a traceback. The package's warnings are the
+    one-line notes of a stage that degraded (no audio, no face, no clip worth making):
+    they go to the terminal as ``warning: <message>`` too, not only into the log.
     """
     terminal = sys.stderr
     handle = open(log_path, "a", encoding="utf-8") if log_path else None  # noqa: SIM115
@@ -111,6 +113,12 @@ def script_context(log_path: str | Path | None) -> Iterator[logging.Logger]:
         sys.stderr = handle
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, force=True,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    package_log = logging.getLogger("shortfactory")
+    to_terminal = logging.StreamHandler(terminal)
+    to_terminal.setLevel(logging.WARNING)
+    to_terminal.setFormatter(logging.Formatter("warning: %(message)s"))
+    if handle is not None:
+        package_log.addHandler(to_terminal)
     try:
         yield logging.getLogger("shortfactory")
     except ShortfactoryError as err:
@@ -119,6 +127,7 @@ def script_context(log_path: str | Path | None) -> Iterator[logging.Logger]:
             print(f"error: {err}", file=terminal)
         raise SystemExit(1) from None
     finally:
+        package_log.removeHandler(to_terminal)
         if handle is not None:
             sys.stderr = terminal
             handle.close()
