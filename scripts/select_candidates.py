@@ -13,7 +13,7 @@ if "snakemake" in globals():
             read_model(inp.transcript, Transcript), read_model(inp.audio, AudioFeatures),
             read_model(inp.scenes, SceneCuts), read_model(inp.faces, Faces),
             snakemake.params.recipe, episode=snakemake.wildcards.episode,
-            duration_s=probe.duration_s,
+            duration_s=probe.duration_s, has_audio=probe.audio is not None,
         )
         if result.message:
             log.warning("%s: %s", snakemake.wildcards.episode, result.message)

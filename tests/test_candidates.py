@@ -390,7 +390,7 @@ def bunny(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_silent_film_yields_no_short_and_says_why(tmp_path) -> None:
     from shortfactory.candidates import MIN_SCORE
 
-    duration = 10.0  # Chaplin, no audio stream: the line gives it a silent track
+    duration = 10.0  # Chaplin's pictures over an audio track of digital silence
     sc, fc = analyse_video("faces/chaplin/chaplin.mp4", 640, 480, duration)
     feats = audio_of(silent_wav(tmp_path / "a.wav", duration), None)
     empty = Transcript(language="en", duration_s=duration, model="m")
@@ -401,6 +401,11 @@ def test_silent_film_yields_no_short_and_says_why(tmp_path) -> None:
     assert res.clips == []
     assert res.message == (f"no clip reaches candidates.min_score {MIN_SCORE:.2f} "
                            "(best 0.00: no speech, no sound)")
+    # Without any audio stream (a silent film as such) the pictures alone decide.
+    pictures = select_candidates(empty, feats, sc, fc, params(**short, min_score=MIN_SCORE),
+                                 episode="ep", duration_s=duration, has_audio=False)
+    assert pictures.clips and not pictures.message
+    assert pictures.clips[0].reasons[-1].endswith("speech 0%, sound 100%, motion 0.08")
 
 
 def test_music_only_cartoon_keeps_its_lively_clips(bunny: dict) -> None:

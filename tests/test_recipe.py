@@ -298,7 +298,7 @@ def test_every_problem_at_once_in_file_order(tmp_path: Path) -> None:
 
 def test_min_score_floor() -> None:
     recipe = load_recipe(REPO / "recipes" / "default.yaml")
-    assert recipe.candidates.min_score == 0.0
+    assert recipe.candidates.min_score == 0.2
     assert "min_score" in section_params(recipe, "candidates")
 
 

@@ -390,14 +390,21 @@ def pacing_raw(window: Window, features: AudioFeatures | HopIndex) -> float:
 
 
 def evidence_of(window: Window, features: AudioFeatures | HopIndex,
-                faces: Faces | FrameIndex) -> Evidence:
-    """Speech, sound and motion of a window, unscaled (see :class:`Evidence`)."""
+                faces: Faces | FrameIndex, *, has_audio: bool = True) -> Evidence:
+    """Speech, sound and motion of a window, unscaled (see :class:`Evidence`).
+
+    A source with no audio stream at all (a silent film, a screen recording) was made
+    to be watched without sound: its missing sound is not held against it, and its
+    pictures alone decide (``sound`` counts as full). Digital silence on an audio track
+    that exists is different: there, nothing to hear is evidence of nothing happening.
+    """
     hops, frames = HopIndex.of(features), FrameIndex.of(faces)
     span = hops.span(window.start, window.end)
     speech, silence = hops.speech[span], hops.silence[span]
     activity = frames.activity[frames.span(window.start, window.end)]
+    sound = 1.0 - float(silence.mean()) if silence.size else 0.0
     return Evidence(speech=float(speech.mean()) if speech.size else 0.0,
-                    sound=1.0 - float(silence.mean()) if silence.size else 0.0,
+                    sound=sound if has_audio else 1.0,
                     motion=float(activity.mean()) if activity.size else 0.0)
 
 
@@ -601,8 +608,10 @@ def clip_count(duration_s: float, params: dict[str, Any]) -> int:
 
 def select_candidates(transcript: Transcript, features: AudioFeatures, scenes: SceneCuts,
                       faces: Faces, params: dict[str, Any], *, episode: str,
-                      duration_s: float) -> Candidates:
+                      duration_s: float, has_audio: bool = True) -> Candidates:
     """Score every window and keep the top ones; deterministic for the same inputs.
+
+    ``has_audio``: False for a source without an audio stream (see :func:`evidence_of`).
 
     Windows whose :class:`Evidence` is below ``candidates.min_score`` never become
     clips; when none is left, ``message`` says why in one line.
@@ -637,7 +646,7 @@ def select_candidates(transcript: Transcript, features: AudioFeatures, scenes: S
         presence = face_presence(w, frames)
         if presence.size and presence.mean() > 0.6:
             w.reasons.append(f"face on screen {presence.mean():.0%} of the time")
-        w.evidence = evidence_of(w, hops, frames)
+        w.evidence = evidence_of(w, hops, frames, has_audio=has_audio)
         w.reasons.append(f"evidence {w.evidence.score:.2f}: {w.evidence.describe()}")
     floor = float(params.get("min_score", MIN_SCORE))
     worthy = [w for w in windows if w.evidence.score >= floor]

@@ -99,13 +99,16 @@ def clean_partials(workdir: str | os.PathLike[str] = ".") -> list[Path]:
 
 
 def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs; a zombie (a killed job no one has reaped yet, common when
+    its Snakemake parent was killed too) does not."""
+    import psutil
+
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
-    except PermissionError:
+    except psutil.AccessDenied:
         return True
-    return True
 
 
 def _umask() -> int:
