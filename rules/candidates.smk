@@ -9,7 +9,7 @@ checkpoint select_candidates:
         "results/{episode}/candidates.json",
     params:
         recipe=get_section("candidates"),
-        code=code_version("candidates"),
+        code=stage_code("select_candidates.py"),
     log:
         "logs/select_candidates/{episode}.log",
     benchmark:

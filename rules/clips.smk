@@ -14,7 +14,7 @@ rule plan_camera:
     params:
         clip=get_clip_span,
         recipe=get_section("camera"),
-        code=code_version("camera"),
+        code=stage_code("plan_camera.py"),
     log:
         "logs/plan_camera/{episode}/{clip}.log",
     benchmark:
@@ -34,6 +34,8 @@ rule preview_camera:
         faces="results/{episode}/faces.json",
     output:
         "results/{episode}/clips/{clip}/camera_preview.mp4",
+    params:
+        code=stage_code("preview_camera.py"),
     log:
         "logs/preview_camera/{episode}/{clip}.log",
     benchmark:
@@ -54,7 +56,7 @@ rule write_subtitles:
     params:
         clip=get_clip_span,
         recipe=get_section("subtitles"),
-        code=code_version("subtitles"),
+        code=stage_code("write_subtitles.py"),
     log:
         "logs/write_subtitles/{episode}/{clip}.log",
     benchmark:
@@ -75,7 +77,7 @@ rule write_metadata:
         clip=get_clip_entry,
         recipe=get_section("metadata"),
         recipe_hash=get_recipe_hash(),
-        code=code_version("metadata"),
+        code=stage_code("write_metadata.py"),
     log:
         "logs/write_metadata/{episode}/{clip}.log",
     benchmark:
@@ -95,7 +97,7 @@ rule render_short:
         "out/{episode}/{clip}.mp4",
     params:
         recipe=get_section("render"),
-        code=code_version("render"),
+        code=stage_code("render_short.py"),
     threads: 2
     log:
         "logs/render_short/{episode}/{clip}.log",
@@ -112,6 +114,8 @@ rule export_metadata:
         "results/{episode}/clips/{clip}/metadata.json",
     output:
         "out/{episode}/{clip}.json",
+    params:
+        code=stage_code("export_metadata.py"),
     log:
         "logs/export_metadata/{episode}/{clip}.log",
     benchmark:
@@ -128,6 +132,8 @@ rule collect_shorts:
         candidates="results/{episode}/candidates.json",
     output:
         "out/{episode}/shorts.json",
+    params:
+        code=stage_code("collect_shorts.py"),
     log:
         "logs/collect_shorts/{episode}.log",
     benchmark:

@@ -10,7 +10,7 @@ from shortfactory.recipe import load_recipe, recipe_hash, section_params
 from shortfactory.workflow import (
     clip_entry,
     clip_span,
-    code_version,
+    script_code_version,
     read_clips,
     recover_from_crash,
 )
@@ -56,6 +56,12 @@ wildcard_constraints:
 
 def get_source(wildcards):
     return str(EPISODES[wildcards.episode])
+
+
+def stage_code(script):
+    """A rule's code version: its script and every package module that script uses
+    (transitively), with the packages and models that change its output."""
+    return script_code_version(Path(workflow.basedir) / "scripts" / script)
 
 
 def get_section(name):

@@ -3,6 +3,8 @@ rule probe_source:
         source=get_source,
     output:
         "results/{episode}/source.json",
+    params:
+        code=stage_code("probe_source.py"),
     log:
         "logs/probe_source/{episode}.log",
     benchmark:
@@ -20,6 +22,7 @@ rule extract_audio:
     output:
         "results/{episode}/audio.wav",
     params:
+        code=stage_code("extract_audio.py"),
         recipe=get_section("ingest"),
     log:
         "logs/extract_audio/{episode}.log",
@@ -38,6 +41,7 @@ rule make_proxy:
     output:
         "results/{episode}/proxy.mp4",
     params:
+        code=stage_code("make_proxy.py"),
         recipe=get_section("ingest"),
     threads: 2
     log:

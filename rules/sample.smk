@@ -2,6 +2,8 @@ rule make_sample:
     output:
         video=SAMPLE_VIDEO,
         truth=SAMPLE_TRUTH,
+    params:
+        code=stage_code("make_sample.py"),
     log:
         "logs/make_sample/sample.log",
     benchmark:

@@ -5,7 +5,7 @@ rule transcribe:
         "results/{episode}/transcript.json",
     params:
         recipe=get_section("transcribe"),
-        code=code_version("transcribe"),
+        code=stage_code("transcribe.py"),
     threads: 2
     resources:
         mem_mb=3000,
@@ -27,7 +27,7 @@ rule compute_audio_features:
         "results/{episode}/audio_features.json",
     params:
         recipe=get_section("audio"),
-        code=code_version("audio"),
+        code=stage_code("compute_audio_features.py"),
     log:
         "logs/compute_audio_features/{episode}.log",
     benchmark:

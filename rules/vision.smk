@@ -7,7 +7,7 @@ rule detect_scenes:
         "results/{episode}/scene_cuts.json",
     params:
         recipe=get_section("vision"),
-        code=code_version("scenes", "panels"),
+        code=stage_code("detect_scenes.py"),
     log:
         "logs/detect_scenes/{episode}.log",
     benchmark:
@@ -27,7 +27,7 @@ rule track_faces:
         "results/{episode}/faces.json",
     params:
         recipe=get_section("vision"),
-        code=code_version("faces"),
+        code=stage_code("track_faces.py"),
     log:
         "logs/track_faces/{episode}.log",
     benchmark:

