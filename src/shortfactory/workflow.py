@@ -21,7 +21,6 @@ from .artifacts import Candidates, Clip
 from .errors import ShortfactoryError
 from .io import clean_partials, read_model
 
-
 PACKAGE = "shortfactory"
 # Installed distributions whose version changes what a module writes, by module: a
 # decoder, a speech model, a face backend installed (or removed) later. A missing one
@@ -89,7 +88,7 @@ def module_path(name: str) -> Path:
     return path
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def module_file(name: str) -> Path | None:
     parts = name.split(".")
     if parts[0] != PACKAGE:
@@ -101,7 +100,7 @@ def module_file(name: str) -> Path | None:
     return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def imported_modules(path: Path, name: str) -> tuple[str, ...]:
     """Package modules ``path`` (the module ``name``) imports anywhere in its body,
     absolute or relative; ``from . import x`` counts ``x`` when it is a module."""
