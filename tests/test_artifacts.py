@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from shortfactory import artifacts as a
 from shortfactory.errors import InputError
@@ -94,3 +95,21 @@ def test_failed_write_leaves_nothing(tmp_path: Path) -> None:
         tmp.write_text("half")
         raise RuntimeError("killed")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_artifact_of_another_schema_version_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "candidates.json"
+    path.write_text(json.dumps({"schema_version": a.SCHEMA_VERSION + 1, "episode": "e",
+                                "duration_s": 1.0, "clips": []}))
+    with pytest.raises(InputError, match=r"candidates\.json.*schema version"):
+        read_model(path, a.Candidates)
+
+
+def test_a_crop_path_with_arrays_of_different_lengths_is_refused() -> None:
+    base = {"clip_id": "c1", "start_s": 0.0, "end_s": 1.0, "fps": 2.0, "source_width": 640,
+            "source_height": 360, "crop_width": 202, "crop_height": 360,
+            "x": [0.0, 1.0], "y": [0.0, 0.0]}
+    assert len(a.CropPath(**base).x) == 2  # optional per-frame arrays may be empty
+    for key, values in (("y", [0.0]), ("fallback", [False]), ("x2", [0.0, 1.0, 2.0])):
+        with pytest.raises(ValidationError, match=f"{key} has"):
+            a.CropPath(**{**base, key: values})

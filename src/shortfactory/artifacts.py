@@ -12,15 +12,28 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# The layout version of every artifact. Bump it when a field changes meaning: files
+# written under another version are refused by name instead of being misread.
+SCHEMA_VERSION = 1
 
 
 class Artifact(BaseModel):
-    """Common base: strict keys so a renamed field is caught, not silently dropped."""
+    """Common base: strict keys so a renamed field is caught, not silently dropped, and
+    a file from another schema version is refused (delete it to rebuild)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    schema_version: int = 1
+    schema_version: int = SCHEMA_VERSION
+
+    @field_validator("schema_version")
+    @classmethod
+    def _known_schema(cls, value: int) -> int:
+        if value != SCHEMA_VERSION:
+            raise ValueError(f"written with schema version {value}, this version reads "
+                             f"{SCHEMA_VERSION}")
+        return value
 
 
 class Strict(BaseModel):
@@ -333,6 +346,17 @@ class CropPath(Artifact):
     )
     y2: list[float] = Field(default_factory=list, description="split shots: the lower "
                             "panel's top edge per output frame")
+
+    @model_validator(mode="after")
+    def _one_value_per_frame(self) -> CropPath:
+        """Every per-frame array covers the same frames (the optional ones may be empty):
+        a short array would make the render hold a stale window or fail mid-encode."""
+        frames = len(self.x)
+        for name in ("y", "fallback", "x2", "y2"):
+            length = len(getattr(self, name))
+            if length != frames and not (name != "y" and length == 0):
+                raise ValueError(f"{name} has {length} values for {frames} frames")
+        return self
 
     def frame_shots(self) -> list[int]:
         """Index of the shot each output frame belongs to (clip-relative ``i / fps``)."""
