@@ -220,18 +220,22 @@ def sample_run(recipe: Any) -> dict[str, float]:
     from run import ensure_sample
 
     from shortfactory.camera import crop_size, plan_camera, plan_clip
-    from shortfactory.recipe import section_params
     from shortfactory.sample import load_truth
 
     source = ensure_sample()
     truth = load_truth(Path(source).with_name("sample.truth.json"))
     art = analyse(source, recipe)
-    return score_sample(art, truth, section_params(recipe, "camera"), plan_camera, plan_clip,
-                        crop_size)
+    return score_sample(art, truth, recipe.camera, plan_camera, plan_clip, crop_size)
+
+
+def with_options(section: Any, **options: Any) -> Any:
+    """The camera section with some options changed, validated like a recipe's (a zoom
+    range that excludes the base zoom fails here, not as a strange figure)."""
+    return type(section).model_validate({**section.model_dump(), **options})
 
 
 def oracle_path(truth: Any, needs: list, n: int, fps: float, crop_w: int, max_left: float,
-                params: dict[str, Any]) -> np.ndarray:
+                section: Any) -> np.ndarray:
     """Our path solver fed the truth itself: the speaking (or only) face's true box as
     the target of every frame that has one, the true cuts as shot edges.
 
@@ -256,19 +260,19 @@ def oracle_path(truth: Any, needs: list, n: int, fps: float, crop_w: int, max_le
                 tg.need_lo[i], tg.need_hi[i], tg.centre[i] = lo, hi, (lo + hi) / 2
                 tg.weight[i] = 1e-3  # the need decides; the centre only breaks ties
         if m >= 4 and not np.all(np.isnan(tg.need_lo)):
-            x[s:e] = solve_path(tg, fps, crop_w, max_left, params)
+            x[s:e] = solve_path(tg, fps, crop_w, max_left, section)
     return x
 
 
-def option_run(art: dict[str, Any], params: dict[str, Any], needs: list, plan_camera: Any,
+def option_run(art: dict[str, Any], section: Any, needs: list, plan_camera: Any,
                ) -> tuple[float, float]:
     """Coverage and reversals per second with a recipe option switched on."""
     probe, faces, cuts, tr = art["probe"], art["faces"], art["scenes"], art.get("transcript")
-    path = plan_camera("bench", 0.0, probe.duration_s, probe, faces, cuts, params,
+    path = plan_camera("bench", 0.0, probe.duration_s, probe, faces, cuts, section,
                        transcript=tr)
     x, widths, x2, boxed, edges = path_arrays(path)
     fps = probe.video.fps
-    revs = motion_stats(x, edges, fps, float(params["max_speed_px_s"]))["reversals_per_s"]
+    revs = motion_stats(x, edges, fps, section.max_speed_px_s)["reversals_per_s"]
     if x2 is not None:  # the lower panel's moves count too
         revs += motion_stats(x2, edges, fps, 1e9)["reversals_per_s"]
     return coverage(x, widths, needs, boxed, x2), revs
@@ -291,20 +295,21 @@ def path_arrays(path: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, n
     return x, widths, x2, boxed, [int(e) for e in edges]
 
 
-def score_sample(art: dict[str, Any], truth: Any, params: dict[str, Any], plan_camera: Any,
+def score_sample(art: dict[str, Any], truth: Any, section: Any, plan_camera: Any,
                  plan_clip: Any, crop_size: Any) -> dict[str, float]:
-    """All sample figures from ready analysis artifacts (split out for tests)."""
+    """All sample figures from ready analysis artifacts (split out for tests);
+    ``section`` is the recipe's camera section (a ``CameraSection``)."""
     probe, faces, cuts, tr = art["probe"], art["faces"], art["scenes"], art.get("transcript")
     duration = probe.duration_s
     start = time.perf_counter()
-    path = plan_camera("bench", 0.0, duration, probe, faces, cuts, params, transcript=tr)
+    path = plan_camera("bench", 0.0, duration, probe, faces, cuts, section, transcript=tr)
     solve_s = time.perf_counter() - start
     # The baselines follow the plain one-window plan's target (the speaker, or the pair
     # when it fits) at the base zoom: they have no zoom, split or letterbox of their own.
-    plain = {**params, "zoom_range": None, "split_screen": False, "letterbox": False}
+    plain = with_options(section, zoom_range=None, split_screen=False, letterbox=False)
     plans = plan_clip(0.0, duration, probe, faces, cuts, plain, tr)
     fps, width = probe.video.fps, probe.video.width
-    crop_w, _ = crop_size(width, probe.video.height, tuple(params["aspect"]), params["zoom"])
+    crop_w, _ = crop_size(width, probe.video.height, section.aspect, section.zoom)
     max_left = float(width - crop_w)
     x, widths, x2, letterbox, _ = path_arrays(path)
     edges = [0]
@@ -318,18 +323,19 @@ def score_sample(art: dict[str, Any], truth: Any, params: dict[str, Any], plan_c
     follow = follow_path(target, edges, crop_w, max_left)
     tripod = tripod_path(target, edges, crop_w, max_left, per_analysis)
     centre = np.full(len(x), max_left / 2)
-    limit = float(params["max_speed_px_s"])
+    limit = section.max_speed_px_s
     boxed = [p.mode == "letterbox" for _, p, _ in plan_clip(
-        0.0, duration, probe, faces, cuts, {**plain, "letterbox": True}, tr)]
+        0.0, duration, probe, faces, cuts, with_options(plain, letterbox=True), tr)]
     ours = motion_stats(x, edges, fps, limit)
     m_follow = motion_stats(follow, edges, fps, limit)
     m_tripod = motion_stats(tripod, edges, fps, limit)
-    oracle = oracle_path(truth, needs, len(x), fps, crop_w, max_left, params)
-    zoom_cov, zoom_revs = option_run(art, {**params, "zoom_range": list(BENCH_ZOOM_RANGE)},
-                                     needs, plan_camera)
-    split_cov, split_revs = option_run(art, {**params, "split_screen": True}, needs,
+    oracle = oracle_path(truth, needs, len(x), fps, crop_w, max_left, section)
+    zoom_cov, zoom_revs = option_run(
+        art, with_options(section, zoom_range=tuple(BENCH_ZOOM_RANGE)), needs, plan_camera)
+    split_cov, split_revs = option_run(art, with_options(section, split_screen=True), needs,
                                        plan_camera)
-    letterbox_cov, _ = option_run(art, {**plain, "letterbox": True}, needs, plan_camera)
+    letterbox_cov, _ = option_run(art, with_options(plain, letterbox=True), needs,
+                                  plan_camera)
     one_cov, one_revs = option_run(art, plain, needs, plan_camera)
     return {
         "coverage": round(coverage(x, widths, needs, letterbox, x2), 4),
@@ -373,11 +379,8 @@ def real_run(recipe: Any) -> dict[str, float]:
     from shortfactory.artifacts import AudioStream, SourceProbe, VideoStream
     from shortfactory.camera import crop_size, plan_camera
     from shortfactory.media import probe_video_only
-    from shortfactory.recipe import section_params
 
-    vision = section_params(recipe, "vision")
-    ingest = section_params(recipe, "ingest")
-    params = section_params(recipe, "camera")
+    vision, ingest, section = recipe.vision, recipe.ingest, recipe.camera
     hit = hit_centre = total = 0
     clips = 0
     for rel in REAL_CLIPS:
@@ -386,18 +389,18 @@ def real_run(recipe: Any) -> dict[str, float]:
             continue
         w, h, fps, *rest = probe_video_only(path)
         duration = _duration(path)
-        height = min(int(ingest["proxy_height"]), h)
-        afps = float(ingest["proxy_fps"])
-        cuts = scenes.detect_scenes(path, vision["scenes"], duration_s=duration, fps=afps,
+        height = min(ingest.proxy_height, h)
+        afps = ingest.proxy_fps
+        cuts = scenes.detect_scenes(path, vision.scenes, duration_s=duration, fps=afps,
                                     height=height, progress=False)
-        fc = faces_mod.track_faces(path, cuts, vision["faces"], source_width=w,
+        fc = faces_mod.track_faces(path, cuts, vision.faces, source_width=w,
                                    source_height=h, fps=afps, height=height, progress=False)
         probe = SourceProbe(episode="bench", path=str(path), size_bytes=path.stat().st_size,
                             container=path.suffix[1:], duration_s=duration,
                             video=VideoStream(codec="?", width=w, height=h, fps=float(fps)),
                             audio=AudioStream(codec="none", sample_rate=0, channels=0))
-        crop = plan_camera("bench", 0.0, duration, probe, fc, cuts, params)
-        crop_w, _ = crop_size(w, h, tuple(params["aspect"]), params["zoom"])
+        crop = plan_camera("bench", 0.0, duration, probe, fc, cuts, section)
+        crop_w, _ = crop_size(w, h, section.aspect, section.zoom)
         x = np.asarray(crop.x)
         for frame in fc.frames:
             spans = [(d.box[0], d.box[0] + d.box[2]) for d in frame.detections

@@ -17,6 +17,7 @@ import numpy as np
 
 from shortfactory.artifacts import AudioFeatures, Transcript
 from shortfactory.candidates import split_sentences
+from shortfactory.recipe import CandidatesSection
 
 TOP_K = 3
 
@@ -85,11 +86,13 @@ def loudness_chunks(features: AudioFeatures, duration: float, length: float = 30
     return [s for _, s in sorted(chunks, key=lambda c: -c[0])]
 
 
-def transcript_only(params: dict[str, Any]) -> dict[str, Any]:
+def transcript_only(section: CandidatesSection) -> CandidatesSection:
     """Baseline recipe: our windows, ranked by the transcript signal alone."""
-    weights = {k: 0.0 for k in params["weights"]} | {"transcript": 1.0}
-    penalties = {k: 0.0 for k in params["penalties"]}
-    return {**params, "weights": weights, "penalties": penalties}
+    data = section.model_dump(mode="json")
+    weights = {k: 0.0 for k in data["weights"]} | {"transcript": 1.0}
+    penalties = {k: 0.0 for k in data["penalties"]}
+    return CandidatesSection.model_validate({**data, "weights": weights,
+                                             "penalties": penalties})
 
 
 _ANALYSES: dict[tuple[str, str], dict[str, Any]] = {}
@@ -105,24 +108,22 @@ def analyse(source, recipe) -> dict[str, Any]:  # noqa: ANN001 - Path, Recipe
     from pathlib import Path
 
     from shortfactory import audio, faces, ingest, scenes, transcribe
-    from shortfactory.recipe import recipe_hash, section_params
+    from shortfactory.recipe import recipe_hash
 
     key = (str(Path(source).resolve()), recipe_hash(recipe))
     if key in _ANALYSES:
         return _ANALYSES[key]
-    p = {name: section_params(recipe, name) for name in
-         ("ingest", "transcribe", "audio", "vision")}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         probe = ingest.probe_source(source, "sample")
-        ingest.write_audio(source, p["ingest"], tmp / "a.wav")
-        ingest.write_proxy(source, p["ingest"], tmp / "p.mp4")
-        tr = transcribe.transcribe(tmp / "a.wav", p["transcribe"], progress=False)
-        feats = audio.features_from_files(tmp / "a.wav", tr, p["audio"])
-        cuts = scenes.detect_scenes(tmp / "p.mp4", p["vision"]["scenes"],
+        ingest.write_audio(source, recipe.ingest, tmp / "a.wav")
+        ingest.write_proxy(source, recipe.ingest, tmp / "p.mp4")
+        tr = transcribe.transcribe(tmp / "a.wav", recipe.transcribe, progress=False)
+        feats = audio.features_from_files(tmp / "a.wav", tr, recipe.audio)
+        cuts = scenes.detect_scenes(tmp / "p.mp4", recipe.vision.scenes,
                                     duration_s=probe.duration_s, source=source,
                                     progress=False)
-        fc = faces.track_faces(tmp / "p.mp4", cuts, p["vision"]["faces"],
+        fc = faces.track_faces(tmp / "p.mp4", cuts, recipe.vision.faces,
                                source_width=probe.video.width,
                                source_height=probe.video.height, progress=False)
     _ANALYSES[key] = {"probe": probe, "transcript": tr, "features": feats, "scenes": cuts,
@@ -130,12 +131,12 @@ def analyse(source, recipe) -> dict[str, Any]:  # noqa: ANN001 - Path, Recipe
     return _ANALYSES[key]
 
 
-def evaluate(art: dict[str, Any], params: dict[str, Any], truth) -> dict[str, float]:  # noqa: ANN001
+def evaluate(art: dict[str, Any], section: CandidatesSection, truth) -> dict[str, float]:  # noqa: ANN001
     """Planted recall, decoys and boundary share for one candidates configuration."""
     from shortfactory.candidates import select_candidates
 
     result = select_candidates(art["transcript"], art["features"], art["scenes"], art["faces"],
-                               params, episode="sample", duration_s=art["probe"].duration_s)
+                               section, episode="sample", duration_s=art["probe"].duration_s)
     clips = [Span(c.start_s, c.end_s) for c in result.clips]
     strong = [Span(m.start_s, m.end_s) for m in truth.moments if m.kind == "strong"]
     decoys = [Span(m.start_s, m.end_s) for m in truth.moments if m.kind == "decoy"]
@@ -151,16 +152,16 @@ def bench_candidates() -> dict[str, float]:
 
     from run import REPO, ensure_sample  # bench/ is on sys.path when run.py runs
 
-    from shortfactory.recipe import load_recipe, section_params
+    from shortfactory.recipe import load_recipe
     from shortfactory.sample import load_truth
 
     source = ensure_sample()
     truth = load_truth(Path(source).with_name("sample.truth.json"))
     recipe = load_recipe(REPO / "recipes" / "default.yaml")
-    params = section_params(recipe, "candidates")
+    section = recipe.candidates
     art = analyse(source, recipe)
-    ours = evaluate(art, params, truth)
-    text_only = evaluate(art, transcript_only(params), truth)
+    ours = evaluate(art, section, truth)
+    text_only = evaluate(art, transcript_only(section), truth)
     strong = [Span(m.start_s, m.end_s) for m in truth.moments if m.kind == "strong"]
     loud = loudness_chunks(art["features"], art["probe"].duration_s)
     print("  ours:", ours["top"], "\n  transcript only:", text_only["top"],

@@ -90,13 +90,10 @@ def bench_pipeline() -> dict[str, float]:
         subtitles,
         transcribe,
     )
-    from shortfactory.recipe import load_recipe, section_params
+    from shortfactory.recipe import load_recipe
 
     source = ensure_sample()
-    recipe = load_recipe(REPO / "recipes" / "default.yaml")
-    p = {name: section_params(recipe, name) for name in
-         ("ingest", "transcribe", "audio", "vision", "candidates", "camera", "subtitles",
-          "render", "metadata")}
+    r = load_recipe(REPO / "recipes" / "default.yaml")
     timings: dict[str, float] = {}
 
     def timed(name: str, fn: Callable[[], object]) -> object:
@@ -109,30 +106,29 @@ def bench_pipeline() -> dict[str, float]:
         tmp = Path(tmp_name)
         probe = timed("probe", lambda: ingest.probe_source(source, "sample"))
         duration = probe.duration_s
-        timed("extract_audio", lambda: ingest.write_audio(source, p["ingest"], tmp / "a.wav"))
-        timed("make_proxy", lambda: ingest.write_proxy(source, p["ingest"], tmp / "p.mp4"))
-        tr = timed("transcribe", lambda: transcribe.transcribe(tmp / "a.wav", p["transcribe"],
+        timed("extract_audio", lambda: ingest.write_audio(source, r.ingest, tmp / "a.wav"))
+        timed("make_proxy", lambda: ingest.write_proxy(source, r.ingest, tmp / "p.mp4"))
+        tr = timed("transcribe", lambda: transcribe.transcribe(tmp / "a.wav", r.transcribe,
                                                                progress=False))
         feats = timed("audio_features", lambda: audio.features_from_files(
-            tmp / "a.wav", tr, p["audio"]))
+            tmp / "a.wav", tr, r.audio))
         cuts = timed("detect_scenes", lambda: scenes.detect_scenes(
-            tmp / "p.mp4", p["vision"]["scenes"], duration_s=duration, source=source))
+            tmp / "p.mp4", r.vision.scenes, duration_s=duration, source=source))
         fc = timed("track_faces", lambda: faces.track_faces(
-            tmp / "p.mp4", cuts, p["vision"]["faces"], source_width=probe.video.width,
+            tmp / "p.mp4", cuts, r.vision.faces, source_width=probe.video.width,
             source_height=probe.video.height))
         cands = timed("select_candidates", lambda: candidates.select_candidates(
-            tr, feats, cuts, fc, p["candidates"], episode="sample", duration_s=duration))
+            tr, feats, cuts, fc, r.candidates, episode="sample", duration_s=duration))
         clip = cands.clips[0]
         crop = timed("plan_camera_one_clip", lambda: camera.plan_camera(
-            clip.id, clip.start_s, clip.end_s, probe, fc, cuts, p["camera"], transcript=tr))
+            clip.id, clip.start_s, clip.end_s, probe, fc, cuts, r.camera, transcript=tr))
         ass = tmp / "s.ass"
-        timed("write_subtitles_one_clip", lambda: ass.write_text(subtitles.to_ass(
-            subtitles.build_cues(tr, clip.start_s, clip.end_s, p["subtitles"]),
-            p["subtitles"]), encoding="utf-8"))
+        timed("write_subtitles_one_clip", lambda: ass.write_text(subtitles.write_subtitles(
+            tr, clip.start_s, clip.end_s, r.subtitles, r.render.speed)[0], encoding="utf-8"))
         timed("write_metadata_one_clip", lambda: metadata.build_metadata(
-            clip, tr, p["metadata"], episode="sample", recipe_hash="bench"))
+            clip, tr, r.metadata, episode="sample", recipe_hash="bench"))
         timed("render_one_clip", lambda: render.render_short(
-            source, crop, ass, p["render"], tmp / "short.mp4", progress=False))
+            source, crop, ass, r.render, tmp / "short.mp4", progress=False))
         floor = decode_floor(source)
 
     minutes = duration / 60

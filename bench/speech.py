@@ -47,9 +47,12 @@ import wave
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from shortfactory.recipe import IngestSection, TranscribeSection
 
 REPO = Path(__file__).resolve().parents[1]
 SPEECH = REPO.parent / "shared" / "media" / "speech"
@@ -438,8 +441,9 @@ class ClipResult:
     errors: ErrorCount = field(default_factory=ErrorCount)
 
 
-def make_wav(clip: Clip, out: Path, ingest_params: dict[str, Any]) -> Path:
-    """The clip as the project's 16 kHz mono WAV, through ``ingest.write_audio``."""
+def make_wav(clip: Clip, out: Path, ingest: IngestSection) -> Path:
+    """The clip as the project's 16 kHz mono WAV, through ``ingest.write_audio`` with the
+    recipe's typed ``ingest`` section (as the rule runs it)."""
     from shortfactory.ingest import write_audio
 
     source = clip.audio
@@ -450,21 +454,21 @@ def make_wav(clip: Clip, out: Path, ingest_params: dict[str, Any]) -> Path:
             w.setsampwidth(2)
             w.setframerate(16000)
             w.writeframes(clip.audio.read_bytes())
-    write_audio(source, ingest_params, out)
+    write_audio(source, ingest, out)
     return out
 
 
-def transcribe_clips(clips: Iterable[Clip], params: dict[str, Any], model: Any,
-                     ingest_params: dict[str, Any], tmp: Path) -> list[ClipResult]:
+def transcribe_clips(clips: Iterable[Clip], section: TranscribeSection, model: Any,
+                     ingest: IngestSection, tmp: Path) -> list[ClipResult]:
     """Transcribe each clip with ``transcribe.transcribe`` and score it against its text."""
     from shortfactory.media import wav_duration_s
     from shortfactory.transcribe import transcribe
 
     results = []
     for k, clip in enumerate(clips):
-        wav = make_wav(clip, tmp / f"{clip.set}_{k}.wav", ingest_params)
+        wav = make_wav(clip, tmp / f"{clip.set}_{k}.wav", ingest)
         start = time.perf_counter()
-        transcript = transcribe(wav, params, progress=False, model=model)
+        transcript = transcribe(wav, section, progress=False, model=model)
         seconds = time.perf_counter() - start
         hyp = " ".join(w.word for w in transcript.words())
         results.append(ClipResult(clip.set, clip.id, clip.reference, hyp,
@@ -498,12 +502,12 @@ def bench_speech() -> dict[str, float]:
 
     from shortfactory import audio, ingest, transcribe
     from shortfactory.media import wav_duration_s
-    from shortfactory.recipe import load_recipe, section_params
+    from shortfactory.recipe import load_recipe
     from shortfactory.sample import load_truth
 
     recipe = load_recipe(REPO / "recipes" / "default.yaml")
-    p_ingest, p_asr, p_audio = (section_params(recipe, s)
-                                for s in ("ingest", "transcribe", "audio"))
+    # The typed sections, as the rules validate theirs.
+    p_ingest, p_asr, p_audio = recipe.ingest, recipe.transcribe, recipe.audio
     source = ensure_sample()
     truth = load_truth(source.with_name("sample.truth.json"))
     sets = real_speech_clips()

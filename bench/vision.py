@@ -77,9 +77,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from shortfactory.recipe import SceneSection
 
 REPO = Path(__file__).resolve().parents[1]
 MEDIA = REPO.parent / "shared" / "media"
@@ -465,15 +468,16 @@ def synthetic_transitions(cases: list[CutCase], params: dict[str, Any],
     return out
 
 
-def dissolve_pass_cost(proxy: Path, params: dict[str, Any], duration_s: float) -> dict[str, float]:
+def dissolve_pass_cost(proxy: Path, section: SceneSection,
+                       duration_s: float) -> dict[str, float]:
     """Scene detection on one proxy with and without the dissolve pass, same run: the
     ratio of the two times (1.0: free; noisy on a shared machine)."""
     from shortfactory import scenes
 
     def run(on: bool) -> float:
         start = time.perf_counter()
-        scenes.detect_scenes(proxy, {**params, "dissolve": on}, duration_s=duration_s,
-                             progress=False)
+        scenes.detect_scenes(proxy, section.model_copy(update={"dissolve": on}),
+                             duration_s=duration_s, progress=False)
         return time.perf_counter() - start
 
     with_s = min(run(True) for _ in range(2))
@@ -585,7 +589,8 @@ def dense_faces(proxy: Path, cuts: Any, params: dict[str, Any], source: Path) ->
     from shortfactory import faces, media
 
     width, height, _ = media.probe_video_only(source)
-    dense = {**params["vision"]["faces"], "detect_every_s": 0.0, "search_every_s": 0.0}
+    dense = params["vision"].faces.model_copy(
+        update={"detect_every_s": 0.0, "search_every_s": 0.0})
     return faces.track_faces(proxy, cuts, dense, source_width=width, source_height=height,
                              progress=False)
 
@@ -689,11 +694,12 @@ def ensure_mix_1080p() -> Path | None:
 
 
 def vision_params(recipe_name: str = "default.yaml") -> dict[str, Any]:
-    """A recipe's ``ingest`` and ``vision`` sections, as the rules get them."""
-    from shortfactory.recipe import load_recipe, section_params
+    """A recipe's ``ingest`` and ``vision`` sections, as the models the rules' scripts
+    validate theirs into (:class:`IngestSection`, :class:`VisionSection`)."""
+    from shortfactory.recipe import load_recipe
 
     recipe = load_recipe(REPO / "recipes" / recipe_name)
-    return {"ingest": section_params(recipe, "ingest"), "vision": section_params(recipe, "vision")}
+    return {"ingest": recipe.ingest, "vision": recipe.vision}
 
 
 def our_cuts(path: Path, params: dict[str, Any], tmp: Path) -> tuple[Any, float, float]:
@@ -707,7 +713,7 @@ def our_cuts(path: Path, params: dict[str, Any], tmp: Path) -> tuple[Any, float,
     start = time.perf_counter()
     write_proxy(path, ingest, proxy, progress=False)
     proxy_s = time.perf_counter() - start
-    cuts = scenes.detect_scenes(proxy, params["vision"]["scenes"], duration_s=duration_of(path),
+    cuts = scenes.detect_scenes(proxy, params["vision"].scenes, duration_s=duration_of(path),
                                 source=path, progress=False)
     return cuts, time.perf_counter() - start, proxy_s
 
@@ -772,9 +778,9 @@ def run_stage(source: Path, params: dict[str, Any], tmp: Path) -> StageRun:
     c0 = cpu_seconds()
     _, proxy_s, _ = timed(lambda: write_proxy(source, ingest, proxy, progress=False))
     cuts, scenes_s, _ = timed(lambda: scenes.detect_scenes(
-        proxy, params["vision"]["scenes"], duration_s=duration, source=source, progress=False))
+        proxy, params["vision"].scenes, duration_s=duration, source=source, progress=False))
     found, faces_s, _ = timed(lambda: faces.track_faces(
-        proxy, cuts, params["vision"]["faces"], source_width=width, source_height=height,
+        proxy, cuts, params["vision"].faces, source_width=width, source_height=height,
         progress=False))
     return StageRun(duration, proxy_s, scenes_s, faces_s, cpu_seconds() - c0, cuts, found)
 
@@ -826,7 +832,7 @@ def bench_vision() -> dict[str, float]:
         out["cuts_f1_sample"] = tally.f1
         out.update(exact_frames(run.cuts, truth))
         out["dissolves_found_sample"] = sum(c.kind == "dissolve" for c in run.cuts.cuts)
-        out.update(dissolve_pass_cost(tmp / "proxy.mp4", params["vision"]["scenes"],
+        out.update(dissolve_pass_cost(tmp / "proxy.mp4", params["vision"].scenes,
                                       run.duration_s))
         out.update(face_scores(run.faces, truth))
         runs = run.faces.options.get("runs", {})

@@ -56,6 +56,9 @@ rule write_subtitles:
     params:
         clip=get_clip_span,
         recipe=get_section("subtitles"),
+        # The SRT is on the finished Short's timeline; only this value of the render
+        # section, so other render edits do not rerun the subtitles.
+        speed=RECIPE.render.speed,
         code=stage_code("write_subtitles.py"),
     log:
         "logs/write_subtitles/{episode}/{clip}.log",

@@ -3,10 +3,13 @@
 from shortfactory.artifacts import Transcript
 from shortfactory.audio import features_from_files
 from shortfactory.io import read_model, write_model
+from shortfactory.recipe import AudioSection
 from shortfactory.workflow import script_context
 
 if "snakemake" in globals():
     with script_context(snakemake.log[0]):
         transcript = read_model(snakemake.input.transcript, Transcript)
-        features = features_from_files(snakemake.input.audio, transcript, snakemake.params.recipe)
+        # Snakemake hands over the section as a plain dict: validated back into its model.
+        section = AudioSection.model_validate(snakemake.params.recipe)
+        features = features_from_files(snakemake.input.audio, transcript, section)
         write_model(snakemake.output[0], features)

@@ -3,10 +3,13 @@
 from shortfactory.artifacts import SourceProbe
 from shortfactory.ingest import write_proxy
 from shortfactory.io import read_model
+from shortfactory.recipe import IngestSection
 from shortfactory.workflow import script_context
 
 if "snakemake" in globals():
     with script_context(snakemake.log[0]):
         probe = read_model(snakemake.input.probe, SourceProbe)
-        write_proxy(snakemake.input.source, snakemake.params.recipe, snakemake.output[0],
+        # Snakemake hands over the section as a plain dict: validated back into its model.
+        section = IngestSection.model_validate(snakemake.params.recipe)
+        write_proxy(snakemake.input.source, section, snakemake.output[0],
                     threads=snakemake.threads, expected_s=probe.duration_s)

@@ -3,12 +3,15 @@
 from shortfactory.artifacts import SceneCuts, SourceProbe
 from shortfactory.faces import track_faces
 from shortfactory.io import read_model, write_model
+from shortfactory.recipe import VisionSection
 from shortfactory.workflow import script_context
 
 if "snakemake" in globals():
     with script_context(snakemake.log[0]):
         probe = read_model(snakemake.input.probe, SourceProbe)
+        # Snakemake hands over the section as a plain dict: validated back into its model.
+        section = VisionSection.model_validate(snakemake.params.recipe).faces
         faces = track_faces(snakemake.input.proxy, read_model(snakemake.input.scenes, SceneCuts),
-                            snakemake.params.recipe["faces"], source_width=probe.video.width,
+                            section, source_width=probe.video.width,
                             source_height=probe.video.height)
         write_model(snakemake.output[0], faces)

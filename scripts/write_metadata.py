@@ -3,12 +3,15 @@
 from shortfactory.artifacts import Clip, Transcript
 from shortfactory.io import read_model, write_model
 from shortfactory.metadata import build_metadata
+from shortfactory.recipe import MetadataSection
 from shortfactory.workflow import script_context
 
 if "snakemake" in globals():
     with script_context(snakemake.log[0]):
         clip = Clip(rank=0, **snakemake.params.clip)
+        # Snakemake hands over the section as a plain dict: validated back into its model.
+        section = MetadataSection.model_validate(snakemake.params.recipe)
         meta = build_metadata(clip, read_model(snakemake.input.transcript, Transcript),
-                              snakemake.params.recipe, episode=snakemake.wildcards.episode,
+                              section, episode=snakemake.wildcards.episode,
                               recipe_hash=snakemake.params.recipe_hash)
         write_model(snakemake.output[0], meta)

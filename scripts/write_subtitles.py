@@ -2,13 +2,19 @@
 
 from shortfactory.artifacts import Transcript
 from shortfactory.io import read_model, write_text_atomic
-from shortfactory.subtitles import build_cues, to_ass, to_srt
+from shortfactory.recipe import SubtitleSection
+from shortfactory.subtitles import write_subtitles
 from shortfactory.workflow import script_context
 
 if "snakemake" in globals():
     with script_context(snakemake.log[0]):
-        span, params = snakemake.params.clip, snakemake.params.recipe
+        span = snakemake.params.clip
+        # Snakemake hands over the section as a plain dict: validated back into its model.
+        # The render's speed comes as a param of its own (the SRT is on the output's
+        # timeline), so other render edits do not rerun the subtitles.
+        section = SubtitleSection.model_validate(snakemake.params.recipe)
         transcript = read_model(snakemake.input.transcript, Transcript)
-        cues = build_cues(transcript, span["start_s"], span["end_s"], params)
-        write_text_atomic(snakemake.output.ass, to_ass(cues, params))
-        write_text_atomic(snakemake.output.srt, to_srt(cues))
+        ass, srt = write_subtitles(transcript, span["start_s"], span["end_s"], section,
+                                   snakemake.params.speed)
+        write_text_atomic(snakemake.output.ass, ass)
+        write_text_atomic(snakemake.output.srt, srt)

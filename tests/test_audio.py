@@ -27,8 +27,8 @@ RATE = 16000
 SERIES = ("loudness_lufs", "speech", "energy_delta", "onset", "score")
 
 
-def audio_params() -> dict:
-    return AudioSection().model_dump(mode="json")
+def audio_params() -> AudioSection:
+    return AudioSection()
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +84,7 @@ def test_all_zero_file_reads_as_floor_loudness(tmp_path: Path) -> None:
     assert set(features.loudness_lufs) == {LUFS_FLOOR}
     assert all(features.silence) and not any(features.voice)
     assert max(features.score) == 0.0 and max(features.energy_delta) == 0.0
+    assert features.options == AudioSection().model_dump(mode="json")  # the echo stays JSON
 
 
 def test_power_of_silence_after_sound_never_goes_negative() -> None:

@@ -9,6 +9,8 @@ from types import SimpleNamespace
 import numpy as np
 from conftest import REPO
 
+from shortfactory.recipe import CameraSection
+
 # bench/ is not a package: load bench/camera.py by path under a name that cannot
 # collide with the package's own camera module.
 _spec = importlib.util.spec_from_file_location("bench_camera", REPO / "bench" / "camera.py")
@@ -83,6 +85,6 @@ def test_oracle_follows_the_truth_within_the_limits() -> None:
     t = truth({k: [box("a", 1500)] for k in range(48)})
     t.cuts = []
     needs = bench.truth_needs(t, 48)
-    params = {"max_speed_px_s": 500.0, "max_accel_px_s2": 1200.0, "smoothing_s": 0.6}
+    params = CameraSection(max_speed_px_s=500.0, max_accel_px_s2=1200.0, smoothing_s=0.6)
     x = bench.oracle_path(t, needs, 48, 24.0, 608, 1312.0, params)
     assert bench.coverage(x, 608, needs) == 1.0

@@ -180,9 +180,10 @@ def test_real_speech_clips_lists_every_set() -> None:
 
 def test_make_wav_gives_a_header_to_raw_pcm(tmp_path: Path) -> None:
     from shortfactory.media import wav_duration_s
+    from shortfactory.recipe import IngestSection
 
     raw = tmp_path / "x.raw"
     raw.write_bytes(b"\x00\x01" * 8000)  # 0.5 s of 16 kHz s16le
     clip = speech.Clip("t", "x", raw, "", raw_pcm=True)
-    out = speech.make_wav(clip, tmp_path / "x.wav", {"audio_rate": 16000})
+    out = speech.make_wav(clip, tmp_path / "x.wav", IngestSection(audio_rate=16000))
     assert wav_duration_s(out) == pytest.approx(0.5, abs=0.01)

@@ -21,10 +21,12 @@ from shortfactory.artifacts import (
     Word,
 )
 from shortfactory.camera import (
+    BOX_MEDIAN,
     LINE_LEAD_S,
     attribute_lines,
     longest_word_s,
     plan_camera,
+    running_median,
     speech_runs,
 )
 from shortfactory.recipe import CameraSection
@@ -32,8 +34,8 @@ from shortfactory.recipe import CameraSection
 W, H, FPS, AFPS = 1920, 1080, 24.0, 6.0
 
 
-def params(**overrides) -> dict:
-    return {**CameraSection().model_dump(mode="json"), **overrides}
+def params(**overrides) -> CameraSection:
+    return CameraSection(**overrides)
 
 
 def probe(duration: float) -> SourceProbe:
@@ -74,7 +76,7 @@ def test_constant_speed_face_stays_in_frame() -> None:
     assert path.crop_width == 608 and path.crop_height == 1080
     assert path.shots[0].mode in ("tracking", "panning") and path.shots[0].focus == "face:0"
     # Once under way, the face stays within the dead zone around the window's centre.
-    half_zone = params()["dead_zone"] * path.crop_width / 2
+    half_zone = params().dead_zone * path.crop_width / 2
     settled = slice(int(1.5 * FPS), int(8.5 * FPS))
     assert np.all(np.abs(face[settled] - centres(path)[settled]) <= half_zone + 2)
 
@@ -116,7 +118,7 @@ def test_vanished_face_holds_then_eases_to_fallback() -> None:
     assert abs(c[frame(2.5)] - c[frame(1.5)]) < 40  # holding
     assert c[frame(7.9)] > 1200  # eased toward the fallback focus
     steps = np.abs(np.diff(c))
-    assert steps.max() * FPS <= params()["max_speed_px_s"] + 1e-6  # never a jump
+    assert steps.max() * FPS <= params().max_speed_px_s + 1e-6  # never a jump
     assert path.fallback[frame(6.0)] and not path.fallback[frame(1.0)]
 
 
@@ -250,13 +252,13 @@ def test_letterbox_for_a_pair_too_wide_when_the_option_is_on() -> None:
     assert fits.shots[0].mode == "stationary"
 
 
-def check_limits(path, p: dict) -> None:
+def check_limits(path, p: CameraSection) -> None:
     left = np.array(path.x)
     assert left.min() >= 0 and left.max() <= W - path.crop_width
     v = np.diff(left) * FPS
-    assert np.abs(v).max() <= p["max_speed_px_s"] + 1e-6
+    assert np.abs(v).max() <= p.max_speed_px_s + 1e-6
     a = np.diff(left, 2) * FPS * FPS
-    assert np.abs(a).max() <= p["max_accel_px_s2"] + 1e-6
+    assert np.abs(a).max() <= p.max_accel_px_s2 + 1e-6
 
 
 def test_sixty_seconds_solve_well_under_a_second() -> None:
@@ -428,7 +430,7 @@ def test_split_screen_source_cuts_between_panels_instead_of_panning() -> None:
     changes = np.flatnonzero(np.diff(panel)) + 1
     assert len(changes) == 3
     steps = np.abs(np.diff(path.x))
-    assert np.all(np.delete(steps, changes - 1) * FPS <= params()["max_speed_px_s"] + 1e-6)
+    assert np.all(np.delete(steps, changes - 1) * FPS <= params().max_speed_px_s + 1e-6)
     assert np.all(steps[changes - 1] > 300)
     at = lambda s: int(s * FPS)  # noqa: E731
     assert all(face_inside(path, at(t), LEFT) for t in (1.0, 2.5, 8.0, 9.5))
@@ -499,3 +501,57 @@ def test_a_face_that_hops_panels_without_speech_is_followed_by_a_cut() -> None:
     changes = np.flatnonzero(np.diff(panel)) + 1
     assert len(changes) == 1 and abs(changes[0] / FPS - 4.0) < 0.3
     assert panel[0] == 0 and panel[-1] == 1
+
+
+def _running_median_loop(rows: np.ndarray, width: int) -> np.ndarray:
+    """The hand-written running median that :func:`running_median` replaced."""
+    half = width // 2
+    out = np.empty_like(rows)
+    for i in range(len(rows)):
+        out[i] = np.median(rows[max(0, i - half): i + half + 1], axis=0)
+    return out
+
+
+def detector_boxes(n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` face boxes ``(x, y, w, h)`` of one track as the detector gives them at the
+    analysis rate: a face drifting and changing size, jitter of a few px, a stray box
+    now and then, and runs of identical boxes (frames that barely changed keep the
+    last frame's faces)."""
+    t = np.arange(n)
+    x = 700 + 40 * np.sin(t / 7) + rng.normal(0, 3, n)
+    y = 300 + rng.normal(0, 2, n)
+    w = 180 + 10 * np.cos(t / 11) + rng.normal(0, 2, n)
+    boxes = np.round(np.stack([x, y, w, w], axis=1), 2)
+    stray = rng.random(n) < 0.08
+    boxes[stray, 0] += rng.choice([-1, 1], stray.sum()) * rng.uniform(60, 200, stray.sum())
+    for i in np.flatnonzero(rng.random(n)[1:] < 0.2) + 1:
+        boxes[i] = boxes[i - 1]
+    return boxes
+
+
+def test_running_median_is_the_loop_it_replaced_ends_included() -> None:
+    """scipy's median_filter gives the full windows; the ends keep the shrinking window
+    (an even number of rows averages its two middle values), so every row matches the
+    old loop exactly, on tracks of every length from one detection up."""
+    rng = np.random.default_rng(7)
+    for n in [*range(1, 13), 30, 61, 240]:
+        boxes = detector_boxes(n, rng)
+        for width in (1, 2, 3, 4, BOX_MEDIAN, 7):
+            got = running_median(boxes, width)
+            assert got.dtype == boxes.dtype and got.shape == boxes.shape
+            assert np.array_equal(got, _running_median_loop(boxes, width)), (n, width)
+    rows = np.array([[0.0], [10.0], [5.0], [7.0], [1.0]])
+    # Ends: median of (0, 10, 5) and mean of (5, 7) - not a padded or mirrored window.
+    assert running_median(rows, 5)[:, 0].tolist() == [5.0, 6.0, 5.0, 6.0, 5.0]
+    assert running_median(np.zeros((0, 4)), BOX_MEDIAN).shape == (0, 4)
+
+
+def test_the_section_is_the_only_source_of_settings() -> None:
+    """The model's defaults are what runs, and crop_path.json echoes the whole section."""
+    duration = 6.0
+    still = lambda t: [(0, 900)]  # noqa: E731
+    section = CameraSection()
+    path = plan_camera("c", 0, duration, probe(duration), faces(duration, still),
+                       scenes(duration), section)
+    assert path.options == section.model_dump(mode="json")
+    assert (path.crop_width, path.crop_height) == (608, 1080)  # 9:16 at zoom 1

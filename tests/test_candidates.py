@@ -28,16 +28,18 @@ from shortfactory.candidates import (
 from shortfactory.recipe import CandidatesSection
 
 HOP, AFPS = 0.1, 6.0
+FLOOR = CandidatesSection().min_score  # the recipe's default evidence floor
 
 
-def params(**overrides) -> dict:
+def params(**overrides) -> CandidatesSection:
+    """The default section with some keys (or some keys of a nested section) changed."""
     base = CandidatesSection().model_dump(mode="json")
     for key, value in overrides.items():
         if isinstance(value, dict):
             base[key] = {**base[key], **value}
         else:
             base[key] = value
-    return base
+    return CandidatesSection.model_validate(base)
 
 
 def transcript(lines: list[tuple[float, float, str]]) -> Transcript:
@@ -135,9 +137,10 @@ def test_output_is_explainable_and_deterministic() -> None:
             faces(duration, [(0, 120)]), params(), duration)
     first, second = run(*args), run(*args)
     assert first == second
+    assert first.options == params().model_dump(mode="json")  # the section, as JSON
     for clip in first.clips:
         assert set(clip.signals) == {"transcript", "audio", "face", "scene", "pacing"}
-        weights = params()["weights"]
+        weights = params().weights.model_dump()
         expected = sum(weights[k] * v for k, v in clip.signals.items()) - sum(
             clip.penalties.values())
         assert clip.total == pytest.approx(expected, abs=1e-3)
@@ -348,10 +351,10 @@ def analyse_video(rel: str, width: int, height: int, duration: float) -> tuple[S
     from shortfactory.scenes import detect_scenes
 
     path = shared_media(rel)
-    vision = VisionSection().model_dump(mode="json")
-    sc = detect_scenes(path, vision["scenes"], duration_s=duration, fps=VISION_FPS,
+    vision = VisionSection()
+    sc = detect_scenes(path, vision.scenes, duration_s=duration, fps=VISION_FPS,
                        height=VISION_HEIGHT, progress=False)
-    fc = track_faces(path, sc, vision["faces"], source_width=width, source_height=height,
+    fc = track_faces(path, sc, vision.faces, source_width=width, source_height=height,
                      fps=VISION_FPS, height=VISION_HEIGHT, progress=False)
     return sc, fc
 
@@ -360,7 +363,7 @@ def audio_of(wav, tr: Transcript | None) -> AudioFeatures:
     from shortfactory.audio import features_from_files
     from shortfactory.recipe import AudioSection
 
-    return features_from_files(wav, tr, AudioSection().model_dump(mode="json"))
+    return features_from_files(wav, tr, AudioSection())
 
 
 def silent_wav(path, seconds: float):
@@ -379,17 +382,16 @@ def evidence_in(clip) -> float:
 def bunny(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Big Buck Bunny, 30 s: a lively cartoon with music and no speech."""
     from shortfactory.ingest import write_audio
+    from shortfactory.recipe import IngestSection
 
     rel = "animated/blender/big_buck_bunny_0_30.webm"
     sc, fc = analyse_video(rel, 1280, 720, 30.0)
     wav = tmp_path_factory.mktemp("bunny") / "audio.wav"
-    write_audio(shared_media(rel), {"audio_rate": 16000}, wav)
+    write_audio(shared_media(rel), IngestSection(), wav)
     return {"scenes": sc, "faces": fc, "wav": wav, "duration": 30.0}
 
 
 def test_silent_film_yields_no_short_and_says_why(tmp_path) -> None:
-    from shortfactory.candidates import MIN_SCORE
-
     duration = 10.0  # Chaplin's pictures over an audio track of digital silence
     sc, fc = analyse_video("faces/chaplin/chaplin.mp4", 640, 480, duration)
     feats = audio_of(silent_wav(tmp_path / "a.wav", duration), None)
@@ -397,37 +399,33 @@ def test_silent_film_yields_no_short_and_says_why(tmp_path) -> None:
     short = dict(min_length_s=5.0, target_length_s=8.0, max_length_s=10.0, min_clips=1)
     without_floor = run(empty, feats, sc, fc, params(**short, min_score=0.0), duration)
     assert without_floor.clips  # what used to be published: "nothing happens"
-    res = run(empty, feats, sc, fc, params(**short, min_score=MIN_SCORE), duration)
+    res = run(empty, feats, sc, fc, params(**short, min_score=FLOOR), duration)
     assert res.clips == []
-    assert res.message == (f"no clip reaches candidates.min_score {MIN_SCORE:.2f} "
+    assert res.message == (f"no clip reaches candidates.min_score {FLOOR:.2f} "
                            "(best 0.00: no speech, no sound)")
     # Without any audio stream (a silent film as such) the pictures alone decide.
-    pictures = select_candidates(empty, feats, sc, fc, params(**short, min_score=MIN_SCORE),
+    pictures = select_candidates(empty, feats, sc, fc, params(**short, min_score=FLOOR),
                                  episode="ep", duration_s=duration, has_audio=False)
     assert pictures.clips and not pictures.message
     assert pictures.clips[0].reasons[-1].endswith("speech 0%, sound 100%, motion 0.08")
 
 
 def test_music_only_cartoon_keeps_its_lively_clips(bunny: dict) -> None:
-    from shortfactory.candidates import MIN_SCORE
-
     empty = Transcript(language="en", duration_s=bunny["duration"], model="m")
     feats = audio_of(bunny["wav"], empty)
     args = (empty, feats, bunny["scenes"], bunny["faces"])
-    res = run(*args, params(min_score=MIN_SCORE), bunny["duration"])
+    res = run(*args, params(min_score=FLOOR), bunny["duration"])
     assert res.clips and not res.message
-    assert all(MIN_SCORE <= evidence_in(c) <= 0.5 for c in res.clips)
+    assert all(FLOOR <= evidence_in(c) <= 0.5 for c in res.clips)
     # Music without words never reaches a floor above 0.5: that setting means talk only.
     talk_only = run(*args, params(min_score=0.6), bunny["duration"])
     assert talk_only.clips == [] and talk_only.message.endswith("no speech)")
 
 
 def test_lively_cartoon_over_digital_silence_yields_no_short(bunny: dict, tmp_path) -> None:
-    from shortfactory.candidates import MIN_SCORE
-
     empty = Transcript(language="en", duration_s=bunny["duration"], model="m")
     feats = audio_of(silent_wav(tmp_path / "a.wav", bunny["duration"]), empty)
-    res = run(empty, feats, bunny["scenes"], bunny["faces"], params(min_score=MIN_SCORE),
+    res = run(empty, feats, bunny["scenes"], bunny["faces"], params(min_score=FLOOR),
               bunny["duration"])
     assert res.clips == [] and "no speech, no sound" in res.message
 
@@ -443,8 +441,6 @@ def stm_transcript(path, duration: float) -> Transcript:
 
 
 def test_dialogue_keeps_every_clip_under_the_floor() -> None:
-    from shortfactory.candidates import MIN_SCORE
-
     duration = 30.0
     wav = shared_media("speech/pyannote_sample/sample.wav")
     tr = stm_transcript(wav.with_suffix(".stm"), duration)
@@ -452,6 +448,6 @@ def test_dialogue_keeps_every_clip_under_the_floor() -> None:
     sc, fc = scenes(duration, [6.5, 14.0, 22.0]), faces(duration, [(0, 30)])
     p = dict(min_length_s=8.0, target_length_s=12.0, max_length_s=20.0, min_clips=3)
     without_floor = run(tr, feats, sc, fc, params(**p, min_score=0.0), duration)
-    res = run(tr, feats, sc, fc, params(**p, min_score=MIN_SCORE), duration)
+    res = run(tr, feats, sc, fc, params(**p, min_score=FLOOR), duration)
     assert len(res.clips) >= 2 and res.clips == without_floor.clips
     assert all(evidence_in(c) >= 0.5 for c in res.clips)

@@ -19,10 +19,10 @@ from conftest import shared_media
 from shortfactory import scenes as S
 from shortfactory.artifacts import SceneCuts
 from shortfactory.media import ffmpeg_exe
+from shortfactory.recipe import SceneSection
 
-# The default recipe's scene settings (dissolve settings at their module defaults).
-SCENES = {"threshold": 2.0, "min_distance": 0.3, "window_s": 2.0, "min_shot_s": 0.6,
-          "fade_black_level": 18.0, "refine": False}
+# The default recipe's scene settings (refinement off: these tests pass no source).
+SCENES = SceneSection(refine=False)
 TEARS = "faces/tears_of_steel/tears_of_steel_clip_10s.mp4"  # 2.708-7.708 s: one shot
 BUNNY = "animated/blender/big_buck_bunny_0_30.webm"  # 15.67-22.96 s: one shot
 

@@ -7,7 +7,9 @@ mediapipe 0.10.14 wheel, so these run on real frames wherever the suite runs.
 
 from __future__ import annotations
 
+import json
 import subprocess
+import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,8 +22,9 @@ from shortfactory import faces as F
 from shortfactory import models
 from shortfactory.cli import main as cli_main
 from shortfactory.errors import ShortfactoryError
+from shortfactory.io import write_model
 from shortfactory.media import ffmpeg_exe, iter_frames, probe_video_only
-from shortfactory.recipe import load_recipe, section_params
+from shortfactory.recipe import FaceSection, load_recipe
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -73,6 +76,48 @@ def test_first_only_uses_the_first_backend_that_loads(monkeypatch: pytest.Monkey
     assert "shortfactory fetch-models" in unavailable["mediapipe"]
 
 
+def test_backends_that_cannot_load_are_named_in_faces_json(monkeypatch: pytest.MonkeyPatch,
+                                                          tmp_path: Path) -> None:
+    # A corrupt MediaPipe model (a truncated download: MediaPipe raises ValueError, which
+    # used to stop the stage) and animeface not installed: the stage runs on Haar, and
+    # faces.json says why each other backend is missing, so a later fix shows up there.
+    broken = tmp_path / "broken.tflite"
+    broken.write_bytes(b"not a flatbuffer " * 64)
+    monkeypatch.setenv("SHORTFACTORY_MEDIAPIPE_MODEL", str(broken))
+    monkeypatch.setattr(F, "pillow_version", lambda: "11.3.0")
+    monkeypatch.setitem(sys.modules, "animeface", None)  # its import fails
+    clip = lavfi_video(tmp_path / "grey.mp4", "color=c=gray:size=320x180:rate=6", 1.0)
+    section = FaceSection(backends=["mediapipe", "animeface", "haar"])
+    result = F.track_faces(clip, one_shot(1.0), section, source_width=320,
+                           source_height=180, progress=False)
+    out = tmp_path / "faces.json"
+    write_model(out, result)
+    options = json.loads(out.read_text())["options"]
+    reasons = options["unavailable"]
+    assert set(reasons) == {"mediapipe", "animeface"}, reasons
+    assert "broken.tflite" in reasons["mediapipe"] and "Flatbuffer" in reasons["mediapipe"]
+    assert reasons["animeface"].startswith("animeface is not installed")
+    assert options["backends"] == ["mediapipe", "animeface", "haar"]  # what was asked
+    assert result.backends == {"mediapipe": 0, "animeface": 0, "haar": 0}
+
+
+def test_any_load_failure_is_one_line_and_never_stops_the_stage(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # An installed but broken package fails with whatever it raises, over several lines.
+    class Broken:
+        def __init__(self) -> None:
+            raise AttributeError("module 'google.protobuf' has no attribute 'x'\n"
+                                 "  File ...\n" + "detail " * 100)
+
+    monkeypatch.setitem(F.BACKENDS, "mediapipe", Broken)
+    backends, unavailable = F.make_backends(["mediapipe", "haar"], first_only=True)
+    assert [b.name for b in backends] == ["haar"]
+    assert unavailable == {
+        "mediapipe": "AttributeError: module 'google.protobuf' has no attribute 'x'"}
+    long = F.one_line(RuntimeError("x" * 1000))
+    assert len(long) == F.REASON_CHARS and long.endswith("...") and "\n" not in long
+
+
 @pytest.fixture
 def mediapipe() -> Iterator[F.MediaPipeBackend]:
     backend = F.MediaPipeBackend()
@@ -113,8 +158,8 @@ def test_mediapipe_follows_a_face_it_only_finds_in_the_whole_scene(
 def test_live_recipe_tracks_filmed_people_with_mediapipe() -> None:
     clip = MEDIA / "faces/intel_sample_videos/face-demographics-walking.gif"
     width, height, _ = probe_video_only(clip)
-    params = section_params(load_recipe(REPO / "recipes" / "live.yaml"), "vision")["faces"]
-    result = F.track_faces(clip, one_shot(2.9), params, source_width=width,
+    section = load_recipe(REPO / "recipes" / "live.yaml").vision.faces
+    result = F.track_faces(clip, one_shot(2.9), section, source_width=width,
                            source_height=height, fps=6, height=360, progress=False)
     assert len(result.tracks) == 2, [(t.start_s, t.end_s) for t in result.tracks]
     assert result.backends["mediapipe"] >= 15 and result.backends.get("haar", 0) == 0

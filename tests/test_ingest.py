@@ -22,8 +22,12 @@ from shortfactory.media import (
     iter_frames,
     read_wav_mono,
 )
+from shortfactory.recipe import IngestSection
 
 TEARS = "faces/tears_of_steel/tears_of_steel_clip_10s.mp4"
+# A small proxy decoded on the CPU (the recipe's "auto" would use a GPU where one is).
+SMALL_PROXY = IngestSection(proxy_height=180, proxy_fps=6, hwaccel="none")
+AUDIO = IngestSection(audio_rate=16000)
 
 
 def ffmpeg(*args: str) -> None:
@@ -37,7 +41,7 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def proxy_frames(source: Path, out: Path) -> list[np.ndarray]:
-    write_proxy(source, {"proxy_height": 180, "proxy_fps": 6}, out, progress=False)
+    write_proxy(source, SMALL_PROXY, out, progress=False)
     return [f for _, f in iter_frames(out)]
 
 
@@ -52,12 +56,12 @@ def test_probe_real_file(tmp_path: Path) -> None:
 
 def test_audio_and_proxy_are_real(tmp_path: Path) -> None:
     src = make_media(tmp_path / "ok.mp4", seconds=2.0, size="640x360")
-    write_audio(src, {"audio_rate": 16000}, tmp_path / "audio.wav")
+    write_audio(src, AUDIO, tmp_path / "audio.wav")
     samples, rate = read_wav_mono(tmp_path / "audio.wav")
     assert rate == 16000 and len(samples) == pytest.approx(32000, abs=800)
     spectrum = np.abs(np.fft.rfft(samples[:16000]))
     assert np.argmax(spectrum) == pytest.approx(440, abs=2)  # the 440 Hz sine survived
-    write_proxy(src, {"proxy_height": 180, "proxy_fps": 6}, tmp_path / "proxy.mp4")
+    write_proxy(src, SMALL_PROXY, tmp_path / "proxy.mp4")
     frames = list(iter_frames(tmp_path / "proxy.mp4"))
     assert frames[0][1].shape == (180, 320, 3)
     assert len(frames) == pytest.approx(12, abs=1)
@@ -92,7 +96,7 @@ def test_truncated_file_fails_with_the_file_named(tmp_path: Path) -> None:
     broken.write_bytes(good.read_bytes()[: good.stat().st_size // 3])
     with pytest.raises(InputError) as err:
         probe_source(broken, "broken")
-        write_audio(broken, {"audio_rate": 16000}, tmp_path / "audio.wav")
+        write_audio(broken, AUDIO, tmp_path / "audio.wav")
     assert str(broken) in str(err.value)
     assert not (tmp_path / "audio.wav").exists()
 
@@ -116,9 +120,9 @@ def test_clip_ids_come_from_time_not_rank() -> None:
 def test_gpu_decode_falls_back_to_the_cpu(tmp_path: Path, caplog: pytest.LogCaptureFixture,
                                           ) -> None:
     src = make_media(tmp_path / "ok.mp4", seconds=2.0, size="640x360")
-    params = {"proxy_height": 180, "proxy_fps": 6, "hwaccel": "cuda"}
+    section = IngestSection(proxy_height=180, proxy_fps=6, hwaccel="cuda")
     with caplog.at_level(logging.WARNING, logger="shortfactory.media"):
-        write_proxy(src, params, tmp_path / "proxy.mp4")
+        write_proxy(src, section, tmp_path / "proxy.mp4")
     frames = list(iter_frames(tmp_path / "proxy.mp4"))
     assert frames[0][1].shape == (180, 320, 3) and len(frames) == pytest.approx(12, abs=1)
     if not cuda_decoder_available():  # this machine: the GPU try fails, the CPU decodes
@@ -126,7 +130,8 @@ def test_gpu_decode_falls_back_to_the_cpu(tmp_path: Path, caplog: pytest.LogCapt
         assert "ok.mp4" in caplog.text
         caplog.clear()
         with caplog.at_level(logging.WARNING, logger="shortfactory.media"):
-            write_proxy(src, {**params, "hwaccel": "auto"}, tmp_path / "proxy2.mp4")
+            write_proxy(src, IngestSection(proxy_height=180, proxy_fps=6),  # auto: default
+                        tmp_path / "proxy2.mp4")
         assert caplog.text == ""  # auto: no GPU, no try
         assert len(list(iter_frames(tmp_path / "proxy2.mp4"))) == len(frames)
 
@@ -136,6 +141,26 @@ def test_auto_decodes_on_the_gpu_where_the_driver_loads() -> None:
 
     assert wants_gpu_decode("cuda") and not wants_gpu_decode("none")
     assert wants_gpu_decode("auto") == cuda_decoder_available()
+
+
+def test_proxy_takes_every_setting_from_the_section(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The recipe model's defaults are the only defaults: a section that sets nothing
+    decodes with ``hwaccel`` "auto" and skips non-reference frames, as documented."""
+    from shortfactory import ingest, media
+
+    asked: dict = {}
+
+    def fake_proxy(source, out, **options) -> None:  # noqa: ANN001
+        asked.update(options)
+        Path(out).write_bytes(b"")
+
+    monkeypatch.setattr(media, "make_proxy", fake_proxy)
+    monkeypatch.setattr(media, "video_frames_duration_s", lambda path: 0.0)
+    ingest.write_proxy("in.mp4", IngestSection(), tmp_path / "proxy.mp4", threads=3,
+                       progress=False)
+    assert asked == {"height": 360, "fps": 6.0, "skip_nonref": True, "progress": False,
+                     "hwaccel": "auto", "threads": 3}
 
 
 def test_proxy_decoder_keeps_more_frames_in_flight_than_cores() -> None:
@@ -214,7 +239,7 @@ def test_video_without_audio_gets_a_silent_track(tmp_path: Path, shared,
     with caplog.at_level(logging.WARNING, logger="shortfactory.ingest"):
         probe = write_probe(clip, "sintel", tmp_path / "source.json")
     assert probe.audio is None and "no audio stream" in caplog.text
-    write_audio(clip, {"audio_rate": 16000}, tmp_path / "audio.wav",
+    write_audio(clip, AUDIO, tmp_path / "audio.wav",
                 expected_s=probe.duration_s, has_audio=False)
     samples, rate = read_wav_mono(tmp_path / "audio.wav")
     assert rate == 16000 and len(samples) / rate == pytest.approx(probe.duration_s, abs=0.05)
@@ -232,8 +257,8 @@ def test_truncated_video_stream_is_refused(tmp_path: Path, shared) -> None:
     probe = probe_source(short_video, "cut")
     assert probe.duration_s == pytest.approx(10, abs=0.2)
     with pytest.raises(InputError) as err:
-        write_proxy(short_video, {"proxy_height": 180, "proxy_fps": 6},
-                    tmp_path / "proxy.mp4", expected_s=probe.duration_s, progress=False)
+        write_proxy(short_video, SMALL_PROXY, tmp_path / "proxy.mp4",
+                    expected_s=probe.duration_s, progress=False)
     message = str(err.value)
     assert message.startswith(str(short_video)) and "video stream is corrupt or truncated" \
         in message

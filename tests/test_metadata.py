@@ -17,14 +17,14 @@ from shortfactory.metadata import (
     template_problems,
     template_variables,
 )
-from shortfactory.recipe import MetadataSection, TranscribeSection
+from shortfactory.recipe import IngestSection, MetadataSection, TranscribeSection
 from shortfactory.transcribe import transcribe
 
 MAX_TITLE = 100
 
 
-def meta_params(**kw) -> dict:
-    return MetadataSection(**kw).model_dump(mode="json")
+def meta_params(**kw) -> MetadataSection:
+    return MetadataSection(**kw)
 
 
 def clip(start: float, end: float, *, text: str = "", penalties: dict | None = None) -> Clip:
@@ -60,8 +60,8 @@ def real_transcripts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Tran
     for name, relative in (("jfk", "speech/faster_whisper/jfk.flac"),
                            ("bunny", "animated/blender/big_buck_bunny_0_30.webm")):
         wav = work / f"{name}.wav"
-        write_audio(shared_media(relative), {"audio_rate": 16000}, wav)
-        out[name] = transcribe(wav, TranscribeSection().model_dump(mode="json"), progress=False)
+        write_audio(shared_media(relative), IngestSection(), wav)  # 16 kHz
+        out[name] = transcribe(wav, TranscribeSection(), progress=False)
     return out
 
 
@@ -163,3 +163,13 @@ def test_template_problems_name_the_key_and_the_reason() -> None:
     assert template_problems(meta_params()) == []
     ok = meta_params(title="{% for w in range(2) %}{{ w }}{% endfor %} {{ hook|default('x') }}")
     assert template_problems(ok) == []  # Jinja's own globals and filters are not unknown
+
+
+def test_defaults_are_the_models() -> None:
+    """Nothing falls back to a default of its own: a section left at its defaults
+    publishes the model's tags and hashtags (before, a dict without them gave none)."""
+    meta = build_metadata(clip(0.5, 20.0), words_transcript(["Hello", "there."]),
+                          MetadataSection(), episode="ep", recipe_hash="h")
+    assert meta.tags == ["shorts"] and meta.hashtags == ["#shorts"]
+    assert meta.title == "Hello there."
+    assert template_problems(MetadataSection()) == []

@@ -16,7 +16,7 @@ from shortfactory.camera import plan_camera
 from shortfactory.faces import track_faces
 from shortfactory.ingest import probe_source, write_proxy
 from shortfactory.media import ffmpeg_exe
-from shortfactory.recipe import load_recipe, section_params
+from shortfactory.recipe import CameraSection, load_recipe
 from shortfactory.scenes import detect_scenes
 
 INTEL = SHARED_MEDIA / "faces" / "intel_sample_videos"
@@ -25,7 +25,7 @@ MALE = INTEL / "head-pose-face-detection-male.gif"
 BOTH = INTEL / "head-pose-face-detection-female-and-male.gif"
 needs_media = pytest.mark.skipif(not (FEMALE.exists() and MALE.exists() and BOTH.exists()),
                                  reason=f"shared test media not available: {INTEL}")
-SCENES = section_params(load_recipe(REPO / "recipes" / "default.yaml"), "vision")["scenes"]
+SCENES = load_recipe(REPO / "recipes" / "default.yaml").vision.scenes
 
 
 # --- on arrays --------------------------------------------------------------------
@@ -207,15 +207,15 @@ def test_camera_on_a_split_screen_interview_never_straddles_the_seam(
         interview: Path, tmp_path: Path) -> None:
     # The line's own stages, as the scripts call them, on the live-action recipe.
     recipe = load_recipe(REPO / "recipes" / "live.yaml")
-    vision = section_params(recipe, "vision")
+    vision = recipe.vision
     probe = probe_source(interview, "interview")
     proxy = tmp_path / "proxy.mp4"
-    write_proxy(interview, {**section_params(recipe, "ingest"), "hwaccel": "none"}, proxy,
+    write_proxy(interview, recipe.ingest.model_copy(update={"hwaccel": "none"}), proxy,
                 progress=False, expected_s=probe.duration_s)
-    scenes = detect_scenes(proxy, vision["scenes"], duration_s=probe.duration_s,
+    scenes = detect_scenes(proxy, vision.scenes, duration_s=probe.duration_s,
                            source=interview, source_width=probe.video.width, progress=False)
     assert [s.seams for s in scenes.shots] != [[]]
-    faces = track_faces(proxy, scenes, vision["faces"], source_width=probe.video.width,
+    faces = track_faces(proxy, scenes, vision.faces, source_width=probe.video.width,
                         source_height=probe.video.height, progress=False)
     assert {faces.shots[0].seams[0]} == {scenes.shots[0].seams[0]}  # faces.json keeps them
     centres = [np.mean([d.box[0] + d.box[2] / 2 for f in faces.frames for d in f.detections
@@ -223,7 +223,8 @@ def test_camera_on_a_split_screen_interview_never_straddles_the_seam(
     assert min(centres) < 956 < max(centres)  # a face in each panel
     for options in ({}, {"letterbox": True, "zoom_range": [0.5, 1.5]},
                     {"split_screen": True, "split_min_s": 2.0}):
-        camera = {**section_params(recipe, "camera"), **options}
+        # Validated, not copied: the options go through the model's checks (zoom_range).
+        camera = CameraSection.model_validate({**recipe.camera.model_dump(), **options})
         path = plan_camera("c", 0.0, probe.duration_s, probe, faces, scenes, camera)
         widths = path.frame_sizes()[0]
         windows = [(path.x, widths)] + ([(path.x2, widths)] if path.x2 else [])

@@ -17,13 +17,12 @@ from shortfactory.errors import RecipeError
 from shortfactory.recipe import (
     SECTIONS,
     Recipe,
-    font_choice,
     load_recipe,
     modify_recipe,
     parse_bitrate,
-    resolve_subtitle_font,
     section_params,
 )
+from shortfactory.recipe_checks import font_choice, resolve_subtitle_font
 from shortfactory.render import font_files
 
 REPO = Path(__file__).resolve().parents[1]

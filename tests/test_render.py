@@ -21,7 +21,7 @@ from PIL import Image
 from shortfactory.artifacts import CameraShot, CropPath, Segment, Transcript, Word
 from shortfactory.errors import InputError
 from shortfactory.media import ffmpeg_exe, probe
-from shortfactory.recipe import RenderSection, SubtitleSection
+from shortfactory.recipe import RenderSection, SubtitleSection, Watermark
 from shortfactory.render import (
     LoudnessStats,
     PeakCorrection,
@@ -78,7 +78,7 @@ def subtitle_ass(path: Path, *, with_cue: bool) -> Path:
     tr = Transcript(language="en", duration_s=SECONDS, model="test",
                     segments=[Segment(id=0, start=0.5, end=3.8, text="HELLO SHORTS",
                                       words=words)])
-    params = SubtitleSection(karaoke=False).model_dump(mode="json")
+    params = SubtitleSection(karaoke=False)
     cues = build_cues(tr, 0.0, SECONDS, params) if with_cue else []
     assert len(cues) == (1 if with_cue else 0)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -86,10 +86,8 @@ def subtitle_ass(path: Path, *, with_cue: bool) -> Path:
     return path
 
 
-def render_params(**kw) -> dict:
-    params = RenderSection(**kw).model_dump(mode="json")
-    params["watermark"]["text"] = "@shortfactory"
-    return params
+def render_params(**kw) -> RenderSection:
+    return RenderSection(watermark=Watermark(text="@shortfactory"), **kw)
 
 
 @pytest.fixture(scope="module")
@@ -444,8 +442,8 @@ def test_true_peak_holds_after_aac_encoding(tmp_path):
     crop = still_crop(0.0, 8.0, 640, 360, 202, 360)
     ass = tmp_path / "none.ass"
     ass.write_text("")
-    params = RenderSection(width=360, height=640).model_dump(mode="json")
-    target = params["true_peak_db"]
+    params = RenderSection(width=360, height=640)
+    target = params.true_peak_db
     handler = _Capture()
     logger = logging.getLogger("shortfactory.render")
     logger.addHandler(handler)
@@ -460,7 +458,7 @@ def test_true_peak_holds_after_aac_encoding(tmp_path):
     loudness, after = measure_output_audio(tmp_path / "after.mp4")
     assert before > target + 0.3, before  # the problem is real on this material
     assert after <= target, (before, after)
-    assert loudness == pytest.approx(params["loudness_lufs"], abs=1.0), loudness
+    assert loudness == pytest.approx(params.loudness_lufs, abs=1.0), loudness
     # ffmpeg's meter agrees with an oversampled peak computed here.
     for name, measured in (("before", before), ("after", after)):
         assert oversampled_peak_db(tmp_path / f"{name}.mp4") == pytest.approx(measured,
@@ -473,14 +471,13 @@ def test_true_peak_holds_after_aac_encoding(tmp_path):
 
 
 def test_recipe_values_the_encoder_rejects_name_their_key(work, source, tmp_path):
-    """The recipe check refuses these values up front; a params dict that still carries
-    one (a hand-made call, an ffmpeg without the preset) fails naming the key."""
+    """The recipe check refuses these values up front; a section that still carries one
+    (built without validation, an ffmpeg without the preset) fails naming the key."""
     ass = subtitle_ass(tmp_path / "s.ass", with_cue=False)
     crop = panning_crop(1.0, 2.0)
     for key, value in (("preset", "superfastx"), ("audio_bitrate", "160kk")):
         out = tmp_path / f"{key}.mp4"
-        params = render_params()
-        params[key] = value
+        params = render_params().model_copy(update={key: value})  # not validated
         with pytest.raises(InputError) as err:
             render_short(source, crop, ass, params, out, progress=False)
         message = str(err.value)
@@ -633,8 +630,8 @@ def test_audio_chain_and_edge_fades():
 
 
 def test_recipe_error_names_the_key():
-    params = {**RenderSection().model_dump(mode="json"), "preset": "superfastx",
-              "audio_bitrate": "160kk"}
+    params = RenderSection().model_copy(update={"preset": "superfastx",
+                                                "audio_bitrate": "160kk"})
     preset = ("x264 [error]: invalid preset 'superfastx'\n"
               "[libx264 @ 0x55c] [error] Error setting preset/tune superfastx/(null).\n"
               "[vost#0:0/libx264 @ 0x55c] [error] Error while opening encoder\n")
@@ -647,3 +644,6 @@ def test_recipe_error_names_the_key():
     odd = "[libx264 @ 0x5] [error] width not divisible by 2 (1081x1920)\n"
     assert recipe_error(odd, params).startswith("render.width: 1080")
     assert recipe_error("[error] Error opening input file x.mp4.", params) is None
+    drawtext = "[Parsed_drawtext_7 @ 0x5] [error] Cannot load font\n"
+    assert recipe_error(drawtext, render_params()).startswith(
+        "render.watermark: '@shortfactory' was rejected by ffmpeg")

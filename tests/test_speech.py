@@ -14,24 +14,31 @@ from shortfactory.artifacts import Segment, Transcript, Word
 from shortfactory.audio import compute_features, integrated_loudness, loudness_per_hop
 from shortfactory.errors import InputError, ModelError
 from shortfactory.ingest import write_audio
-from shortfactory.recipe import AudioSection, TranscribeSection
+from shortfactory.recipe import AudioSection, IngestSection, TranscribeSection
 from shortfactory.transcribe import chunk_bounds, resolve_model, transcribe
 
 RATE = 16000
 
 
-def audio_params() -> dict:
-    return AudioSection().model_dump(mode="json")
+def audio_params() -> AudioSection:
+    return AudioSection()
 
 
-def asr_params(**overrides) -> dict:
-    return {**TranscribeSection().model_dump(mode="json"), **overrides}
+def asr_params(**overrides) -> TranscribeSection:
+    return TranscribeSection(**overrides)
+
+
+def small_chunks(chunk_s: float) -> TranscribeSection:
+    """The default section with chunks below the recipe's 30 s floor (unvalidated copy):
+    the only way to make an 11 s clip split."""
+    return TranscribeSection().model_copy(update={"chunk_s": chunk_s})
 
 
 @pytest.fixture(scope="module")
 def jfk_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("asr") / "jfk.wav"
-    write_audio(shared_media("speech/faster_whisper/jfk.flac"), {"audio_rate": RATE}, out)
+    write_audio(shared_media("speech/faster_whisper/jfk.flac"), IngestSection(audio_rate=RATE),
+                out)
     return out
 
 
@@ -56,6 +63,33 @@ def test_silence_gives_an_empty_transcript(tmp_path: Path) -> None:
     wavfile.write(path, RATE, np.zeros(RATE * 5, dtype=np.int16))
     result = transcribe(path, asr_params(), progress=False)
     assert result.segments == []
+
+
+def test_transcript_echoes_the_section_and_what_the_decoder_got(tmp_path: Path) -> None:
+    """The section's own values reach faster-whisper (empty prompt and hotwords as None)
+    and are echoed into the transcript as the rule received them."""
+    from types import SimpleNamespace
+
+    class FakeModel:
+        def __init__(self) -> None:
+            self.calls: list[dict] = []
+
+        def transcribe(self, audio, language, **options):  # noqa: ANN001, ANN201
+            self.calls.append({"language": language, **options})
+            return iter([]), SimpleNamespace(language="en", language_probability=0.5)
+
+    path = tmp_path / "quiet.wav"
+    wavfile.write(path, RATE, np.zeros(RATE * 2, dtype=np.int16))
+    model = FakeModel()
+    section = TranscribeSection(hotwords=["Zorblax", "Quib"], beam_size=2)
+    result = transcribe(path, section, progress=False, model=model)
+    (call,) = model.calls
+    assert call == {"language": None, "beam_size": 2, "vad_filter": True,
+                    "word_timestamps": True, "condition_on_previous_text": False,
+                    "initial_prompt": None, "hotwords": "Zorblax Quib"}
+    del call["language"]
+    assert result.options == {**section.model_dump(mode="json"), **call}
+    assert result.model == "bundled:tiny.en" and result.language == "en"
 
 
 def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
@@ -117,7 +151,7 @@ def test_silent_input_is_marked_silent() -> None:
 @pytest.mark.slow
 def test_chunked_transcription_keeps_words_and_times(jfk_wav: Path) -> None:
     whole = transcribe(jfk_wav, asr_params(), progress=False)
-    chunked = transcribe(jfk_wav, asr_params(chunk_s=4.0), progress=False)
+    chunked = transcribe(jfk_wav, small_chunks(4.0), progress=False)
     words = [w.word.lower().strip(",.") for w in chunked.words()]
     assert "americans" in words and "country" in words
     assert len(words) >= len(whole.words()) - 3
@@ -146,7 +180,8 @@ def test_corrupt_audio_stream_is_a_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "bad.mkv"
     bad.write_bytes(bytes(data))
     with pytest.raises(InputError, match=r"bad.mkv: audio stream is corrupt or truncated"):
-        write_audio(bad, {"audio_rate": RATE}, tmp_path / "audio.wav", expected_s=10.0)
+        write_audio(bad, IngestSection(audio_rate=RATE), tmp_path / "audio.wav",
+                    expected_s=10.0)
     assert not (tmp_path / "audio.wav").exists()
 
 

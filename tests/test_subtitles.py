@@ -18,6 +18,7 @@ from shortfactory.subtitles import (
     split_emoji,
     to_ass,
     to_srt,
+    write_subtitles,
 )
 
 TEXT = (
@@ -40,8 +41,8 @@ def make_transcript(text: str = TEXT, start: float = START) -> Transcript:
     return Transcript(language="en", duration_s=t + 5, model="test", segments=[seg])
 
 
-def params(**kw) -> dict:
-    return SubtitleSection(**kw).model_dump(mode="json")
+def params(**kw) -> SubtitleSection:
+    return SubtitleSection(**kw)
 
 
 @pytest.fixture(scope="module")
@@ -80,8 +81,8 @@ def test_cue_timing_is_clip_relative_monotonic_and_bounded(transcript, clip_end)
     for cue in cues:
         assert 0 <= prev_end <= cue.start < cue.end <= duration + 1e-9
         spoken = cue.words[-1].end - cue.words[0].start
-        assert spoken <= p["max_duration_s"] + 1e-9 or len(cue.words) == 1
-        assert cue.end - cue.start >= min(p["min_duration_s"], spoken) - 1e-9
+        assert spoken <= p.max_duration_s + 1e-9 or len(cue.words) == 1
+        assert cue.end - cue.start >= min(p.min_duration_s, spoken) - 1e-9
         times = [w.start for w in cue.words]
         assert times == sorted(times)
         prev_end = cue.end
@@ -128,7 +129,7 @@ def test_emoji_are_stripped_from_ass_and_kept_on_cue(transcript, clip_end):
     with_fire = [c for c in cues if c.emoji]
     assert [c.emoji for c in with_fire] == [["🔥"]]
     assert "🔥" not in to_ass(cues, params())
-    assert "🔥" in to_srt(cues)
+    assert "🔥" in to_srt(cues, speed=1.0)
     assert split_emoji("wow👍🏽!") == ("wow!", ["👍🏽"])
     assert split_emoji("family 👨‍👩‍👧 ❤️") == ("family", ["👨‍👩‍👧", "❤️"])
     assert split_emoji("🇺🇸🇫🇷 go") == ("go", ["🇺🇸", "🇫🇷"])
@@ -231,7 +232,7 @@ def test_ass_parses_with_pyav(tmp_path, transcript, clip_end):
 
 def test_srt_format(transcript, clip_end):
     cues = build_cues(transcript, START, clip_end, params())
-    srt = to_srt(cues)
+    srt = to_srt(cues, speed=1.0)
     blocks = srt.strip().split("\n\n")
     assert len(blocks) == len(cues)
     stamp = r"\d\d:\d\d:\d\d,\d\d\d"
@@ -242,6 +243,36 @@ def test_srt_format(transcript, clip_end):
         assert 1 <= len(lines[2:]) <= 2
     fast = to_srt(cues[:1], speed=2.0)
     assert fast.split("\n")[1] != srt.split("\n")[1]
+
+
+def test_write_subtitles_puts_only_the_srt_on_the_output_timeline(transcript, clip_end):
+    """The render burns the ASS before the speed change and the SRT goes next to the
+    finished Short: the speed (``render.speed``, passed on its own) moves the SRT only."""
+    section = params()
+    cues = build_cues(transcript, START, clip_end, section)
+    ass, srt = write_subtitles(transcript, START, clip_end, section, 1.0)
+    assert (ass, srt) == (to_ass(cues, section), to_srt(cues, speed=1.0))
+    fast_ass, fast_srt = write_subtitles(transcript, START, clip_end, section, 2.0)
+    assert fast_ass == ass and fast_srt == to_srt(cues, speed=2.0) != srt
+    starts = [srt_seconds(block.split("\n")[1].split(" --> ")[0])
+              for block in fast_srt.strip().split("\n\n")]
+    assert starts == pytest.approx([c.start / 2 for c in cues], abs=1e-3)
+
+
+def srt_seconds(stamp: str) -> float:
+    hours, minutes, rest = stamp.split(":")
+    seconds, millis = rest.split(",")
+    return int(hours) * 3600 + int(minutes) * 60 + int(seconds) + int(millis) / 1000
+
+
+def test_defaults_are_the_models(transcript, clip_end):
+    """Nothing falls back to a default of its own: the section's defaults are what runs
+    (karaoke on: one event per word; before, a dict without the key meant off)."""
+    section = SubtitleSection()
+    assert section.karaoke and not section.uppercase and section.keywords == []
+    cues = build_cues(transcript, START, clip_end, section)
+    events = parse_ass(to_ass(cues, section))["Events"]
+    assert len(events) == sum(len(c.words) for c in cues) > len(cues)
 
 
 # --- metadata ------------------------------------------------------------------------
@@ -260,13 +291,13 @@ def test_metadata_renders_templates(transcript):
                     "({{ '%.1f' % start_s }}-{{ end_s }}), score {{ scores.total }}",
         tags=["{{ episode }}", "dragon", "Dragon", ""],
         hashtags=["shorts", "#{{ episode }} clips"],
-    ).model_dump(mode="json")
+    )
     clip = make_clip(start=START + 1.5, end=3725.0)
     meta = build_metadata(clip, transcript, p, episode="Ep 1", recipe_hash="abc123")
     # The clip starts inside "...the thing.": the hook is the next, whole sentence.
     hook = "I never thought the dragon would actually come back 🔥 because everyone said"
     assert meta.title.startswith(hook) and meta.title.endswith("…")
-    assert len(meta.title) <= p["max_title_chars"]
+    assert len(meta.title) <= p.max_title_chars
     cut = TEXT.find(meta.title[:-1]) + len(meta.title) - 1
     assert TEXT[cut] in " ,"  # cut between words
     assert "From Ep 1 at 00:00:11 (11.5-3725.0), score 0.8" in meta.description
@@ -277,7 +308,7 @@ def test_metadata_renders_templates(transcript):
 
 
 def test_metadata_undefined_variable_names_field():
-    p = MetadataSection(title="{{ hookk }}").model_dump(mode="json")
+    p = MetadataSection(title="{{ hookk }}")
     with pytest.raises(RecipeError) as err:
         build_metadata(make_clip(), make_transcript(), p, episode="e", recipe_hash="h")
     message = str(err.value)
@@ -286,10 +317,10 @@ def test_metadata_undefined_variable_names_field():
 
 
 def test_metadata_syntax_error_and_sandbox():
-    p = MetadataSection(tags=["ok", "{{ hook"]).model_dump(mode="json")
+    p = MetadataSection(tags=["ok", "{{ hook"])
     with pytest.raises(RecipeError, match=r"metadata\.tags\[1\]: template syntax error"):
         build_metadata(make_clip(), make_transcript(), p, episode="e", recipe_hash="h")
-    p = MetadataSection(title="{{ hook.__class__.__mro__ }}").model_dump(mode="json")
+    p = MetadataSection(title="{{ hook.__class__.__mro__ }}")
     with pytest.raises(RecipeError, match=r"metadata\.title"):
         build_metadata(make_clip(), make_transcript(), p, episode="e", recipe_hash="h")
 

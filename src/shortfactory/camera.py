@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 from scipy import sparse
+from scipy.ndimage import median_filter
 from scipy.optimize import linprog
 
 from .artifacts import (
@@ -55,6 +56,7 @@ from .artifacts import (
     SourceProbe,
     Transcript,
 )
+from .recipe import CameraSection, FaceSection
 
 ROUNDING_PX = 0.01  # crop_path.json stores positions to this precision
 # Words closer than this are one speech run (one line of dialogue); a pause longer
@@ -313,15 +315,27 @@ def track_views(faces: Faces, a: float, b: float, times: np.ndarray, min_face_s:
 
 
 def running_median(rows: np.ndarray, width: int) -> np.ndarray:
-    """Centred running median over ``width`` rows (shrinking at the ends).
+    """Centred running median of each column over ``2 * (width // 2) + 1`` rows, the
+    window shrinking at the ends.
 
     Why: detector boxes jitter by a few pixels from frame to frame; a window that
     answers every jitter makes tiny back-and-forth moves. A median keeps a steady or
     steadily moving face where it is (no lag) and drops single-frame outliers.
+
+    The full windows are :func:`scipy.ndimage.median_filter`'s. The rows within
+    ``width // 2`` of an end are recomputed over the rows that exist: no boundary mode
+    of the filter is a shrinking window (``mirror`` repeats rows, and a window with an
+    even number of rows has the mean of its two middle values as its median), and a
+    face's first and last boxes are where it enters and leaves, not to be pulled
+    towards rows that were never seen.
     """
     half = width // 2
-    out = np.empty_like(rows)
-    for i in range(len(rows)):
+    rows = np.asarray(rows)
+    n = len(rows)
+    if n == 0:
+        return rows.copy()
+    out = median_filter(rows, size=(2 * half + 1,) + (1,) * (rows.ndim - 1), mode="nearest")
+    for i in sorted({*range(min(half, n)), *range(max(0, n - half), n)}):
         out[i] = np.median(rows[max(0, i - half): i + half + 1], axis=0)
     return out
 
@@ -666,22 +680,22 @@ def fallback_centres(faces: Faces, a: float, b: float, times: np.ndarray, frame_
 
 def plan_targets(views: dict[int, TrackView], times: np.ndarray,
                  runs: list[tuple[float, float]], have_transcript: bool, fallback: np.ndarray,
-                 fallback_label: str, params: dict[str, Any], fps: float, crop_w: int,
+                 fallback_label: str, section: CameraSection, fps: float, crop_w: int,
                  ) -> Targets:
     """What the camera should show at each output frame of one shot, and how firmly."""
     n = len(times)
-    strategy = params.get("multi_face", "speaker")
+    strategy = section.multi_face
     who = speaker_per_frame(views, times, runs, have_transcript)
-    hold_frames = int(round(float(params.get("lost_face_hold_s", 1.0)) * fps))
+    hold_frames = int(round(section.lost_face_hold_s * fps))
     hold_lost_speakers(views, who, hold_frames)
     keys = fill_keys(wanted_keys(views, who, strategy, crop_w), views, crop_w)
-    min_hold = max(1, int(round(float(params.get("min_hold_s", 1.5)) * fps)))
+    min_hold = max(1, int(round(section.min_hold_s * fps)))
     keys = hysteresis(keys, views, crop_w, min_hold)
     speaking = np.zeros(n, dtype=bool)
     for s, e in runs:
         speaking |= (times >= s) & (times < e)
 
-    half_dz = float(params["dead_zone"]) * crop_w / 2
+    half_dz = section.dead_zone * crop_w / 2
     tg = Targets(centre=np.full(n, np.nan), half_zone=np.full(n, half_dz),
                  weight=np.zeros(n), need_lo=np.full(n, np.nan), need_hi=np.full(n, np.nan),
                  top=np.full(n, np.nan), label=[""] * n, fallback=np.zeros(n, dtype=bool))
@@ -787,7 +801,7 @@ def stationary_window(tg: Targets, crop_w: int, max_left: float) -> float | None
     return float(np.clip(np.median(ideal), lo, hi))
 
 
-def solve_path(tg: Targets, fps: float, crop_w: int, max_left: float, params: dict[str, Any],
+def solve_path(tg: Targets, fps: float, crop_w: int, max_left: float, section: CameraSection,
                ) -> np.ndarray:
     """The shot's left edge per frame: one sparse L1 linear program (HiGHS).
 
@@ -799,9 +813,9 @@ def solve_path(tg: Targets, fps: float, crop_w: int, max_left: float, params: di
     max_left``. Always feasible: a still window satisfies every hard constraint.
     """
     n = len(tg.centre)
-    v_max = max(0.0, float(params["max_speed_px_s"]) / fps - 2 * ROUNDING_PX)
-    a_max = max(0.0, float(params["max_accel_px_s2"]) / fps / fps - 4 * ROUNDING_PX)
-    tau = max(1.0, float(params.get("smoothing_s", 0.6)) * fps)
+    v_max = max(0.0, section.max_speed_px_s / fps - 2 * ROUNDING_PX)
+    a_max = max(0.0, section.max_accel_px_s2 / fps / fps - 4 * ROUNDING_PX)
+    tau = max(1.0, section.smoothing_s * fps)
     dz = np.flatnonzero(tg.weight > 0)
     nd = np.flatnonzero(~np.isnan(tg.need_lo))
     diffs = [_diff(n, k) for k in (1, 2, 3) if n > k]
@@ -905,7 +919,7 @@ def group_spans(views: dict[int, TrackView]) -> tuple[np.ndarray, np.ndarray]:
     return np.array(several), np.array(any_face)
 
 
-def choose_zoom(views: dict[int, TrackView], params: dict[str, Any], frame_w: int,
+def choose_zoom(views: dict[int, TrackView], section: CameraSection, frame_w: int,
                 frame_h: int) -> float:
     """The shot's zoom, within the recipe's ``zoom_range`` (without one: ``zoom``).
 
@@ -917,17 +931,15 @@ def choose_zoom(views: dict[int, TrackView], params: dict[str, Any], frame_w: in
     base zoom. Why per shot and not per frame: a zoom that breathes inside a shot reads
     as nervous; at a cut a new framing is natural.
     """
-    base = float(params["zoom"])
-    rng = params.get("zoom_range")
-    if not rng or not views:
+    base = section.zoom
+    if section.zoom_range is None or not views:
         return base
-    lo, hi = float(rng[0]), float(rng[1])
-    aspect = tuple(params["aspect"])
-    unit_w, _ = crop_size(frame_w, frame_h, aspect, 1.0)
-    base_w, _ = crop_size(frame_w, frame_h, aspect, base)
+    lo, hi = section.zoom_range
+    unit_w, _ = crop_size(frame_w, frame_h, section.aspect, 1.0)
+    base_w, _ = crop_size(frame_w, frame_h, section.aspect, base)
     several, spans = group_spans(views)
     usable = 1 - 2 * GROUP_MARGIN
-    if several.size and too_wide(views, base_w, float(params.get("letterbox_min_share", 0.5))):
+    if several.size and too_wide(views, base_w, section.letterbox_min_share):
         need = float(np.percentile(several, 100 * ZOOM_FIT_SHARE)) / usable
         fit = unit_w / need
         return float(np.floor(fit * 100) / 100) if lo <= fit < base else base
@@ -965,12 +977,12 @@ def split_pair(views: dict[int, TrackView], crop_w: int, min_frames: int
     return (a, b) if mid[a] <= mid[b] else (b, a)
 
 
-def panel_size(views: dict[int, TrackView], pair: tuple[int, int], params: dict[str, Any],
+def panel_size(views: dict[int, TrackView], pair: tuple[int, int], section: CameraSection,
                frame_w: int, frame_h: int) -> tuple[int, int]:
     """Each split panel's window: the output's aspect with half its height, tall enough
     that the pair's bigger face fills at most ``PANEL_FACE_FILL`` of it, at most the
     source's height, at least half of it (closer would magnify the source's grain)."""
-    aw, ah = tuple(params["aspect"])
+    aw, ah = section.aspect
     widths = np.concatenate([views[t].sizes for t in pair])
     face = float(np.percentile(widths, 90)) if widths.size else frame_h / 4
     height = min(float(frame_h), max(frame_h / 2, face / PANEL_FACE_FILL))
@@ -1013,12 +1025,12 @@ def window_top(tg: Targets, crop_h: int, frame_h: int, headroom: float,
 
 
 def solve_window(tg: Targets, fps: float, crop_w: int, max_left: float,
-                 params: dict[str, Any]) -> np.ndarray:
+                 section: CameraSection) -> np.ndarray:
     """One still window when one satisfies the whole shot (no solve), else the solved path."""
     still = stationary_window(tg, crop_w, max_left)
     if still is not None or len(tg.centre) < 4:
         return np.full(len(tg.centre), max_left / 2 if still is None else still)
-    return solve_path(tg, fps, crop_w, max_left, params)
+    return solve_path(tg, fps, crop_w, max_left, section)
 
 
 # --- split-screen sources ---------------------------------------------------------
@@ -1068,7 +1080,7 @@ def frame_panels(tg: Targets, panels: Sequence[tuple[float, float]]) -> np.ndarr
 
 
 def solve_in(tg: Targets, fps: float, crop_w: int, span: tuple[float, float], frame_w: int,
-             params: dict[str, Any]) -> tuple[np.ndarray, bool]:
+             section: CameraSection) -> tuple[np.ndarray, bool]:
     """The window's left edge per frame, kept inside ``span`` (one panel), and whether the
     panel was too narrow for it: then the window is centred on the panel (showing some of
     its neighbour, the least of it that any window can)."""
@@ -1077,11 +1089,11 @@ def solve_in(tg: Targets, fps: float, crop_w: int, span: tuple[float, float], fr
         return np.full(len(tg.centre), float(np.clip((lo + hi - crop_w) / 2, 0,
                                                      frame_w - crop_w))), True
     local = slice_targets(tg, 0, len(tg.centre), -lo)
-    return lo + solve_window(local, fps, crop_w, hi - lo - crop_w, params), False
+    return lo + solve_window(local, fps, crop_w, hi - lo - crop_w, section), False
 
 
 def solve_panels(tg: Targets, panels: Sequence[tuple[float, float]], fps: float, crop_w: int,
-                 frame_w: int, params: dict[str, Any]) -> tuple[np.ndarray, list[int]]:
+                 frame_w: int, section: CameraSection) -> tuple[np.ndarray, list[int]]:
     """One window over a split-screen shot: inside the target's panel at every frame,
     solved run by run (:func:`frame_panels`), cutting where the run changes (returned:
     those frames). Flags ``panels``, ``panel_cut`` and ``panel_narrow`` in ``tg``."""
@@ -1093,7 +1105,7 @@ def solve_panels(tg: Targets, panels: Sequence[tuple[float, float]], fps: float,
         if s > 0:
             cuts.append(s)
         left[s:e], narrow = solve_in(slice_targets(tg, s, e, 0.0), fps, crop_w, panels[k],
-                                     frame_w, params)
+                                     frame_w, section)
         if narrow:
             tg.flags.add("panel_narrow")
     if cuts:
@@ -1102,29 +1114,29 @@ def solve_panels(tg: Targets, panels: Sequence[tuple[float, float]], fps: float,
 
 
 def plan_split(views: dict[int, TrackView], pair: tuple[int, int], times: np.ndarray,
-               fallback: np.ndarray, fallback_label: str, params: dict[str, Any], fps: float,
+               fallback: np.ndarray, fallback_label: str, section: CameraSection, fps: float,
                frame_w: int, frame_h: int, panels: Sequence[tuple[float, float]] = (),
                ) -> ShotPlan | None:
     """Two stacked windows, each following one face of ``pair`` on its own path; in a
     split-screen shot each inside its face's panel, or ``None`` (no split) where a panel
     is narrower than the windows."""
-    pw, ph = panel_size(views, pair, params, frame_w, frame_h)
+    pw, ph = panel_size(views, pair, section, frame_w, frame_h)
     spans = [panels[views[tid].panel] if panels else (0.0, float(frame_w)) for tid in pair]
     if any(hi - lo < pw for lo, hi in spans):
         return None
-    solo = {**params, "multi_face": "largest"}
+    solo = section.model_copy(update={"multi_face": "largest"})
     plans = []
     start = time.perf_counter()
     for tid, span in zip(pair, spans, strict=True):
         tg = plan_targets({tid: views[tid]}, times, [], False, fallback, fallback_label,
                           solo, fps, pw)
-        plans.append((solve_in(tg, fps, pw, span, frame_w, params)[0], tg))
+        plans.append((solve_in(tg, fps, pw, span, frame_w, section)[0], tg))
     solve_s = time.perf_counter() - start
     (left, tg), (left2, tg2) = plans
     tg.flags.add("split")
     if panels:
         tg.flags.add("panels")
-    headroom = float(params["headroom"])
+    headroom = section.headroom
     face = [face_height(views[tid]) for tid in pair]
     return ShotPlan(left, window_top(tg, ph, frame_h, headroom, face[0]), "split", tg,
                     solve_s, pw, ph, frame_h / ph, left2,
@@ -1138,7 +1150,7 @@ def face_height(view: TrackView) -> float:
 
 def plan_shot(views: dict[int, TrackView], times: np.ndarray, runs: list[tuple[float, float]],
               have_transcript: bool, fallback: np.ndarray, fallback_label: str,
-              params: dict[str, Any], fps: float, frame_w: int, frame_h: int,
+              section: CameraSection, fps: float, frame_w: int, frame_h: int,
               seams: Sequence[float] = ()) -> ShotPlan:
     """Layout, zoom, targets, mode and path of one shot.
 
@@ -1152,37 +1164,37 @@ def plan_shot(views: dict[int, TrackView], times: np.ndarray, runs: list[tuple[f
     zooming out and letterboxing, which show more than a panel, are not used; the one
     window cuts between panels (:func:`solve_panels`).
     """
-    aspect = tuple(params["aspect"])
-    base_w, _ = crop_size(frame_w, frame_h, aspect, float(params["zoom"]))
+    aspect = section.aspect
+    base_w, _ = crop_size(frame_w, frame_h, aspect, section.zoom)
     panels = panel_spans(seams, frame_w) if seams else []
     assign_panels(views, panels)
-    if params.get("split_screen", False):
-        pair = split_pair(views, base_w, int(round(float(params.get("split_min_s", 4.0)) * fps)))
+    if section.split_screen:
+        pair = split_pair(views, base_w, int(round(section.split_min_s * fps)))
         if pair is not None:
-            split = plan_split(views, pair, times, fallback, fallback_label, params, fps,
+            split = plan_split(views, pair, times, fallback, fallback_label, section, fps,
                                frame_w, frame_h, panels)
             if split is not None:
                 return split
-    zoom = choose_zoom(views, params, frame_w, frame_h)
+    zoom = choose_zoom(views, section, frame_w, frame_h)
     if panels:
-        zoom = max(zoom, float(params["zoom"]))
+        zoom = max(zoom, section.zoom)
     crop_w, crop_h = crop_size(frame_w, frame_h, aspect, zoom)
     max_left = float(frame_w - crop_w)
-    tg = plan_targets(views, times, runs, have_transcript, fallback, fallback_label, params,
+    tg = plan_targets(views, times, runs, have_transcript, fallback, fallback_label, section,
                       fps, crop_w)
-    if params.get("letterbox", False) and not panels and too_wide(
-            views, crop_w, float(params.get("letterbox_min_share", 0.5))):
+    if section.letterbox and not panels and too_wide(views, crop_w,
+                                                     section.letterbox_min_share):
         tg.flags.add("too_wide")
         return ShotPlan(np.full(len(times), max_left / 2), 0.0, "letterbox", tg, 0.0, crop_w,
                         crop_h, zoom)
     start = time.perf_counter()
     cuts: list[int] = []
     if panels:
-        left, cuts = solve_panels(tg, panels, fps, crop_w, frame_w, params)
+        left, cuts = solve_panels(tg, panels, fps, crop_w, frame_w, section)
     else:
-        left = solve_window(tg, fps, crop_w, max_left, params)
+        left = solve_window(tg, fps, crop_w, max_left, section)
     solve_s = time.perf_counter() - start
-    top = window_top(tg, crop_h, frame_h, float(params["headroom"]))
+    top = window_top(tg, crop_h, frame_h, section.headroom)
     return ShotPlan(left, top, path_mode(left, cuts), tg, solve_s, crop_w, crop_h, zoom)
 
 
@@ -1235,7 +1247,7 @@ def describe_shot(plan: ShotPlan, times: np.ndarray, clip_start: float, a: float
 
 
 def plan_camera(clip_id: str, start: float, end: float, source: SourceProbe, faces: Faces,
-                scenes: SceneCuts, params: dict[str, Any],
+                scenes: SceneCuts, section: CameraSection,
                 transcript: Transcript | None = None) -> CropPath:
     """The crop path of one clip, with per-shot modes, focus sources and flags recorded.
 
@@ -1246,14 +1258,16 @@ def plan_camera(clip_id: str, start: float, end: float, source: SourceProbe, fac
         source: the probe (size and frame rate of the source).
         faces: detections and tracks of the episode (faces.json).
         scenes: the episode's cuts (scene_cuts.json): the window may jump only there.
-        params: the recipe's ``camera`` section as a dict.
+        section: the recipe's ``camera`` section, the validated model: every setting
+            comes from it (no defaults of this module's own, so what the recipe
+            documents is what runs). The artifact echoes it whole in ``options``.
         transcript: the episode's transcript; its words say when someone speaks, so the
             camera can follow the speaker and move in the pauses. Optional: without it
             mouth activity alone decides.
     """
-    plans = plan_clip(start, end, source, faces, scenes, params, transcript)
+    plans = plan_clip(start, end, source, faces, scenes, section, transcript)
     width, height, fps = source.video.width, source.video.height, source.video.fps
-    crop_w, crop_h = crop_size(width, height, tuple(params["aspect"]), float(params["zoom"]))
+    crop_w, crop_h = crop_size(width, height, section.aspect, section.zoom)
     xs = np.concatenate([p.left for _, p, _ in plans]) if plans else np.zeros(0)
     ys = np.concatenate([np.full(len(p.left), p.top) for _, p, _ in plans]) if plans \
         else np.zeros(0)
@@ -1271,31 +1285,36 @@ def plan_camera(clip_id: str, start: float, end: float, source: SourceProbe, fac
              for (a, b), p, times in plans]
     return CropPath(
         clip_id=clip_id, start_s=start, end_s=end, fps=fps, source_width=width,
-        source_height=height, crop_width=crop_w, crop_height=crop_h, options=params,
+        source_height=height, crop_width=crop_w, crop_height=crop_h,
+        options=section.model_dump(mode="json"),
         x=[round(float(v), 2) for v in xs], y=[round(float(v), 2) for v in ys],
         shots=shots, fallback=[bool(v) for v in fallback], x2=x2, y2=y2,
     )
 
 
 def plan_clip(start: float, end: float, source: SourceProbe, faces: Faces, scenes: SceneCuts,
-              params: dict[str, Any], transcript: Transcript | None = None,
+              section: CameraSection, transcript: Transcript | None = None,
               ) -> list[tuple[tuple[float, float], ShotPlan, np.ndarray]]:
-    """Per shot of the clip: its span, its plan and its output frame times."""
+    """Per shot of the clip: its span, its plan and its output frame times.
+
+    ``max_gap_s`` is the face tracker's, as faces.json echoes it in its ``options``; a
+    faces.json without it (written by hand) gets :class:`FaceSection`'s default, the
+    value the tracker would have used.
+    """
     width, height, fps = source.video.width, source.video.height, source.video.fps
     n = max(1, int(round((end - start) * fps)))
     times = start + np.arange(n) / fps
-    min_face_s = float(params.get("min_face_s", 0.5))
-    max_gap_s = float(faces.options.get("max_gap_s", 0.7))
+    max_gap_s = float(faces.options.get("max_gap_s", FaceSection().max_gap_s))
     out = []
     for a, b in shot_bounds(start, end, scenes):
         in_shot = (times >= a - 1e-9) & (times < b - 1e-9)
         if not in_shot.any():
             continue
         t = times[in_shot]
-        views = track_views(faces, a, b, t, min_face_s, max_gap_s)
+        views = track_views(faces, a, b, t, section.min_face_s, max_gap_s)
         runs = speech_runs(transcript, a, b)
-        fb, fb_label = fallback_centres(faces, a, b, t, width, params.get("fallback", "motion"))
-        plan = plan_shot(views, t, runs, transcript is not None, fb, fb_label, params, fps,
+        fb, fb_label = fallback_centres(faces, a, b, t, width, section.fallback)
+        plan = plan_shot(views, t, runs, transcript is not None, fb, fb_label, section, fps,
                          width, height, seams_at(scenes, a, b))
         out.append(((a, b), plan, t))
     return out

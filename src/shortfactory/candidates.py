@@ -19,17 +19,16 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from itertools import accumulate
-from typing import Any
 
 import numpy as np
 
 from .artifacts import AudioFeatures, Candidates, Clip, Faces, SceneCuts, Transcript, Word
 from .episodes import clip_id
+from .recipe import CandidatesSection
 
 SIGNALS = ("transcript", "audio", "face", "scene", "pacing")
 _SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*$")
 _WORD = re.compile(r"[\w']+", re.UNICODE)
-MIN_SCORE = 0.2  # evidence floor when the recipe has no candidates.min_score (see Evidence)
 TALK_SHARE = 0.5  # speech over this share of a window is full evidence
 LIVELY_MOTION = 0.1  # mean share of the frame that moves in a lively shot
 
@@ -247,15 +246,16 @@ def split_sentences(transcript: Transcript, max_gap_s: float = 1.5,
 
 
 def make_windows(sentences: list[Sentence], shot_starts: list[float], duration: float,
-                 params: dict[str, Any], snap_s: float = 2.0) -> list[Window]:
+                 section: CandidatesSection, snap_s: float = 2.0) -> list[Window]:
     """Every run of whole sentences whose padded span fits the length limits.
 
     A window opens at a shot start just before its first sentence and closes at a
     shot end just after its last one when those are within ``snap_s`` (a clean visual
-    entry and exit), never overlapping the neighbouring sentences.
+    entry and exit), never overlapping the neighbouring sentences. Lengths and leads
+    come from the recipe's typed ``candidates`` section.
     """
-    lo, hi = float(params["min_length_s"]), float(params["max_length_s"])
-    lead_in, lead_out = float(params["lead_in_s"]), float(params["lead_out_s"])
+    lo, hi = section.min_length_s, section.max_length_s
+    lead_in, lead_out = section.lead_in_s, section.lead_out_s
     shots = sorted(shot_starts)
     windows: list[Window] = []
     for i, first in enumerate(sentences):
@@ -283,10 +283,9 @@ def make_windows(sentences: list[Sentence], shot_starts: list[float], duration: 
 
 
 def make_silent_windows(shot_starts: list[float], duration: float,
-                        params: dict[str, Any]) -> list[Window]:
+                        section: CandidatesSection) -> list[Window]:
     """Without speech: windows from each shot start, ending at a later shot start."""
-    lo, hi, target = (float(params[k]) for k in ("min_length_s", "max_length_s",
-                                                  "target_length_s"))
+    lo, hi, target = section.min_length_s, section.max_length_s, section.target_length_s
     bounds = sorted({0.0, *[s for s in shot_starts if 0 < s < duration], duration})
     windows: list[Window] = []
     for a in bounds[:-1]:
@@ -484,46 +483,46 @@ def partial_shot_share(window: Window, scenes: SceneCuts | CutIndex, max_length_
 
 def penalties_for(window: Window, features: AudioFeatures | HopIndex,
                   scenes: SceneCuts | CutIndex, faces: Faces | FrameIndex,
-                  params: dict[str, Any]) -> tuple[dict[str, float], list[str]]:
+                  section: CandidatesSection) -> tuple[dict[str, float], list[str]]:
     """Named penalties (already multiplied by their recipe weights) and reasons."""
     features, scenes = HopIndex.of(features), CutIndex.of(scenes)
     faces = FrameIndex.of(faces)
-    p = params["penalties"]
+    p = section.penalties
     out: dict[str, float] = {}
     reasons: list[str] = []
     split = interrupted_sentences(window, scenes)
     if split:
-        out["mid_sentence"] = p["mid_sentence"] * min(1.0, split)
+        out["mid_sentence"] = p.mid_sentence * min(1.0, split)
         reasons.append("a cut interrupts a sentence")
-    breaks = scene_breaks(window, scenes, params["scene_break_pause_s"])
+    breaks = scene_breaks(window, scenes, section.scene_break_pause_s)
     if breaks:
-        out["scene_break"] = round(p["scene_break"] * min(breaks, 2) / 2, 4)
+        out["scene_break"] = round(p.scene_break * min(breaks, 2) / 2, 4)
         reasons.append(f"spans {breaks + 1} scenes")
-    partial = partial_shot_share(window, scenes, params["max_length_s"])
+    partial = partial_shot_share(window, scenes, section.max_length_s)
     if partial > 0.05:
-        out["partial_shot"] = round(p["partial_shot"] * partial, 4)
+        out["partial_shot"] = round(p.partial_shot * partial, 4)
         reasons.append(f"{partial:.0%} of it in shots shown only in part")
     speech = features.speech[features.span(window.start, window.end)]
     silent_s = longest_run(speech < 0.5) * features.hop_s
-    if silent_s > params["long_silence_s"]:
-        out["long_silence"] = p["long_silence"] * min(1.0, silent_s / window.duration * 2)
+    if silent_s > section.long_silence_s:
+        out["long_silence"] = p.long_silence * min(1.0, silent_s / window.duration * 2)
         reasons.append(f"{silent_s:.0f} s without speech")
     presence = face_presence(window, faces)
     no_face_s = longest_run(~presence) / max(faces.fps, 1e-6) if presence.size else 0
-    if no_face_s > params["no_face_s"]:
-        out["no_face"] = p["no_face"] * min(1.0, no_face_s / window.duration * 1.5)
+    if no_face_s > section.no_face_s:
+        out["no_face"] = p.no_face * min(1.0, no_face_s / window.duration * 1.5)
         reasons.append(f"{no_face_s:.0f} s with no usable face")
     per_min = cuts_in(window, scenes) / max(window.duration, 1e-6) * 60
-    if per_min > params["max_cuts_per_min"]:
-        out["too_many_cuts"] = p["too_many_cuts"]
+    if per_min > section.max_cuts_per_min:
+        out["too_many_cuts"] = p.too_many_cuts
         reasons.append(f"{per_min:.0f} cuts a minute")
-    span = max(1e-6, params["max_length_s"] - params["min_length_s"])
-    off = abs(window.duration - params["target_length_s"]) / span
+    span = max(1e-6, section.max_length_s - section.min_length_s)
+    off = abs(window.duration - section.target_length_s) / span
     if off > 0.05:
-        out["length"] = round(p["length"] * min(1.0, off), 4)
+        out["length"] = round(p.length * min(1.0, off), 4)
     if not window.sentences and float(np.mean(speech) if speech.size else 0) == 0 and \
             audio_raw(window, features) < 0.05:
-        out["empty"] = p["empty"]
+        out["empty"] = p.empty
         reasons.append("nothing happens: no speech, no sound")
     return out, reasons
 
@@ -600,64 +599,67 @@ def suppress(windows: list[Window], k: int, max_overlap: float, max_text: float)
     return kept
 
 
-def clip_count(duration_s: float, params: dict[str, Any]) -> int:
+def clip_count(duration_s: float, section: CandidatesSection) -> int:
     """More clips for longer episodes, within the recipe's bounds."""
-    wanted = math.ceil(duration_s / 60.0 / float(params["minutes_per_clip"]))
-    return int(min(params["max_clips"], max(params["min_clips"], wanted)))
+    wanted = math.ceil(duration_s / 60.0 / section.minutes_per_clip)
+    return int(min(section.max_clips, max(section.min_clips, wanted)))
 
 
 def select_candidates(transcript: Transcript, features: AudioFeatures, scenes: SceneCuts,
-                      faces: Faces, params: dict[str, Any], *, episode: str,
+                      faces: Faces, section: CandidatesSection, *, episode: str,
                       duration_s: float, has_audio: bool = True) -> Candidates:
     """Score every window and keep the top ones; deterministic for the same inputs.
 
+    ``section`` is the recipe's typed ``candidates`` section: its defaults are the only
+    defaults (no second set kept here to drift from the recipe's documentation).
     ``has_audio``: False for a source without an audio stream (see :func:`evidence_of`).
 
     Windows whose :class:`Evidence` is below ``candidates.min_score`` never become
     clips; when none is left, ``message`` says why in one line.
     """
-    base = dict(episode=episode, duration_s=duration_s, options=params)
-    if duration_s < params["min_length_s"]:
+    # The section as the rule received it (JSON types), echoed into candidates.json.
+    base = dict(episode=episode, duration_s=duration_s,
+                options=section.model_dump(mode="json"))
+    if duration_s < section.min_length_s:
         return Candidates(**base, message=(
             f"episode is {duration_s:.1f} s, shorter than candidates.min_length_s="
-            f"{params['min_length_s']:g}: no clips"))
+            f"{section.min_length_s:g}: no clips"))
     hops, cuts, frames = HopIndex.of(features), CutIndex.of(scenes), FrameIndex.of(faces)
     sentences = split_sentences(transcript, cuts=cuts.hard)
     shot_starts = [s.start_s for s in scenes.shots] or [0.0]
-    windows = make_windows(sentences, shot_starts, duration_s, params) if sentences else []
+    windows = make_windows(sentences, shot_starts, duration_s, section) if sentences else []
     if not windows:
-        windows = make_silent_windows(shot_starts, duration_s, params)
+        windows = make_silent_windows(shot_starts, duration_s, section)
     if not windows:
         return Candidates(**base, message="no window fits the length limits: no clips")
-    triggers = params.get("triggers") or {}
     for w in windows:
-        w.raw["transcript"], w.reasons = transcript_raw(w, triggers)
+        w.raw["transcript"], w.reasons = transcript_raw(w, section.triggers)
         w.raw["audio"] = audio_raw(w, hops)
         w.raw["face"] = face_raw(w, frames)
         w.raw["scene"] = scene_raw(w, cuts, frames)
         w.raw["pacing"] = pacing_raw(w, hops) if w.sentences else 0.0
     normalize_signals(windows)
-    weights = params["weights"]
+    weights = section.weights
     for w in windows:
-        w.penalties, extra = penalties_for(w, hops, cuts, frames, params)
+        w.penalties, extra = penalties_for(w, hops, cuts, frames, section)
         w.reasons += extra
-        gain = sum(weights[n] * w.signals[n] for n in SIGNALS)
+        gain = sum(getattr(weights, n) * w.signals[n] for n in SIGNALS)
         w.total = round(gain - sum(w.penalties.values()), 4)
         presence = face_presence(w, frames)
         if presence.size and presence.mean() > 0.6:
             w.reasons.append(f"face on screen {presence.mean():.0%} of the time")
         w.evidence = evidence_of(w, hops, frames, has_audio=has_audio)
         w.reasons.append(f"evidence {w.evidence.score:.2f}: {w.evidence.describe()}")
-    floor = float(params.get("min_score", MIN_SCORE))
+    floor = section.min_score
     worthy = [w for w in windows if w.evidence.score >= floor]
     if not worthy:
         best = max((w.evidence for w in windows), key=lambda e: e.score)
         return Candidates(**base, message=(
             f"no clip reaches candidates.min_score {floor:.2f} "
             f"(best {best.score:.2f}: {best.lacking()})"))
-    kept = suppress(worthy, clip_count(duration_s, params), params["max_overlap"],
-                    params["max_text_similarity"])
-    if params.get("order") == "story":
+    kept = suppress(worthy, clip_count(duration_s, section), section.max_overlap,
+                    section.max_text_similarity)
+    if section.order == "story":
         kept.sort(key=lambda w: w.start)
     clips = [Clip(id=clip_id(w.start, w.end), rank=i + 1, start_s=round(w.start, 3),
                   end_s=round(w.end, 3), total=w.total, signals=w.signals,

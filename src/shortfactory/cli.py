@@ -50,7 +50,7 @@ def setup_profiles(project: Path, target_dir: Path | None = None) -> list[str]:
 
 def font_report(recipe: Recipe) -> list[str]:
     """Which font files the render will draw with, so a user sees what the check found."""
-    from .recipe import resolve_subtitle_font
+    from .recipe_checks import resolve_subtitle_font
     from .render import _watermark_font  # private in render.py; the watermark has no name key
 
     sub = resolve_subtitle_font(recipe.subtitles.font, recipe.subtitles.bold)

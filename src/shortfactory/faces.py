@@ -6,26 +6,28 @@ Three layers, each replaceable on its own:
    in one frame. ``haar`` is OpenCV's bundled ``frontalface_alt2`` cascade (live action,
    frontal faces), ``animeface`` is nagadomi's anime face detector (drawn faces, which
    photo-trained detectors miss), ``mediapipe`` is used only where the package and a
-   face-detector model are installed. A backend that cannot run is skipped with a
-   warning and named in ``Faces.options["unavailable"]``: missing faces degrade the
+   face-detector model are installed. A backend that cannot load (package missing or
+   broken, model missing or corrupt) is skipped with a warning and named, with a
+   one-line reason, in ``Faces.options["unavailable"]`` (``{"mediapipe": "..."}``), so
+   faces.json shows what a later install would add: missing faces degrade the
    camera to its motion fallback, they never stop the line. The detections of all
    backends in a frame are merged by non-maximum suppression.
    **Which frames run what** (the cost of the stage): the whole-frame pass (20-40 ms a
    360p frame for Haar) runs on each shot's first frame, then at most every
-   ``detect_every_s`` (2 s) while faces are followed and every ``search_every_s`` (1 s)
-   while none is, and only on frames that changed. In between, each face seen is
-   looked for near where it was (:func:`detect_near`: Haar on a small region at a finer
-   scale step, ~1 ms, which also finds faces the coarse whole-frame pass misses;
-   MediaPipe, whose network costs the same on any input, on the whole frame, once per
-   frame: so while it follows a face, each changed frame is a whole-frame pass, new
-   faces included); a frame that barely differs from the last one searched (held cels,
-   a static camera) keeps its faces; a face found late is followed back through the
-   frames before it. On the sample cartoon: recall 0.98, precision 1.0 against its
-   truth with ~60 whole-frame runs; the whole-frame pass alone on every changed frame
-   made 341 runs for recall 0.92. On the filmed 1080p mix (``recipes/live.yaml``) this
-   keeps 94 % of the tracked faces that MediaPipe on every changed frame finds, at 60 %
-   of its cost (``face_recall_vs_dense_mix1080_live``). Each detection records which
-   of these found it (``kind``).
+   ``detect_every_s`` (recipe default 2 s) while faces are followed and every
+   ``search_every_s`` (1 s) while none is, and only on frames that changed. In between,
+   each face seen is looked for near where it was (:func:`detect_near`: Haar on a small
+   region at a finer scale step, ~1 ms, which also finds faces the coarse whole-frame
+   pass misses; MediaPipe, whose network costs the same on any input, on the whole
+   frame, once per frame: so while it follows a face, each changed frame is a
+   whole-frame pass, new faces included); a frame that barely differs from the last one
+   searched (held cels, a static camera) keeps its faces; a face found late is followed
+   back through the frames before it. On the sample cartoon: recall 0.98, precision 1.0
+   against its truth with ~60 whole-frame runs; the whole-frame pass alone on every
+   changed frame made 341 runs for recall 0.92. On the filmed 1080p mix
+   (``recipes/live.yaml``) this keeps 94 % of the tracked faces that MediaPipe on every
+   changed frame finds, at 60 % of its cost (``face_recall_vs_dense_mix1080_live``).
+   Each detection records which of these found it (``kind``).
 2. **Tracking** (:func:`link_tracks`) links detections frame to frame, greedily, by
    IoU and centre distance against a constant-velocity prediction. It never links
    across a shot boundary (from ``scene_cuts.json``), bridges gaps of up to
@@ -66,8 +68,14 @@ from tqdm import tqdm
 
 from .artifacts import Detection, FaceFrame, Faces, SceneCuts, Shot, Track
 from .media import iter_frames, probe_video_only
+from .recipe import FaceSection
 
 log = logging.getLogger(__name__)
+
+# Where a helper below has a default for a value the recipe sets (the smallest face), it
+# is the recipe's own default, read from :class:`FaceSection`: the model is the one
+# place that says what the defaults are.
+_RECIPE_DEFAULTS = FaceSection()
 
 BoxT = tuple[float, float, float, float]
 
@@ -119,17 +127,14 @@ ACTIVITY_SCALE = 0.005
 # silent ones with AUC 0.85 on the sample instead of 0.79 frame by frame.
 ACTIVITY_SMOOTH_S = 0.2
 # The whole-frame detectors run on a shot's first frame and then at most every
-# DETECT_EVERY_S (recipe ``detect_every_s``), on frames that changed since; in between,
-# each face seen is looked for in a region around where it was: its box grown by
-# NEAR_MARGIN x its size each side, scaled so the face is NEAR_FACE_PX tall, searched
-# with the finer scale step NEAR_SCALE_FACTOR (Haar's own window is 20 px).
-DETECT_EVERY_S = 2.0
-# ... and every SEARCH_EVERY_S while no face is being followed in the shot; each pass
-# that finds nothing doubles that wait, up to the follow-back window: a face that shows
-# up is then found at most FOLLOW_BACK_S late and followed back to where it appeared, so
-# a faceless shot (most of a cartoon without photo-like faces) costs a third of the
-# whole-frame runs for no loss in recall.
-SEARCH_EVERY_S = 1.0
+# ``detect_every_s`` (recipe) on frames that changed since, or every ``search_every_s``
+# while no face is being followed in the shot: each pass that finds nothing then doubles
+# that wait, up to the follow-back window, so a face that shows up is found at most
+# FOLLOW_BACK_S late and followed back to where it appeared, and a faceless shot (most of
+# a cartoon without photo-like faces) costs a third of the whole-frame runs for no loss
+# in recall. In between, each face seen is looked for in a region around where it was:
+# its box grown by NEAR_MARGIN x its size each side, scaled so the face is NEAR_FACE_PX
+# tall, searched with the finer scale step NEAR_SCALE_FACTOR (Haar's own window is 20 px).
 # A face the whole-frame pass finds for the first time is looked for in up to this many
 # seconds of the frames before it (in the same shot), so finding it late loses nothing.
 FOLLOW_BACK_S = 3.0
@@ -137,8 +142,8 @@ NEAR_MARGIN = 0.6
 NEAR_FACE_PX = 40
 NEAR_SCALE_FACTOR = 1.08
 NEAR_SIZE_RATIO = 1.4
-# Face backends when the recipe names none (the recipe's own default is Haar alone).
-DEFAULT_BACKENDS = ("haar", "animeface")
+# Longest reason kept for a backend that cannot load (faces.json stays readable).
+REASON_CHARS = 300
 
 
 # --- boxes ------------------------------------------------------------------------
@@ -211,7 +216,7 @@ class HaarBackend:
     [0, 1]: false positives rarely gather more than 5, clear faces 10 to 30.
     """
 
-    min_size_px: int = 24
+    min_size_px: int = _RECIPE_DEFAULTS.min_size_px
     scale_factor: float = 1.15  # 1.1 is ~45 % slower for no face found here that 1.15 missed
     min_neighbors: int = 4
     name: str = "haar"
@@ -375,9 +380,16 @@ class MediaPipeBackend:
             base_options=BaseOptions(model_asset_path=str(model)),
             min_detection_confidence=self.min_score)
         self._mp = mp
-        with native_stderr_silenced():
-            self._detector = vision.FaceDetector.create_from_options(options)
-            self.detect(np.zeros((64, 64, 3), np.uint8))  # its first call logs too
+        # A file that is no model (truncated download, wrong format) fails here, with
+        # whatever MediaPipe raises (RuntimeError, ValueError): a backend that cannot run.
+        try:
+            with native_stderr_silenced():
+                self._detector = vision.FaceDetector.create_from_options(options)
+                self.detect(np.zeros((64, 64, 3), np.uint8))  # its first call logs too
+        except Exception as err:
+            self.close()
+            raise BackendUnavailable(
+                f"MediaPipe cannot load the face model {model}: {one_line(err)}") from None
 
     def detect(self, rgb: np.ndarray, grey: np.ndarray | None = None,
                ) -> list[tuple[BoxT, float]]:
@@ -428,13 +440,27 @@ def native_stderr_silenced() -> Iterator[None]:
 BACKENDS = {"haar": HaarBackend, "animeface": AnimeFaceBackend, "mediapipe": MediaPipeBackend}
 
 
-def make_backends(names: Sequence[str], *, min_size_px: int = 24, first_only: bool = False,
-                  ) -> tuple[list[FaceBackend], dict[str, str]]:
-    """Instantiate the named backends; return them and ``{name: reason}`` for those
-    that cannot run here (logged as warnings, never raised: faces are fail-soft).
+def one_line(err: BaseException, limit: int = REASON_CHARS) -> str:
+    """Why a backend could not load, as one line of at most ``limit`` characters: the
+    first line of the message (native libraries append whole logs), prefixed with the
+    exception's type unless it is our own :class:`BackendUnavailable`."""
+    text = next((line.strip() for line in str(err).splitlines() if line.strip()), "")
+    if not isinstance(err, BackendUnavailable):
+        text = f"{type(err).__name__}: {text}" if text else type(err).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
-    ``first_only`` keeps only the first backend that loads: the rest of ``names`` are
-    fallbacks (MediaPipe where installed, else Haar) rather than extra detectors.
+
+def make_backends(names: Sequence[str], *, min_size_px: int = _RECIPE_DEFAULTS.min_size_px,
+                  first_only: bool = False) -> tuple[list[FaceBackend], dict[str, str]]:
+    """Instantiate the named backends; return them and ``{name: one-line reason}`` for
+    those that cannot run here (logged as warnings, never raised: faces are fail-soft).
+
+    Any exception while loading counts, not only :class:`BackendUnavailable`: an
+    installed but broken package (an import that fails with AttributeError on a
+    mismatched dependency, a native library that will not load) must cost its faces,
+    not the stage. ``first_only`` keeps only the first backend that loads: the rest of
+    ``names`` are fallbacks (MediaPipe where installed, else Haar) rather than extra
+    detectors.
     """
     backends: list[FaceBackend] = []
     unavailable: dict[str, str] = {}
@@ -446,9 +472,9 @@ def make_backends(names: Sequence[str], *, min_size_px: int = 24, first_only: bo
             if cls is None:
                 raise BackendUnavailable(f"unknown face backend {name!r}")
             backends.append(cls(min_size_px=min_size_px) if cls is HaarBackend else cls())
-        except BackendUnavailable as err:
-            unavailable[name] = str(err)
-            log.warning("face backend %s skipped: %s", name, err)
+        except Exception as err:
+            unavailable[name] = one_line(err)
+            log.warning("face backend %s skipped: %s", name, unavailable[name])
     return backends, unavailable
 
 
@@ -830,7 +856,7 @@ def activity_of(change: float | None) -> float | None:
     return 1.0 - float(np.exp(-change / ACTIVITY_SCALE))
 
 
-def track_faces(proxy_path: str | Path, scene_cuts: SceneCuts, params: dict[str, Any], *,
+def track_faces(proxy_path: str | Path, scene_cuts: SceneCuts, section: FaceSection, *,
                 source_width: int, source_height: int, fps: float | None = None,
                 height: int | None = None, progress: bool = True) -> Faces:
     """Detect, track and describe the faces of a video; never fails for lack of faces.
@@ -848,10 +874,13 @@ def track_faces(proxy_path: str | Path, scene_cuts: SceneCuts, params: dict[str,
     Args:
         proxy_path: the analysis proxy (or any video with ``fps``/``height`` given).
         scene_cuts: the episode's shots; tracks are cut at every shot boundary.
-        params: the recipe's ``vision.faces`` section as a dict (``backends``,
-            ``min_size_px``, ``min_score``, ``track_iou``, ``max_gap_s``, ``min_track_s``,
-            ``detect_every_s``, ``search_every_s``: 0 runs the whole-frame detectors on
-            every changed frame).
+        section: the recipe's ``vision.faces`` section, the validated model: every
+            setting comes from it (no defaults of this function's own, so what the
+            recipe documents is what runs): ``backends`` and ``use``, ``min_size_px``,
+            ``min_score``, ``track_iou``, ``max_gap_s``, ``min_track_s``,
+            ``detect_every_s``, ``search_every_s`` (0 runs the whole-frame detectors on
+            every changed frame). The artifact echoes the whole section in ``options``,
+            with the backends that could not load under ``unavailable``.
         source_width: width of the source the boxes are reported in.
         source_height: height of the source.
         fps: analysis frame rate; default the proxy's own.
@@ -862,12 +891,10 @@ def track_faces(proxy_path: str | Path, scene_cuts: SceneCuts, params: dict[str,
         :class:`Faces` with one :class:`FaceFrame` per analysis frame, the tracks, and the
         shots of ``scene_cuts`` with their face statistics.
     """
-    backends, unavailable = make_backends(
-        list(params.get("backends", DEFAULT_BACKENDS)),
-        min_size_px=int(params.get("min_size_px", 24)),
-        first_only=params.get("use") == "first")
+    backends, unavailable = make_backends(section.backends, min_size_px=section.min_size_px,
+                                          first_only=section.use == "first")
     try:
-        return _track_faces(proxy_path, scene_cuts, params, backends, unavailable,
+        return _track_faces(proxy_path, scene_cuts, section, backends, unavailable,
                             source_width=source_width, source_height=source_height, fps=fps,
                             height=height, progress=progress)
     finally:
@@ -876,18 +903,18 @@ def track_faces(proxy_path: str | Path, scene_cuts: SceneCuts, params: dict[str,
                 backend.close()
 
 
-def _track_faces(proxy_path: str | Path, scene_cuts: SceneCuts, params: dict[str, Any],
+def _track_faces(proxy_path: str | Path, scene_cuts: SceneCuts, section: FaceSection,
                  backends: list[FaceBackend], unavailable: dict[str, str], *,
                  source_width: int, source_height: int, fps: float | None,
                  height: int | None, progress: bool) -> Faces:
     native_fps = probe_video_only(proxy_path)[2]
     rate = float(fps or native_fps)
-    min_size = int(params.get("min_size_px", 24))
-    min_score = float(params.get("min_score", 0.0))
-    max_gap = float(params.get("max_gap_s", 0.7))
-    every = float(params.get("detect_every_s", DETECT_EVERY_S))
-    search_every = float(params.get("search_every_s", SEARCH_EVERY_S))
-    names = list(params.get("backends", DEFAULT_BACKENDS))
+    min_size = section.min_size_px
+    min_score = section.min_score
+    max_gap = section.max_gap_s
+    every = section.detect_every_s
+    search_every = section.search_every_s
+    names = section.backends
     by_name = {b.name: b for b in backends}
     if not backends:
         log.warning("no face backend can run (%s): motion fallback only",
@@ -1000,8 +1027,8 @@ def _track_faces(proxy_path: str | Path, scene_cuts: SceneCuts, params: dict[str
     times = np.array([r.t for r in records])
     shots = np.array([r.shot for r in records], dtype=int)
     links = link_tracks(times, shots, [[d.box for d in r.dets] for r in records],
-                        min_iou=float(params.get("track_iou", 0.2)), max_gap_s=max_gap,
-                        min_track_s=float(params.get("min_track_s", 0.4)), frame_s=1.0 / rate)
+                        min_iou=section.track_iou, max_gap_s=max_gap,
+                        min_track_s=section.min_track_s, frame_s=1.0 / rate)
     links = [interpolate_track(members, records) for members in links]
     for r in records:
         for d in r.dets:
@@ -1021,7 +1048,7 @@ def _track_faces(proxy_path: str | Path, scene_cuts: SceneCuts, params: dict[str
         for d in r.dets:
             if d.kind != "interpolated":
                 counts[d.backend] = counts.get(d.backend, 0) + 1
-    options = dict(params)
+    options: dict[str, Any] = section.model_dump(mode="json")
     options["runs"] = runs
     if unavailable:
         options["unavailable"] = unavailable

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 from . import media
 from .artifacts import AudioStream, SourceProbe, VideoStream
 from .errors import InputError
 from .io import atomic_path, write_model
+from .recipe import IngestSection
 
 MIN_COVERAGE = 0.9  # share of the episode a decoded stream (audio, proxy) must cover
 log = logging.getLogger(__name__)
@@ -81,31 +81,35 @@ def check_coverage(source: str | Path, stream: str, decoded_s: float,
                          f"{decoded_s:.1f} s of {expected_s:.1f} s")
 
 
-def write_audio(source: str | Path, params: dict[str, Any], out: str | Path, *,
+def write_audio(source: str | Path, section: IngestSection, out: str | Path, *,
                 expected_s: float | None = None, has_audio: bool = True) -> None:
-    """16 kHz mono WAV for ASR and audio signals, written atomically.
+    """Mono WAV at ``section.audio_rate`` (16 kHz by default) for ASR and audio signals,
+    written atomically.
 
     A source without sound gets digital silence of its length, so every later stage
     runs unchanged (no words, no loudness peaks: the pictures alone choose the clips).
+    The section is the typed recipe model, so its defaults are the only defaults.
     """
-    rate = int(params["audio_rate"])
     with atomic_path(out) as tmp:
         if not has_audio:
-            media.silent_wav(tmp, duration_s=expected_s or 0.0, rate=rate)
+            media.silent_wav(tmp, duration_s=expected_s or 0.0, rate=section.audio_rate)
             return
-        media.extract_audio(source, tmp, rate=rate)
+        media.extract_audio(source, tmp, rate=section.audio_rate)
         check_coverage(source, "audio", media.wav_duration_s(tmp), expected_s)
 
 
-def write_proxy(source: str | Path, params: dict[str, Any], out: str | Path, *,
+def write_proxy(source: str | Path, section: IngestSection, out: str | Path, *,
                 threads: int | None = None, progress: bool = True,
                 expected_s: float | None = None) -> None:
     """Small analysis proxy, written atomically (``threads``: the cores it may use);
-    with ``expected_s`` (the container's duration) a truncated video stream is refused."""
+    with ``expected_s`` (the container's duration) a truncated video stream is refused.
+
+    Every proxy setting comes from the typed section, so a caller that sets only the
+    size still gets the recipe's defaults (``hwaccel`` "auto", ``proxy_skip_nonref``),
+    never a second set of defaults kept here.
+    """
     with atomic_path(out) as tmp:
-        media.make_proxy(source, tmp, height=int(params["proxy_height"]),
-                         fps=float(params["proxy_fps"]),
-                         skip_nonref=bool(params.get("proxy_skip_nonref", True)),
-                         progress=progress, hwaccel=str(params.get("hwaccel", "none")),
-                         threads=threads)
+        media.make_proxy(source, tmp, height=section.proxy_height, fps=section.proxy_fps,
+                         skip_nonref=section.proxy_skip_nonref, progress=progress,
+                         hwaccel=section.hwaccel, threads=threads)
         check_coverage(source, "video", media.video_frames_duration_s(tmp), expected_s)

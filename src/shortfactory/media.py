@@ -208,15 +208,17 @@ def _first_frame_rotation(container, video) -> int:  # noqa: ANN001 - PyAV objec
     return 0
 
 
-def extract_audio(source: str | Path, out: str | Path, *, rate: int = 16000) -> None:
-    """Decode the first audio stream to mono PCM WAV at ``rate`` Hz."""
+def extract_audio(source: str | Path, out: str | Path, *, rate: int) -> None:
+    """Decode the first audio stream to mono PCM WAV at ``rate`` Hz (no default: the
+    rate is the recipe's ``ingest.audio_rate``, see :func:`shortfactory.ingest.write_audio`)."""
     args = ["-i", str(source), "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(rate),
             "-c:a", "pcm_s16le", "-f", "wav", str(out)]
     run_ffmpeg(args, what="audio extraction", source=source)
 
 
-def silent_wav(out: str | Path, *, duration_s: float, rate: int = 16000) -> None:
-    """Mono PCM WAV of digital silence (the analysis track of a file without sound)."""
+def silent_wav(out: str | Path, *, duration_s: float, rate: int) -> None:
+    """Mono PCM WAV of digital silence (the analysis track of a file without sound), at
+    the recipe's ``ingest.audio_rate`` like :func:`extract_audio`."""
     args = ["-f", "lavfi", "-i", f"anullsrc=channel_layout=mono:sample_rate={rate}",
             "-t", f"{max(duration_s, 0.1):.3f}", "-c:a", "pcm_s16le", "-f", "wav", str(out)]
     run_ffmpeg(args, what="silent track", source=out)
@@ -272,6 +274,10 @@ def make_proxy(source: str | Path, out: str | Path, *, height: int, fps: float,
     """Small analysis copy of the video (see :func:`encode_proxy`), decoded on the GPU
     where :func:`wants_gpu_decode` says so. Any GPU failure falls back to the CPU
     decode with a warning: a proxy is always made where the CPU can make one.
+
+    The line always passes every option from the recipe (:func:`shortfactory.ingest.
+    write_proxy`); the defaults here serve direct callers (tests, benches), which get a
+    plain CPU decode unless they ask for the GPU.
     """
     if wants_gpu_decode(hwaccel):
         try:

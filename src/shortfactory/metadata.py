@@ -20,6 +20,10 @@ The title is never empty: when ``title`` renders to nothing with a letter or dig
 likewise ``description``, ``fallback_description``, then the title. YouTube rejects
 ``<`` and ``>`` in titles and descriptions and limits titles to 100 characters,
 descriptions to 5000 and the tags field to 500: outputs are cleaned to fit.
+
+Every template and limit comes from the validated
+:class:`~shortfactory.recipe.MetadataSection` (no defaults of this module's own, so what
+the recipe documents is what runs).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from .artifacts import Clip, ClipMetadata, Transcript
 from .errors import RecipeError
-from .recipe import CandidateWeights, Penalties
+from .recipe import CandidateWeights, MetadataSection, Penalties
 
 MAX_DESCRIPTION_CHARS = 5000
 MAX_TAGS_CHARS = 500
@@ -68,14 +72,15 @@ _ENV = SandboxedEnvironment(
 
 
 def build_metadata(
-    clip: Clip, transcript: Transcript, params: dict, *, episode: str, recipe_hash: str
+    clip: Clip, transcript: Transcript, section: MetadataSection, *, episode: str,
+    recipe_hash: str,
 ) -> ClipMetadata:
     """Render the recipe's metadata templates for ``clip``.
 
     Args:
         clip: the candidate clip (source-timeline bounds, scores).
         transcript: the episode transcript; the clip's text is the words inside it.
-        params: the recipe's ``metadata`` section as a plain dict.
+        section: the recipe's ``metadata`` section.
         episode: episode name, shown in descriptions.
         recipe_hash: content hash of the recipe, recorded for provenance.
 
@@ -90,15 +95,15 @@ def build_metadata(
         hook=first_sentence(text, skip_fragment=mid_sentence), text=text, episode=episode,
         start_s=clip.start_s, end_s=clip.end_s, scores=scores,
     )
-    title = make_title(params, variables)
-    description = make_description(params, variables, title)
+    title = make_title(section, variables)
+    description = make_description(section, variables, title)
     tags = [
         _one_line(_no_angles(_render(f"tags[{k}]", t, variables)))
-        for k, t in enumerate(params.get("tags") or [])
+        for k, t in enumerate(section.tags)
     ]
     hashtags = [
         hashtag(_render(f"hashtags[{k}]", t, variables))
-        for k, t in enumerate(params.get("hashtags") or [])
+        for k, t in enumerate(section.hashtags)
     ]
     return ClipMetadata(
         clip_id=clip.id,
@@ -134,26 +139,27 @@ def template_variables(*, hook: str, text: str, episode: str, start_s: float, en
     }
 
 
-def make_title(params: dict, variables: dict[str, Any]) -> str:
+def make_title(section: MetadataSection, variables: dict[str, Any]) -> str:
     """The first of ``title``, ``fallback_title`` and a built-in that has words, trimmed.
 
     Why a chain: the hook is empty (or a lone "♪") when nobody speaks in the clip, and
     a Short without a title cannot be published. The fallback is rendered only when
     needed; its errors are caught when the recipe is loaded.
     """
-    limit = int(params["max_title_chars"])
-    for field in ("title", "fallback_title"):
-        title = trim_words(_one_line(_no_angles(_render(field, params[field], variables))),
-                           limit)
+    limit = section.max_title_chars
+    for field, template in (("title", section.title),
+                            ("fallback_title", section.fallback_title)):
+        title = trim_words(_one_line(_no_angles(_render(field, template, variables))), limit)
         if has_words(title):
             return title
     return trim_words(f"Moment at {variables['timecode']}", limit)
 
 
-def make_description(params: dict, variables: dict[str, Any], title: str) -> str:
+def make_description(section: MetadataSection, variables: dict[str, Any], title: str) -> str:
     """The first of ``description``, ``fallback_description`` and the title that has words."""
-    for field in ("description", "fallback_description"):
-        description = _no_angles(_render(field, params[field], variables)).strip()
+    for field, template in (("description", section.description),
+                            ("fallback_description", section.fallback_description)):
+        description = _no_angles(_render(field, template, variables)).strip()
         if has_words(description):
             return description[:MAX_DESCRIPTION_CHARS]
     return title
@@ -200,7 +206,7 @@ def sample_variables(*, speech: bool) -> dict[str, Any]:
     )
 
 
-def template_problems(params: dict) -> list[tuple[tuple[str | int, ...], str]]:
+def template_problems(section: MetadataSection) -> list[tuple[tuple[str | int, ...], str]]:
     """Every problem of the metadata section's templates, as ``(key path, reason)``.
 
     Each template is parsed (syntax), its variables are compared with
@@ -211,10 +217,10 @@ def template_problems(params: dict) -> list[tuple[tuple[str | int, ...], str]]:
     """
     problems: list[tuple[tuple[str | int, ...], str]] = []
     templates: list[tuple[tuple[str | int, ...], str]] = [
-        ((field,), str(params.get(field, ""))) for field in TEXT_TEMPLATES
+        ((field,), getattr(section, field)) for field in TEXT_TEMPLATES
     ]
     for field in LIST_TEMPLATES:
-        templates += [((field, k), str(t)) for k, t in enumerate(params.get(field) or [])]
+        templates += [((field, k), t) for k, t in enumerate(getattr(section, field))]
     for loc, template in templates:
         reason = _template_reason(template)
         if reason is None and loc[0] in ("fallback_title", "fallback_description"):

@@ -21,6 +21,10 @@ scaled to its display size first (:func:`display_filters`).
 Timelines: ``crop.x[i]`` / ``crop.y[i]`` belong to clip-relative source time
 ``i / crop.fps`` and the ASS is on the clip's source timeline too; both are applied
 before the speed change, so they stay in step with the picture at any speed.
+
+Settings: every one comes from the recipe's ``render`` section, the validated
+:class:`~shortfactory.recipe.RenderSection` (no defaults of this module's own, so what
+the recipe documents is what runs).
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from .artifacts import CropPath
 from .errors import InputError
 from .io import atomic_path
 from .media import SEEK_MARGIN_S, clip_input, clip_trims, ffmpeg_exe, probe, run_ffmpeg_progress
+from .recipe import RenderSection
 from .subtitles import ass_seconds
 
 log = logging.getLogger(__name__)
@@ -598,7 +603,8 @@ def _split_branch(windows: list[Window], width: int, height: int) -> str:
 
 
 def _video_chain(
-    geo: _Geometry, crop: CropPath, params: dict, *, cmd_file: Path, ass: Path, fonts: Path,
+    geo: _Geometry, crop: CropPath, section: RenderSection, *, cmd_file: Path, ass: Path,
+    fonts: Path,
     windows: list[Window] | None = None, display: list[str] | None = None,
     trim: str = "",
 ) -> str:
@@ -613,9 +619,9 @@ def _video_chain(
     frame too, which ``overlay`` shows inside those shots only (a per-shot switch
     without re-running ffmpeg).
     """
-    width, height = int(params["width"]), int(params["height"])
-    fps = Fraction(str(params["fps"])).limit_denominator(1001)
-    speed = float(params.get("speed", 1.0))
+    width, height = section.width, section.height
+    fps = Fraction(str(section.fps)).limit_denominator(1001)
+    speed = section.speed
     windows = windows or camera_windows(crop, geo)
     rate = fps * Fraction(speed).limit_denominator(1000)
     frame_s = float(1 / rate)
@@ -639,7 +645,7 @@ def _video_chain(
             f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:black",
         ]
     camera.append("setsar=1")
-    post = _post_chain(params, height, fps, speed, ass=ass, fonts=fonts)
+    post = _post_chain(section, height, fps, speed, ass=ass, fonts=fonts)
     branches = ["camin"] + (["lbin"] if lb_spans else []) + (["spin"] if split_spans else [])
     graph = ["[0:v:0]" + ",".join(chain + ([f"split={len(branches)}"] if len(branches) > 1
                                             else []))
@@ -661,15 +667,15 @@ def _video_chain(
     return ";".join(graph)
 
 
-def _post_chain(params: dict, height: int, fps: Fraction, speed: float, *, ass: Path,
-                fonts: Path) -> list[str]:
+def _post_chain(section: RenderSection, height: int, fps: Fraction, speed: float, *,
+                ass: Path, fonts: Path) -> list[str]:
     """Subtitles, watermark, retiming and pixel format, after the picture is framed."""
     chain: list[str] = []
     if ass.stat().st_size > 0:  # an empty file means "no subtitles"; libass rejects it
         chain.append(
             f"ass=filename={escape_filter_value(str(ass))}:fontsdir={escape_filter_value(str(fonts))}"
         )
-    chain += _watermark(params, height)
+    chain += _watermark(section, height)
     chain.append(f"setpts=(PTS-STARTPTS)/{speed}")
     if speed != 1.0:
         chain.append(f"fps={_rate(fps)}")  # declare the output rate after retiming
@@ -681,17 +687,17 @@ def _rate(r: Fraction) -> str:
     return str(r.numerator) if r.denominator == 1 else f"{r.numerator}/{r.denominator}"
 
 
-def _watermark(params: dict, height: int) -> list[str]:
-    mark = params.get("watermark") or {}
-    text = str(mark.get("text") or "").strip()
+def _watermark(section: RenderSection, height: int) -> list[str]:
+    mark = section.watermark
+    text = mark.text.strip()
     if not text:
         return []
     font = _watermark_font()
-    opacity = float(mark.get("opacity", 0.6))
+    opacity = mark.opacity
     opts = [
         f"text={escape_filter_value(text)}",
         "expansion=none",
-        f"fontsize={int(mark.get('font_size', 40))}",
+        f"fontsize={mark.font_size}",
         f"fontcolor=white@{opacity:.2f}",
         f"bordercolor=black@{opacity * 0.6:.2f}",
         "borderw=2",
@@ -713,15 +719,15 @@ def _audio_pre(speed: float) -> str:
     return ",".join(parts)
 
 
-def _codec_args(params: dict) -> list[str]:
-    if params["codec"] == "h264_nvenc":
-        return ["-c:v", "h264_nvenc", "-preset", "p5", "-rc", "vbr", "-cq", str(params["crf"]),
+def _codec_args(section: RenderSection) -> list[str]:
+    if section.codec == "h264_nvenc":
+        return ["-c:v", "h264_nvenc", "-preset", "p5", "-rc", "vbr", "-cq", str(section.crf),
                 "-b:v", "0"]
-    return ["-c:v", "libx264", "-preset", str(params["preset"]), "-crf", str(params["crf"])]
+    return ["-c:v", "libx264", "-preset", section.preset, "-crf", str(section.crf)]
 
 
-def _audio_args(params: dict) -> list[str]:
-    return ["-c:a", "aac", "-b:a", str(params["audio_bitrate"]), "-ac", "2"]
+def _audio_args(section: RenderSection) -> list[str]:
+    return ["-c:a", "aac", "-b:a", section.audio_bitrate, "-ac", "2"]
 
 
 # Output options of every file the render writes: no source metadata, index up front.
@@ -741,12 +747,12 @@ class _AudioPlan:
 
 
 def _plan_audio(source: Path, has_audio: bool, start: float, duration: float,
-                params: dict) -> _AudioPlan:
+                section: RenderSection) -> _AudioPlan:
     """Measure the clip's loudness (pass one) and choose the loudness filter. ``pre``
     starts with the exact trim of the clip (see :func:`clip_input`)."""
     margin = min(start, SEEK_MARGIN_S)
-    pre = f"{clip_trims(margin, duration)[1]},{_audio_pre(float(params.get('speed', 1.0)))}"
-    target_i, target_tp = float(params["loudness_lufs"]), float(params["true_peak_db"])
+    pre = f"{clip_trims(margin, duration)[1]},{_audio_pre(section.speed)}"
+    target_i, target_tp = section.loudness_lufs, section.true_peak_db
     if not has_audio:
         log.info("%s: no audio stream; the Short gets a silent track", source)
         return _AudioPlan(pre, "", "none", -math.inf)
@@ -760,13 +766,13 @@ def _plan_audio(source: Path, has_audio: bool, start: float, duration: float,
 
 
 def render_short(
-    source: str | Path, crop: CropPath, subtitles_ass: Path, params: dict, out: Path,
-    *, progress: bool = True, peak_rounds: int = _TP_ROUNDS,
+    source: str | Path, crop: CropPath, subtitles_ass: Path, section: RenderSection,
+    out: Path, *, progress: bool = True, peak_rounds: int = _TP_ROUNDS,
 ) -> None:
     """Render one Short in a single ffmpeg run (after a quick audio measurement pass).
 
     After the encode, the file's true peak is measured as a player decodes it; where it
-    is above ``params["true_peak_db"]``, the audio alone is made again with more
+    is above ``section.true_peak_db``, the audio alone is made again with more
     treatment (:func:`next_correction`) and remuxed with the picture copied, at most
     ``peak_rounds`` times.
 
@@ -774,7 +780,7 @@ def render_short(
         source: the episode video (one without an audio stream gets a silent track).
         crop: the camera plan in display pixels; ``start_s``/``end_s`` bound the clip.
         subtitles_ass: ASS script on the clip's source timeline (empty is fine).
-        params: the recipe's ``render`` section as a plain dict.
+        section: the recipe's ``render`` section.
         out: the ``.mp4`` to write; written to a temporary sibling and renamed, so a
             failed or killed render never leaves a file that looks finished.
         progress: show a tqdm bar on stderr.
@@ -795,8 +801,8 @@ def render_short(
             f"{source}: clip {crop.start_s:.2f}-{crop.end_s:.2f} s lies outside the source "
             f"({info.duration_s:.2f} s)"
         )
-    out_s = duration / float(params.get("speed", 1.0))
-    audio = _plan_audio(source, info.audio_codec is not None, start, duration, params)
+    out_s = duration / section.speed
+    audio = _plan_audio(source, info.audio_codec is not None, start, duration, section)
     geo = _geometry(crop, info.width, info.height)
     windows = camera_windows(crop, geo)
     with tempfile.TemporaryDirectory(prefix="shortfactory-render-") as tmp_name:
@@ -810,7 +816,7 @@ def render_short(
             ass.write_text(subtitles_at_seam(subtitles_ass.read_text(encoding="utf-8"),
                                              split_spans), encoding="utf-8")
         clip_in, margin = clip_input(source, start, duration)
-        vchain = _video_chain(geo, crop, params, cmd_file=cmd_file, ass=ass,
+        vchain = _video_chain(geo, crop, section, cmd_file=cmd_file, ass=ass,
                               fonts=_fonts_dir(tmp), windows=windows,
                               display=display_filters(info.sar, info.width, info.height),
                               trim=clip_trims(margin, duration)[0])
@@ -823,18 +829,19 @@ def render_short(
             audio_map = "[a]"
         with atomic_path(out) as tmp_out:
             args = [*clip_in, *audio_in, "-filter_complex", graph, "-map", "[v]",
-                    "-map", audio_map, *_codec_args(params), "-pix_fmt", "yuv420p",
-                    *_audio_args(params), *_MUX_ARGS, str(tmp_out)]
-            stderr = _run_render(args, out_s, source=source, show=progress, params=params)
+                    "-map", audio_map, *_codec_args(section), "-pix_fmt", "yuv420p",
+                    *_audio_args(section), *_MUX_ARGS, str(tmp_out)]
+            stderr = _run_render(args, out_s, source=source, show=progress, section=section)
             if audio.mode in ("linear", "dynamic"):
                 _check_second_pass(stderr, audio.mode, source)
             if audio.mode != "none":
-                _hold_true_peak(tmp_out, clip_in, audio, out_s, params, source=source,
+                _hold_true_peak(tmp_out, clip_in, audio, out_s, section, source=source,
                                 rounds=peak_rounds)
 
 
 def _hold_true_peak(path: Path, clip_in: list[str], audio: _AudioPlan, out_s: float,
-                    params: dict, *, source: Path, rounds: int) -> tuple[float, float]:
+                    section: RenderSection, *, source: Path, rounds: int,
+                    ) -> tuple[float, float]:
     """Measure the encoded file's true peak and, while it is above the ceiling, make the
     audio again from the source with more treatment; log one line.
 
@@ -842,7 +849,7 @@ def _hold_true_peak(path: Path, clip_in: list[str], audio: _AudioPlan, out_s: fl
     from the file's AAC), so a correction costs no second generation of coding loss.
     Each remux is atomic onto ``path``. Returns the final (LUFS, dBTP).
     """
-    target_tp = float(params["true_peak_db"])
+    target_tp = section.true_peak_db
     loudness, peak = measure_output_audio(path)
     first, correction, done = peak, PeakCorrection(), 0
     while peak > target_tp and done < rounds:
@@ -852,9 +859,9 @@ def _hold_true_peak(path: Path, clip_in: list[str], audio: _AudioPlan, out_s: fl
         chain = audio_chain(audio.pre, audio.loud, out_s, correction)
         with atomic_path(path) as fixed:
             args = ["-i", str(path), *clip_in, "-filter_complex", f"[1:a:0]{chain}[a]",
-                    "-map", "0:v:0", "-map", "[a]", "-c:v", "copy", *_audio_args(params),
+                    "-map", "0:v:0", "-map", "[a]", "-c:v", "copy", *_audio_args(section),
                     *_MUX_ARGS, str(fixed)]
-            _run_render(args, out_s, source=source, show=False, params=params)
+            _run_render(args, out_s, source=source, show=False, section=section)
         loudness, peak = measure_output_audio(path)
     if done == 0:
         log.info("%s: true peak %.1f dBTP, loudness %.1f LUFS after encoding", source, peak,
@@ -880,7 +887,7 @@ _RECIPE_CAUSES: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
-def recipe_error(stderr: str, params: dict) -> str | None:
+def recipe_error(stderr: str, section: RenderSection) -> str | None:
     """The one-line message for a render that failed because of a recipe value, or None.
 
     Why: an encoder that rejects ``render.preset: superfastx`` fails the same way on
@@ -890,15 +897,13 @@ def recipe_error(stderr: str, params: dict) -> str | None:
     for line in _error_lines(stderr):
         for key, pattern in _RECIPE_CAUSES:
             if pattern.search(line):
-                value = params.get(key)
-                if key == "watermark" and isinstance(value, dict):
-                    value = value.get("text")
+                value = section.watermark.text if key == "watermark" else getattr(section, key)
                 return f"render.{key}: {value!r} was rejected by ffmpeg ({line})"
     return None
 
 
 def _run_render(args: list[str], total_s: float, *, source: Path, show: bool,
-                params: dict) -> str:
+                section: RenderSection) -> str:
     """:func:`_run_with_progress`, with failures caused by a recipe value reported as
     ``render.<key>: ...`` (:func:`recipe_error`) instead of against the source."""
     logs: list[str] = []
@@ -910,7 +915,7 @@ def _run_render(args: list[str], total_s: float, *, source: Path, show: bool,
     try:
         return _run_with_progress(args, total_s, source=source, show=show, explain=explain)
     except InputError:
-        message = recipe_error(logs[-1], params) if logs else None
+        message = recipe_error(logs[-1], section) if logs else None
         if message is None:
             raise
         raise InputError(message) from None

@@ -86,8 +86,15 @@ from tqdm import tqdm
 from .artifacts import Cut, SceneCuts, Shot
 from .media import iter_frames, probe_video_only
 from .panels import PanelDetector, column_profile, refine_seams
+from .recipe import SceneSection
 
 log = logging.getLogger(__name__)
+
+# Where a helper below has a default for a value the recipe sets (a detector's
+# threshold, the dissolve limits, the refinement run-up), it is the recipe's own default,
+# read from :class:`SceneSection`: the model is the one place that says what the
+# defaults are, so a helper called on its own (tests, benches) cannot drift from it.
+_RECIPE_DEFAULTS = SceneSection()
 
 # Histogram bins (hue, saturation, value). Hue carries most of the identity of a shot;
 # few value bins keep a brightness ramp from looking like a new shot.
@@ -155,9 +162,11 @@ FADE_DARK_MEAN = 8.0
 # (the sample's explosion) 0.29. What tells the last apart: its end picture was on
 # screen DISSOLVE_RETURN_S before (closer than RETURN_DISTANCE); a true dissolve's ends
 # came no closer than 0.37 to anything within that reach.
-DISSOLVE_MAX_S = 2.5
-DISSOLVE_MIN_DISTANCE = 0.3
-DISSOLVE_MAX_RESIDUAL = 0.3
+# DISSOLVE_MAX_S, DISSOLVE_MIN_DISTANCE and DISSOLVE_MAX_RESIDUAL are the recipe's
+# defaults (dissolve_max_s, dissolve_min_distance, dissolve_max_residual: 2.5 s, 0.3, 0.3).
+DISSOLVE_MAX_S = _RECIPE_DEFAULTS.dissolve_max_s
+DISSOLVE_MIN_DISTANCE = _RECIPE_DEFAULTS.dissolve_min_distance
+DISSOLVE_MAX_RESIDUAL = _RECIPE_DEFAULTS.dissolve_max_residual
 DISSOLVE_MAX_CORRELATION = 0.8
 DISSOLVE_MIN_STD = 8.0
 DISSOLVE_MONOTONE_SLACK = 0.15
@@ -167,8 +176,9 @@ DISSOLVE_RETURN_S = 2.0
 # keyframe is more than REFINE_MAX_RUNUP_S before it (decoding that far costs more than
 # an exact frame is worth); the cut's source frame must change at least REFINE_SHARE as
 # much as the analysis frames did across the cut, and REFINE_MIN_RATIO times more than
-# any other frame in the window.
-REFINE_MAX_RUNUP_S = 4.0
+# any other frame in the window. REFINE_MAX_RUNUP_S is the recipe's refine_max_runup_s
+# default (4 s).
+REFINE_MAX_RUNUP_S = _RECIPE_DEFAULTS.refine_max_runup_s
 REFINE_MIN_RATIO = 1.5
 REFINE_WORKERS = 4  # threads refining cuts at once (each its own open source)
 REFINE_SHARE = 0.4
@@ -597,9 +607,9 @@ class ContentDetector:
     so memory stays bounded.
     """
 
-    threshold: float = 3.0
-    min_distance: float = 0.25
-    window_s: float = 2.0
+    threshold: float = _RECIPE_DEFAULTS.threshold
+    min_distance: float = _RECIPE_DEFAULTS.min_distance
+    window_s: float = _RECIPE_DEFAULTS.window_s
     fps: float = 6.0
     hist: list[float] = field(default_factory=list)
     compensated: list[float] = field(default_factory=list)
@@ -731,7 +741,7 @@ class FadeDetector:
     the hard cuts its ramp would otherwise cause.
     """
 
-    black_level: float = 18.0
+    black_level: float = _RECIPE_DEFAULTS.fade_black_level
     luma: list[float] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
     shape: list[float] = field(default_factory=list)  # shape_change from the frame before
@@ -1221,7 +1231,7 @@ def build_shots(cut_times: Sequence[float], duration_s: float, times: np.ndarray
     return shots
 
 
-def detect_scenes(proxy_path: str | Path, params: dict[str, Any], *, duration_s: float,
+def detect_scenes(proxy_path: str | Path, section: SceneSection, *, duration_s: float,
                   fps: float | None = None, height: int | None = None,
                   source: str | Path | None = None, source_width: int | None = None,
                   progress: bool = True) -> SceneCuts:
@@ -1231,13 +1241,16 @@ def detect_scenes(proxy_path: str | Path, params: dict[str, Any], *, duration_s:
     Args:
         proxy_path: the analysis proxy (or any video: pass ``fps``/``height`` to have
             ffmpeg reduce it on the fly).
-        params: the recipe's ``vision.scenes`` section as a dict (``threshold``,
-            ``min_distance``, ``window_s``, ``min_shot_s``, ``fade_black_level``,
-            ``refine``: move hard cuts to their exact source frame, default true,
-            ``refine_max_runup_s``: see :func:`refine_cut`; ``dissolve``: run the
-            dissolve pass, default true, ``dissolve_max_s``, ``dissolve_max_residual``,
-            ``dissolve_min_distance``: see :class:`DissolveDetector`; ``seams``: find
-            split-screen panel borders, default true).
+        section: the recipe's ``vision.scenes`` section, the validated model: every
+            setting comes from it (no defaults of this function's own, so what the
+            recipe documents is what runs). ``threshold``, ``min_distance``,
+            ``window_s``: :class:`ContentDetector`; ``fade_black_level``:
+            :class:`FadeDetector`; ``dissolve`` runs :class:`DissolveDetector` with
+            ``dissolve_max_s``, ``dissolve_max_residual``, ``dissolve_min_distance``;
+            ``min_shot_s``: :func:`merge_cuts`; ``refine`` moves hard cuts to their exact
+            source frame (:func:`refine_cut`, ``refine_max_runup_s``); ``seams`` finds
+            split-screen panel borders. The artifact echoes the whole section in
+            ``options``.
         duration_s: the source duration, so the last shot ends where the episode ends
             even if the proxy's last frame is earlier.
         fps: analysis frame rate; default the proxy's own.
@@ -1254,17 +1267,14 @@ def detect_scenes(proxy_path: str | Path, params: dict[str, Any], *, duration_s:
     """
     width, native_height, native_fps = probe_video_only(proxy_path)
     rate = float(fps or native_fps)
-    content = ContentDetector(threshold=float(params.get("threshold", 3.0)),
-                              min_distance=float(params.get("min_distance", 0.25)),
-                              window_s=float(params.get("window_s", 2.0)), fps=rate)
-    fade = FadeDetector(black_level=float(params.get("fade_black_level", 18.0)))
+    content = ContentDetector(threshold=section.threshold, min_distance=section.min_distance,
+                              window_s=section.window_s, fps=rate)
+    fade = FadeDetector(black_level=section.fade_black_level)
     detectors: list[SceneDetector] = [content, fade]
-    if params.get("dissolve", True):
+    if section.dissolve:
         detectors.append(DissolveDetector(
-            max_s=float(params.get("dissolve_max_s", DISSOLVE_MAX_S)),
-            max_residual=float(params.get("dissolve_max_residual", DISSOLVE_MAX_RESIDUAL)),
-            min_distance=float(params.get("dissolve_min_distance", DISSOLVE_MIN_DISTANCE)),
-            fps=rate))
+            max_s=section.dissolve_max_s, max_residual=section.dissolve_max_residual,
+            min_distance=section.dissolve_min_distance, fps=rate))
     panels = PanelDetector()
     picture = static_borders(sample_greys(proxy_path))
     total = max(1, round(duration_s * rate))
@@ -1280,7 +1290,7 @@ def detect_scenes(proxy_path: str | Path, params: dict[str, Any], *, duration_s:
             panels.process_frame(index, t, feats)
             bar.update(1)
     candidates = [c for det in detectors for c in det.finish(rate)]
-    cuts = merge_cuts(candidates, float(params.get("min_shot_s", 0.6)))
+    cuts = merge_cuts(candidates, section.min_shot_s)
     cuts = [c for c in cuts if c.time_s < duration_s]
     times = np.array(content.times)
     out = [Cut(time_s=round(c.time_s, 4), kind=c.kind, score=round(c.score, 4),
@@ -1289,19 +1299,18 @@ def detect_scenes(proxy_path: str | Path, params: dict[str, Any], *, duration_s:
                        round(content.times[c.covers[1]], 4))
                if c.kind == "dissolve" and c.covers is not None else None)
            for c in cuts]
-    options = dict(params)
-    if source is not None and params.get("refine", True) and out:
+    options: dict[str, Any] = section.model_dump(mode="json")
+    if source is not None and section.refine and out:
         expected = [content.compensated[c.index] for c in cuts]
-        out, summary = refine_cuts(
-            source, out, rate, expected,
-            max_runup_s=float(params.get("refine_max_runup_s", REFINE_MAX_RUNUP_S)))
+        out, summary = refine_cuts(source, out, rate, expected,
+                                   max_runup_s=section.refine_max_runup_s)
         options["refinement"] = summary
         log.info("%s: %d of %d hard cuts moved to their source frame (%s)", source,
                  summary["refined"], sum(c.kind == "hard" for c in out), summary["by"])
     log.info("%s: %d frames, %d cuts (%d fades, %d dissolves)", proxy_path, len(times),
              len(out), sum(c.kind == "fade" for c in out), sum(c.kind == "dissolve" for c in out))
     shots = build_shots([c.time_s for c in out], duration_s, times, content.motion)
-    if params.get("seams", True):
+    if section.seams:
         shots = add_seams(shots, panels, proxy_path, float(source_width or width), rate=rate,
                           height=height)
         options["seam_shots"] = sum(bool(s.seams) for s in shots)

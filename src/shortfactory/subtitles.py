@@ -12,6 +12,12 @@ render burns the ASS before it applies any speed factor, so the burned subtitles
 the speed-up with the picture. Only the SRT, which is uploaded next to the finished
 Short, is written on the output timeline (:func:`to_srt` takes the speed).
 
+Every setting comes from the recipe's ``subtitles`` section, the validated
+:class:`~shortfactory.recipe.SubtitleSection` (no defaults of this module's own, so what
+the recipe documents is what runs); the one value of another section it needs, the
+render's ``speed``, is passed on its own (:func:`write_subtitles`), so that other render
+edits do not rerun the subtitles.
+
 Emoji: libass draws emoji as empty boxes, so emoji are stripped from the ASS text and
 kept on the cue (:attr:`Cue.emoji`, and per word in :attr:`CueWord.emoji`) for a later
 stage to overlay as images (pilmoji with an offline source). The SRT keeps them:
@@ -26,6 +32,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from .artifacts import Transcript, Word
+from .recipe import SubtitleSection
 
 # --- value objects -----------------------------------------------------------------
 
@@ -130,6 +137,11 @@ _BALANCE_WEIGHT = 0.8
 
 _MERGE_GAP_S = 0.2  # close smaller gaps between cues so the text does not flicker
 
+# The ASS script's own coordinate space (PlayRes): the section's sizes (font_size,
+# outline_px, shadow_px) are px at 1080x1920, and libass scales the script to whatever
+# size the render burns it into.
+PLAY_RES = (1080, 1920)
+
 
 def _join(parts: Iterable[str]) -> str:
     return " ".join(p for p in parts if p)
@@ -152,49 +164,67 @@ def _norm(token: str) -> str:
 # --- building cues -----------------------------------------------------------------
 
 
-def build_cues(transcript: Transcript, start_s: float, end_s: float, params: dict) -> list[Cue]:
+def write_subtitles(transcript: Transcript, start_s: float, end_s: float,
+                    section: SubtitleSection, speed: float) -> tuple[str, str]:
+    """The clip's burned-in ASS script and its SRT for upload, as ``(ass, srt)``.
+
+    Args:
+        transcript: the episode transcript (source-timeline word times).
+        start_s: clip start on the source timeline.
+        end_s: clip end on the source timeline.
+        section: the recipe's ``subtitles`` section.
+        speed: the recipe's ``render.speed``. Only the SRT uses it: the ASS is burned
+            before the speed change, the SRT describes the finished Short.
+    """
+    cues = build_cues(transcript, start_s, end_s, section)
+    return to_ass(cues, section), to_srt(cues, speed=speed)
+
+
+def build_cues(transcript: Transcript, start_s: float, end_s: float,
+               section: SubtitleSection) -> list[Cue]:
     """Group the clip's words into timed, phone-readable cues.
 
     Args:
         transcript: the episode transcript (source-timeline word times).
         start_s: clip start on the source timeline.
         end_s: clip end on the source timeline.
-        params: the recipe's ``subtitles`` section as a plain dict.
+        section: the recipe's ``subtitles`` section.
 
     Returns:
         Cues in time order with clip-relative, non-overlapping times. Words cut by the
         clip edges are dropped: half a word on screen reads as a mistake.
     """
-    words = clip_words(transcript.words(), start_s, end_s, params)
+    words = clip_words(transcript.words(), start_s, end_s, section)
     if not words:
         return []
     duration = end_s - start_s
     costs = [break_cost(words, k) for k in range(len(words))]
-    groups = _segment(words, params, duration, costs)
+    groups = _segment(words, section, duration, costs)
     cues = [
         Cue(
             start=words[i].start,
             end=words[j - 1].end,
             lines=[
                 words[a:b]
-                for a, b in _layout(words[i:j], params, offset=i, breaks=costs[i:j])[1]
+                for a, b in _layout(words[i:j], section, offset=i, breaks=costs[i:j])[1]
             ],
             emoji=[e for w in words[i:j] for e in w.emoji],
         )
         for i, j in groups
     ]
-    _settle_times(cues, params, duration)
+    _settle_times(cues, section, duration)
     return cues
 
 
-def clip_words(words: Sequence[Word], start_s: float, end_s: float, params: dict) -> list[CueWord]:
+def clip_words(words: Sequence[Word], start_s: float, end_s: float,
+               section: SubtitleSection) -> list[CueWord]:
     """Words wholly inside the clip, clip-relative, cleaned and keyword-marked.
 
     Emoji-only words are folded into their neighbour's ``emoji`` list so that layout
     only sees displayable text. Times are made monotonic (ASR sometimes overlaps).
     """
     eps = 0.02
-    upper = bool(params.get("uppercase", False))
+    upper = section.uppercase
     out: list[CueWord] = []
     pending: list[str] = []
     for w in words:
@@ -221,7 +251,7 @@ def clip_words(words: Sequence[Word], start_s: float, end_s: float, params: dict
         out.append(CueWord(text.upper() if upper else text, " ".join([*pending, raw]), start,
                            max(end, start), False, lead + emoji))
         pending = []
-    _mark_keywords(out, params.get("keywords") or [])
+    _mark_keywords(out, section.keywords)
     return out
 
 
@@ -257,7 +287,8 @@ def break_cost(words: Sequence[CueWord], i: int) -> float:
 
 
 def _layout(
-    words: Sequence[CueWord], params: dict, *, offset: int = 0, breaks: Sequence[float] = ()
+    words: Sequence[CueWord], section: SubtitleSection, *, offset: int = 0,
+    breaks: Sequence[float] = (),
 ) -> tuple[float, list[tuple[int, int]]]:
     """Split one cue's words into the fewest lines that fit, best breaks among those.
 
@@ -267,8 +298,8 @@ def _layout(
         ``(cost, [(start, stop), ...])`` with indices offset by ``offset``; cost is
         ``inf`` when the words do not fit in ``max_lines`` lines.
     """
-    max_chars = int(params["max_chars_per_line"])
-    max_lines = int(params["max_lines"])
+    max_chars = section.max_chars_per_line
+    max_lines = section.max_lines
     n = len(words)
     costs = list(breaks) or [break_cost(words, k) for k in range(n)]
     lens = [len(w.text) for w in words]
@@ -311,7 +342,8 @@ def _layout(
 
 
 def _segment(
-    words: Sequence[CueWord], params: dict, duration: float, costs: Sequence[float]
+    words: Sequence[CueWord], section: SubtitleSection, duration: float,
+    costs: Sequence[float],
 ) -> list[tuple[int, int]]:
     """Choose cue boundaries over all words by dynamic programming (see :func:`cue_cost`)."""
     n = len(words)
@@ -320,7 +352,7 @@ def _segment(
     best[0] = 0.0
     for j in range(1, n + 1):
         for i in range(j - 1, -1, -1):
-            c = cue_cost(words, i, j, params, duration, costs)
+            c = cue_cost(words, i, j, section, duration, costs)
             if c is None:
                 break
             if best[i] + c < best[j]:
@@ -333,7 +365,7 @@ def _segment(
 
 
 def cue_cost(
-    words: Sequence[CueWord], i: int, j: int, params: dict, duration: float,
+    words: Sequence[CueWord], i: int, j: int, section: SubtitleSection, duration: float,
     costs: Sequence[float],
 ) -> float | None:
     """Cost of showing ``words[i:j]`` as one cue; ``None`` once it is too long to grow.
@@ -345,33 +377,33 @@ def cue_cost(
     shown but a longer one (more words before it) is not ruled out.
     """
     n = len(words)
-    max_dur = float(params["max_duration_s"])
-    max_lines = int(params["max_lines"])
+    max_dur = section.max_duration_s
+    max_lines = section.max_lines
     span = words[j - 1].end - words[i].start
     chars = sum(len(w.text) for w in words[i:j]) + (j - i - 1)
-    too_long = chars > (int(params["max_chars_per_line"]) + 1) * max_lines
+    too_long = chars > (section.max_chars_per_line + 1) * max_lines
     if j - i > 1 and (span > max_dur or too_long):
         return None
-    layout_cost, spans = _layout(words[i:j], params, breaks=costs[i:j])
+    layout_cost, spans = _layout(words[i:j], section, breaks=costs[i:j])
     if not spans:
         return math.inf
     c = _CUE_COST + layout_cost + costs[j - 1]
     c += _UNBROKEN_SENTENCE_COST * sum(1 for k in range(i, j - 1) if costs[k] == _COST_SENTENCE)
     room = (words[j].start if j < n else duration) - words[i].start
     room = min(max(room, span, 1e-3), max_dur)
-    max_cps = float(params["max_cps"])
+    max_cps = section.max_cps
     if chars / room > max_cps:
         c += _CPS_COST * (chars / room - max_cps) / max_cps
-    if room < float(params["min_duration_s"]):
+    if room < section.min_duration_s:
         c += _SHORT_COST
     return c
 
 
-def _settle_times(cues: list[Cue], params: dict, duration: float) -> None:
+def _settle_times(cues: list[Cue], section: SubtitleSection, duration: float) -> None:
     """Extend display times for reading (min duration, CPS), never into the next cue."""
-    min_dur = float(params["min_duration_s"])
-    max_dur = float(params["max_duration_s"])
-    max_cps = float(params["max_cps"])
+    min_dur = section.min_duration_s
+    max_dur = section.max_duration_s
+    max_cps = section.max_cps
     for k, cue in enumerate(cues):
         limit = cues[k + 1].start if k + 1 < len(cues) else duration
         chars = len(cue.text.replace("\n", " "))
@@ -433,36 +465,37 @@ def _ass_text(cue: Cue, current: CueWord | None, colours: tuple[str, str]) -> st
     return "\\N".join(lines)
 
 
-def to_ass(cues: Sequence[Cue], params: dict, *, width: int = 1080, height: int = 1920) -> str:
+def to_ass(cues: Sequence[Cue], section: SubtitleSection, *, width: int = PLAY_RES[0],
+           height: int = PLAY_RES[1]) -> str:
     """Styled ASS script for libass (the render's ``subtitles`` filter).
 
-    Style: font, size, bold, colours, outline and shadow from ``params``; each event is
+    Style: font, size, bold, colours, outline and shadow from ``section``; each event is
     centred at ``position_y`` of the height (``\\an5\\pos``) so the text block's centre
-    sits there whatever its line count. With ``params['karaoke']`` each cue becomes
+    sits there whatever its line count. With ``section.karaoke`` each cue becomes
     one event per word, the word being spoken coloured ``highlight_colour`` (TikTok
     style; the layout is identical across events because only colours change).
     Keywords are always in ``highlight_colour``. Emoji are not in the text (libass
     draws boxes); see :attr:`Cue.emoji`. Times stay on the clip's source timeline.
     """
-    base = ass_colour(params["primary_colour"])
-    hi = ass_colour(params["highlight_colour"])
-    x, y = width / 2, float(params["position_y"]) * height
+    base = ass_colour(section.primary_colour)
+    hi = ass_colour(section.highlight_colour)
+    x, y = width / 2, section.position_y * height
     pos = f"{{\\an5\\pos({x:.0f},{y:.0f})}}"
     style = ",".join(
         str(v)
         for v in (
             "Style: Default",
-            params["font"],
-            params["font_size"],
-            _style_colour(params["primary_colour"]),
-            _style_colour(params["highlight_colour"]),
-            _style_colour(params["outline_colour"]),
-            _style_colour(params["outline_colour"], 0x60),
-            -1 if params["bold"] else 0,
+            section.font,
+            section.font_size,
+            _style_colour(section.primary_colour),
+            _style_colour(section.highlight_colour),
+            _style_colour(section.outline_colour),
+            _style_colour(section.outline_colour, 0x60),
+            -1 if section.bold else 0,
             0, 0, 0, 100, 100, 0, 0,
             1,
-            params["outline_px"],
-            params["shadow_px"],
+            section.outline_px,
+            section.shadow_px,
             5, 40, 40, 0, 1,
         )
     )
@@ -487,7 +520,7 @@ def to_ass(cues: Sequence[Cue], params: dict, *, width: int = 1080, height: int 
     ]
     events = []
     for cue in cues:
-        for start, end, current in _karaoke_spans(cue, bool(params.get("karaoke", False))):
+        for start, end, current in _karaoke_spans(cue, section.karaoke):
             if end <= start:
                 continue
             text = _ass_text(cue, current, (base, hi))
@@ -518,7 +551,7 @@ def _srt_time(t: float) -> str:
     return f"{h:02d}:{m:02d}:{s:02d},{ms:03d}"
 
 
-def to_srt(cues: Sequence[Cue], *, speed: float = 1.0) -> str:
+def to_srt(cues: Sequence[Cue], *, speed: float) -> str:
     """Plain SRT for upload next to the Short.
 
     Args:

@@ -21,6 +21,7 @@ from .artifacts import Segment, Transcript, Word
 from .audio import hop_mean_square
 from .errors import ModelError
 from .media import open_wav, to_float
+from .recipe import TranscribeSection
 
 log = logging.getLogger(__name__)
 
@@ -58,19 +59,20 @@ def resolve_device(device: str) -> str:
     return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
 
 
-def load_model(params: dict[str, Any]):  # noqa: ANN201 - faster_whisper.WhisperModel
+def load_model(section: TranscribeSection):  # noqa: ANN201 - faster_whisper.WhisperModel
+    """The recipe's Whisper model, loaded from local files only (see the module doc)."""
     from faster_whisper import WhisperModel
 
-    model_ref = resolve_model(params["model"])
-    device = resolve_device(params["device"])
+    model_ref = resolve_model(section.model)
+    device = resolve_device(section.device)
     try:
         return WhisperModel(
-            model_ref, device=device, compute_type=params["compute_type"],
-            cpu_threads=int(params.get("cpu_threads", 0)), local_files_only=True,
+            model_ref, device=device, compute_type=section.compute_type,
+            cpu_threads=section.cpu_threads, local_files_only=True,
         )
     except Exception as err:  # faster-whisper raises many types for a missing model
         raise ModelError(
-            f"transcribe.model: cannot load {params['model']!r} on {device} ({err}); "
+            f"transcribe.model: cannot load {section.model!r} on {device} ({err}); "
             "set a local model directory or bundled:tiny.en"
         ) from None
 
@@ -96,9 +98,10 @@ def chunk_bounds(samples: np.ndarray, rate: int, chunk_s: float,
     return bounds
 
 
-def transcribe(audio_path: str | Path, params: dict[str, Any], *, progress: bool = True,
+def transcribe(audio_path: str | Path, section: TranscribeSection, *, progress: bool = True,
                model: Any = None) -> Transcript:
-    """Transcribe a 16 kHz mono WAV into a :class:`Transcript`.
+    """Transcribe a 16 kHz mono WAV into a :class:`Transcript`, as ``section`` (the
+    recipe's typed ``transcribe`` section; its defaults are the only defaults) says.
 
     Long audio is transcribed in chunks of ``chunk_s`` seconds read from a memory map,
     so memory stays bounded by one chunk however long the episode is. The language
@@ -110,21 +113,22 @@ def transcribe(audio_path: str | Path, params: dict[str, Any], *, progress: bool
     if rate != 16000:
         raise ModelError(f"{audio_path}: expected 16 kHz audio, got {rate} Hz")
     duration = len(samples) / rate
-    model = model or load_model(params)
-    language = None if params["language"] == "auto" else params["language"]
+    model = model or load_model(section)
+    language = None if section.language == "auto" else section.language
+    # faster-whisper takes None, not an empty string, for "no prompt" and "no hotwords".
     options = dict(
-        beam_size=int(params["beam_size"]),
-        vad_filter=bool(params["vad"]),
+        beam_size=section.beam_size,
+        vad_filter=section.vad,
         word_timestamps=True,
         condition_on_previous_text=False,
-        initial_prompt=params.get("initial_prompt") or None,
-        hotwords=" ".join(params.get("hotwords") or []) or None,
+        initial_prompt=section.initial_prompt or None,
+        hotwords=" ".join(section.hotwords) or None,
     )
     segments: list[Segment] = []
     language_probability = 0.0
     with tqdm(total=round(duration, 1), unit="s", desc="transcribe", file=sys.stderr,
               disable=not progress, mininterval=1.0) as bar:
-        for a, b in chunk_bounds(samples, rate, float(params["chunk_s"])):
+        for a, b in chunk_bounds(samples, rate, section.chunk_s):
             offset = a / rate
             pieces, info = model.transcribe(to_float(samples[a:b]), language=language,
                                             **options)
@@ -138,8 +142,9 @@ def transcribe(audio_path: str | Path, params: dict[str, Any], *, progress: bool
         language=language or "en",
         language_probability=round(float(language_probability or 1.0), 4),
         duration_s=round(duration, 3),
-        model=params["model"],
-        options={**params, **options},
+        model=section.model,
+        # The section as the rule received it (JSON types), then what faster-whisper got.
+        options={**section.model_dump(mode="json"), **options},
         segments=segments,
     )
 
