@@ -219,8 +219,8 @@ def sample_run(recipe: Any) -> dict[str, float]:
     from candidates import analyse  # bench/ is on sys.path when run.py runs
     from run import ensure_sample
 
-    from shortfactory.camera import crop_size, plan_camera, plan_clip
-    from shortfactory.sample import load_truth
+    from shortfactory.clips.camera import crop_size, plan_camera, plan_clip
+    from shortfactory.sample.generator import load_truth
 
     source = ensure_sample()
     truth = load_truth(Path(source).with_name("sample.truth.json"))
@@ -244,7 +244,7 @@ def oracle_path(truth: Any, needs: list, n: int, fps: float, crop_w: int, max_le
     the gap between it and ``coverage`` is what perception loses, the gap between it and
     1 what the speed limit costs (a 700 px swing between speakers in a 0.4 s pause).
     """
-    from shortfactory.camera import Targets, solve_path
+    from shortfactory.clips.camera import Targets, solve_path
 
     edges = [0, *sorted(c.frame for c in truth.cuts if 0 < c.frame < n), n]
     x = np.full(n, max_left / 2)
@@ -374,11 +374,11 @@ def score_sample(art: dict[str, Any], truth: Any, section: Any, plan_camera: Any
 
 def real_run(recipe: Any) -> dict[str, float]:
     """Coverage of detected faces on the shared real clips (skipped where absent)."""
-    from shortfactory import faces as faces_mod
-    from shortfactory import scenes
-    from shortfactory.artifacts import AudioStream, SourceProbe, VideoStream
-    from shortfactory.camera import crop_size, plan_camera
-    from shortfactory.media import probe_video_only
+    from shortfactory.clips.camera import crop_size, plan_camera
+    from shortfactory.core.artifacts import AudioStream, SourceProbe, VideoStream
+    from shortfactory.core.media import probe_video_only
+    from shortfactory.vision import faces as faces_mod
+    from shortfactory.vision import scenes
 
     vision, ingest, section = recipe.vision, recipe.ingest, recipe.camera
     hit = hit_centre = total = 0
@@ -434,7 +434,7 @@ def bench_camera() -> dict[str, float]:
     """The camera figures named in issue #6 (see the module docstring)."""
     from run import REPO as ROOT
 
-    from shortfactory.recipe import load_recipe
+    from shortfactory.core.recipe import load_recipe
 
     recipe = load_recipe(ROOT / "recipes" / "default.yaml")
     return {**sample_run(recipe), **real_run(recipe)}

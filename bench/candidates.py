@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from shortfactory.artifacts import AudioFeatures, Transcript
-from shortfactory.candidates import split_sentences
-from shortfactory.recipe import CandidatesSection
+from shortfactory.clips.candidates import split_sentences
+from shortfactory.core.artifacts import AudioFeatures, Transcript
+from shortfactory.core.recipe import CandidatesSection
 
 TOP_K = 3
 
@@ -107,8 +107,10 @@ def analyse(source, recipe) -> dict[str, Any]:  # noqa: ANN001 - Path, Recipe
     import tempfile
     from pathlib import Path
 
-    from shortfactory import audio, faces, ingest, scenes, transcribe
-    from shortfactory.recipe import recipe_hash
+    from shortfactory.core.recipe import recipe_hash
+    from shortfactory.ingest import stage as ingest
+    from shortfactory.speech import audio, transcribe
+    from shortfactory.vision import faces, scenes
 
     key = (str(Path(source).resolve()), recipe_hash(recipe))
     if key in _ANALYSES:
@@ -133,7 +135,7 @@ def analyse(source, recipe) -> dict[str, Any]:  # noqa: ANN001 - Path, Recipe
 
 def evaluate(art: dict[str, Any], section: CandidatesSection, truth) -> dict[str, float]:  # noqa: ANN001
     """Planted recall, decoys and boundary share for one candidates configuration."""
-    from shortfactory.candidates import select_candidates
+    from shortfactory.clips.candidates import select_candidates
 
     result = select_candidates(art["transcript"], art["features"], art["scenes"], art["faces"],
                                section, episode="sample", duration_s=art["probe"].duration_s)
@@ -152,8 +154,8 @@ def bench_candidates() -> dict[str, float]:
 
     from run import REPO, ensure_sample  # bench/ is on sys.path when run.py runs
 
-    from shortfactory.recipe import load_recipe
-    from shortfactory.sample import load_truth
+    from shortfactory.core.recipe import load_recipe
+    from shortfactory.sample.generator import load_truth
 
     source = ensure_sample()
     truth = load_truth(Path(source).with_name("sample.truth.json"))

@@ -88,7 +88,7 @@ class Episode:
 
 
 def ffmpeg_exe() -> str:
-    from shortfactory.media import ffmpeg_exe as exe
+    from shortfactory.core.media import ffmpeg_exe as exe
 
     return exe()
 

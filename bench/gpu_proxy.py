@@ -11,7 +11,7 @@ have the same frames) and ``psnr_gpu_vs_cpu_<file>`` (dB; the CPU decode skips
 deblocking, NVDEC does not, so they differ a little). Where no NVIDIA driver loads it
 says so and writes ``cuda_available: 0``.
 
-Standalone on purpose: it needs numpy and ``shortfactory.media`` only (and ffmpeg,
+Standalone on purpose: it needs numpy and ``shortfactory.core.media`` only (and ffmpeg,
 ``SHORTFACTORY_FFMPEG`` or imageio-ffmpeg), so it runs on a GPU machine without the
 project's other dependencies. Its figures are why ``hwaccel: auto`` takes the GPU
 (see ``media.wants_gpu_decode``).
@@ -34,7 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from shortfactory import media  # noqa: E402
+from shortfactory.core import media  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
 DEFAULT_VIDEOS = (REPO / "samples" / "sample.mp4",
@@ -57,7 +57,7 @@ def timed_proxy(source: Path, out: Path, hwaccel: str, cores: int) -> float:
     """Best of two wall times of :func:`media.make_proxy` on ``cores`` cores; a GPU run
     that fell back to the CPU is an error, not a figure."""
     warnings = _Warnings()
-    logging.getLogger("shortfactory.media").addHandler(warnings)
+    logging.getLogger("shortfactory.core.media").addHandler(warnings)
     best = float("inf")
     try:
         for _ in range(2):
@@ -65,7 +65,7 @@ def timed_proxy(source: Path, out: Path, hwaccel: str, cores: int) -> float:
             media.make_proxy(source, out, height=360, fps=6, hwaccel=hwaccel, threads=cores)
             best = min(best, time.perf_counter() - start)
     finally:
-        logging.getLogger("shortfactory.media").removeHandler(warnings)
+        logging.getLogger("shortfactory.core.media").removeHandler(warnings)
     if warnings.seen:
         raise RuntimeError(f"{source}: {warnings.seen[-1]}")
     return best

@@ -161,7 +161,7 @@ def _no_short(ev: Evidence, reason: str) -> Verdict:
 
 def _models() -> dict[str, type]:
     """Artifact file name -> its pydantic model (the contract readers validate against)."""
-    from shortfactory import artifacts as a
+    from shortfactory.core import artifacts as a
 
     names = {"source.json": "SourceProbe", "transcript.json": "Transcript",
              "audio_features.json": "AudioFeatures", "scene_cuts.json": "SceneCuts",
@@ -331,7 +331,7 @@ def benchmark_rss(workdir: Path) -> tuple[float, str]:
 
 def true_peak_dbtp(mp4: Path) -> float | None:
     """True peak of a Short's audio after encoding (ffmpeg ebur128), dBTP; None if silent."""
-    from shortfactory.media import ffmpeg_exe
+    from shortfactory.core.media import ffmpeg_exe
 
     proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(mp4),
                            "-map", "0:a:0?", "-af", "ebur128=peak=true", "-f", "null", "-"],
@@ -356,7 +356,7 @@ def frame_at(mp4: Path, t: float):  # noqa: ANN201 - a PIL image
     import numpy as np
     from PIL import Image
 
-    from shortfactory.media import ffmpeg_exe
+    from shortfactory.core.media import ffmpeg_exe
 
     w, h = THUMB
     raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-ss", f"{t:.2f}", "-i", str(mp4),

@@ -60,7 +60,7 @@ def machine() -> str:
 
 def ensure_sample() -> Path:
     if not SAMPLE.exists():
-        from shortfactory.sample import generate_sample
+        from shortfactory.sample.generator import generate_sample
 
         generate_sample(SAMPLE, SAMPLE.with_name("sample.truth.json"), progress=False)
     return SAMPLE
@@ -68,7 +68,7 @@ def ensure_sample() -> Path:
 
 def decode_floor(source: Path) -> float:
     """Seconds for a bare full decode of the video stream: the physical floor."""
-    from shortfactory.media import ffmpeg_exe
+    from shortfactory.core.media import ffmpeg_exe
 
     start = time.perf_counter()
     subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(source), "-map", "0:v:0", "-f",
@@ -78,19 +78,11 @@ def decode_floor(source: Path) -> float:
 
 def bench_pipeline() -> dict[str, float]:
     """Time each stage on the sample with the default recipe, as the rules call them."""
-    from shortfactory import (
-        audio,
-        camera,
-        candidates,
-        faces,
-        ingest,
-        metadata,
-        render,
-        scenes,
-        subtitles,
-        transcribe,
-    )
-    from shortfactory.recipe import load_recipe
+    from shortfactory.clips import camera, candidates, metadata, render, subtitles
+    from shortfactory.core.recipe import load_recipe
+    from shortfactory.ingest import stage as ingest
+    from shortfactory.speech import audio, transcribe
+    from shortfactory.vision import faces, scenes
 
     source = ensure_sample()
     r = load_recipe(REPO / "recipes" / "default.yaml")

@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from shortfactory.recipe import IngestSection, TranscribeSection
+    from shortfactory.core.recipe import IngestSection, TranscribeSection
 
 REPO = Path(__file__).resolve().parents[1]
 SPEECH = REPO.parent / "shared" / "media" / "speech"
@@ -444,7 +444,7 @@ class ClipResult:
 def make_wav(clip: Clip, out: Path, ingest: IngestSection) -> Path:
     """The clip as the project's 16 kHz mono WAV, through ``ingest.write_audio`` with the
     recipe's typed ``ingest`` section (as the rule runs it)."""
-    from shortfactory.ingest import write_audio
+    from shortfactory.ingest.stage import write_audio
 
     source = clip.audio
     if clip.raw_pcm:  # 16 kHz s16le mono without a header: give it one, unchanged
@@ -461,8 +461,8 @@ def make_wav(clip: Clip, out: Path, ingest: IngestSection) -> Path:
 def transcribe_clips(clips: Iterable[Clip], section: TranscribeSection, model: Any,
                      ingest: IngestSection, tmp: Path) -> list[ClipResult]:
     """Transcribe each clip with ``transcribe.transcribe`` and score it against its text."""
-    from shortfactory.media import wav_duration_s
-    from shortfactory.transcribe import transcribe
+    from shortfactory.core.media import wav_duration_s
+    from shortfactory.speech.transcribe import transcribe
 
     results = []
     for k, clip in enumerate(clips):
@@ -500,10 +500,11 @@ def bench_speech() -> dict[str, float]:
     """Speech recognition quality and speed, audio features speed (see the module doc)."""
     from run import ensure_sample
 
-    from shortfactory import audio, ingest, transcribe
-    from shortfactory.media import wav_duration_s
-    from shortfactory.recipe import load_recipe
-    from shortfactory.sample import load_truth
+    from shortfactory.core.media import wav_duration_s
+    from shortfactory.core.recipe import load_recipe
+    from shortfactory.ingest import stage as ingest
+    from shortfactory.sample.generator import load_truth
+    from shortfactory.speech import audio, transcribe
 
     recipe = load_recipe(REPO / "recipes" / "default.yaml")
     # The typed sections, as the rules validate theirs.

@@ -572,7 +572,7 @@ def decode_frames(path: str | Path, *, fps: float | None = None,
     ``predict_video`` does (ffmpeg ``-s 48x27 -pix_fmt rgb24``: the whole picture
     squeezed, whatever its aspect), optionally resampled to ``fps`` first."""
     if ffmpeg is None:
-        from shortfactory.media import ffmpeg_exe
+        from shortfactory.core.media import ffmpeg_exe
 
         ffmpeg = ffmpeg_exe()
     cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(path),

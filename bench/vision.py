@@ -82,7 +82,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from shortfactory.recipe import SceneSection
+    from shortfactory.core.recipe import SceneSection
 
 REPO = Path(__file__).resolve().parents[1]
 MEDIA = REPO.parent / "shared" / "media"
@@ -186,7 +186,7 @@ FADES_GAPS: dict[float, tuple[float, float]] = {3.36: (3.16, 3.56), 6.68: (6.48,
 
 def black_gaps(path: Path, level: float = 8.0) -> list[tuple[float, float]]:
     """(first, last) times of runs of frames with mean luma below ``level``."""
-    from shortfactory.media import iter_frames
+    from shortfactory.core.media import iter_frames
 
     times, luma = [], []
     for t, rgb in iter_frames(path, height=90):
@@ -210,7 +210,7 @@ def black_gaps(path: Path, level: float = 8.0) -> list[tuple[float, float]]:
 # --- held-apart evaluation (tuning files / test files) ------------------------------
 
 LABELS = REPO / "bench" / "cut_labels.json"
-# Split by file, never by cut. Thresholds and weights of shortfactory.scenes are chosen
+# Split by file, never by cut. Thresholds and weights of shortfactory.vision.scenes are chosen
 # on TUNE_FILES only: the shared clips the detector was first built on, Popeye part 3
 # (the roc's wing beating over the lens) and the music video inside the transnetv2-
 # pytorch wheel (pillarboxed, 129 cuts, half of them within one set). TEST_FILES are
@@ -331,7 +331,7 @@ def held_apart_cuts(params: dict[str, Any], tmp: Path) -> dict[str, float]:
 
 def source_fps(path: Path) -> float:
     """The video's own frame rate (TransNetV2 looks at every frame)."""
-    from shortfactory.media import probe_video_only
+    from shortfactory.core.media import probe_video_only
 
     return probe_video_only(path)[2]
 
@@ -375,7 +375,7 @@ def make_transition_file(name: str, out: Path) -> list[CutTruth]:
     """Write one of :data:`TRANSITION_FILES` (640x360, 24 fps, x264) and return its truth:
     each transition as a boundary spanning it (a hit anywhere from its start to its end,
     give or take the tolerance), kind ``dissolve`` or ``fade``."""
-    from shortfactory.media import ffmpeg_exe
+    from shortfactory.core.media import ffmpeg_exe
 
     pieces, transitions = TRANSITION_FILES[name]
     args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
@@ -472,7 +472,7 @@ def dissolve_pass_cost(proxy: Path, section: SceneSection,
                        duration_s: float) -> dict[str, float]:
     """Scene detection on one proxy with and without the dissolve pass, same run: the
     ratio of the two times (1.0: free; noisy on a shared machine)."""
-    from shortfactory import scenes
+    from shortfactory.vision import scenes
 
     def run(on: bool) -> float:
         start = time.perf_counter()
@@ -586,7 +586,8 @@ def face_scores(faces: Any, truth: Any) -> dict[str, float]:
 def dense_faces(proxy: Path, cuts: Any, params: dict[str, Any], source: Path) -> Any:
     """Faces with the whole-frame detectors on every changed frame (no following): the
     reference the recipe's sparse schedule is measured against where no truth exists."""
-    from shortfactory import faces, media
+    from shortfactory.core import media
+    from shortfactory.vision import faces
 
     width, height, _ = media.probe_video_only(source)
     dense = params["vision"].faces.model_copy(
@@ -665,7 +666,7 @@ def ensure_mix_1080p() -> Path | None:
     """A 1080p24 H.264 test episode made of the shared clips (live action, animation),
     upscaled and joined, encoded like a typical download (x264, B-frames, 10 s GOP);
     about 80 s. Made once into ``samples/`` (git-ignored); None without shared media."""
-    from shortfactory.media import ffmpeg_exe
+    from shortfactory.core.media import ffmpeg_exe
 
     if MIX.exists():
         return MIX
@@ -696,7 +697,7 @@ def ensure_mix_1080p() -> Path | None:
 def vision_params(recipe_name: str = "default.yaml") -> dict[str, Any]:
     """A recipe's ``ingest`` and ``vision`` sections, as the models the rules' scripts
     validate theirs into (:class:`IngestSection`, :class:`VisionSection`)."""
-    from shortfactory.recipe import load_recipe
+    from shortfactory.core.recipe import load_recipe
 
     recipe = load_recipe(REPO / "recipes" / recipe_name)
     return {"ingest": recipe.ingest, "vision": recipe.vision}
@@ -705,8 +706,8 @@ def vision_params(recipe_name: str = "default.yaml") -> dict[str, Any]:
 def our_cuts(path: Path, params: dict[str, Any], tmp: Path) -> tuple[Any, float, float]:
     """Our whole cut path from the original file, as the workflow runs it: the proxy,
     scene detection on it, source-frame refinement. (SceneCuts, wall s, proxy wall s)."""
-    from shortfactory import scenes
-    from shortfactory.ingest import write_proxy
+    from shortfactory.ingest.stage import write_proxy
+    from shortfactory.vision import scenes
 
     proxy = tmp / f"{path.stem}.proxy.mp4"
     ingest = params["ingest"]
@@ -768,8 +769,9 @@ class StageRun:
 
 def run_stage(source: Path, params: dict[str, Any], tmp: Path) -> StageRun:
     """Proxy, scene cuts (refined on the source) and faces of ``source``, timed."""
-    from shortfactory import faces, media, scenes
-    from shortfactory.ingest import write_proxy
+    from shortfactory.core import media
+    from shortfactory.ingest.stage import write_proxy
+    from shortfactory.vision import faces, scenes
 
     width, height, _ = media.probe_video_only(source)
     duration = duration_of(source)
@@ -814,7 +816,7 @@ def bench_vision() -> dict[str, float]:
     """All vision figures in one run (see the module docstring for what each means)."""
     from run import decode_floor, ensure_sample  # bench/ is on sys.path when run.py runs
 
-    from shortfactory.sample import load_truth
+    from shortfactory.sample.generator import load_truth
 
     params = vision_params()
     source = ensure_sample()

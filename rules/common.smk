@@ -4,9 +4,10 @@ import re
 import sys
 from pathlib import Path
 
-from shortfactory.episodes import describe_skipped, discover_episodes
-from shortfactory.errors import ShortfactoryError
-from shortfactory.recipe import load_recipe, recipe_hash, section_params
+from shortfactory.core.episodes import describe_skipped, discover_episodes
+from shortfactory.core.errors import ShortfactoryError
+from shortfactory.core.recipe import recipe_hash, section_params
+from shortfactory.recipe_checks import load_recipe
 from shortfactory.workflow import (
     clip_entry,
     clip_span,

@@ -1,6 +1,6 @@
 """Snakemake adapter: the episode's list of Shorts in publishing order."""
 
-from shortfactory.publish import write_shorts_index
+from shortfactory.release.publish import write_shorts_index
 from shortfactory.workflow import script_context
 
 if "snakemake" in globals():

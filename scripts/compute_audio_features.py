@@ -1,9 +1,9 @@
 """Snakemake adapter: per-hop loudness, speech, energy change and onsets."""
 
-from shortfactory.artifacts import Transcript
-from shortfactory.audio import features_from_files
-from shortfactory.io import read_model, write_model
-from shortfactory.recipe import AudioSection
+from shortfactory.core.artifacts import Transcript
+from shortfactory.core.io import read_model, write_model
+from shortfactory.core.recipe import AudioSection
+from shortfactory.speech.audio import features_from_files
 from shortfactory.workflow import script_context
 
 if "snakemake" in globals():

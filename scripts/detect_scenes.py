@@ -1,10 +1,10 @@
 """Snakemake adapter: scene cuts and fades from the analysis proxy, hard cuts refined on
 the source, split-screen panel borders per shot in source (display) pixels."""
 
-from shortfactory.artifacts import SourceProbe
-from shortfactory.io import read_model, write_model
-from shortfactory.recipe import VisionSection
-from shortfactory.scenes import detect_scenes
+from shortfactory.core.artifacts import SourceProbe
+from shortfactory.core.io import read_model, write_model
+from shortfactory.core.recipe import VisionSection
+from shortfactory.vision.scenes import detect_scenes
 from shortfactory.workflow import script_context
 
 if "snakemake" in globals():

@@ -1,7 +1,7 @@
 """Snakemake adapter: publish a clip's metadata next to its video (validated copy)."""
 
-from shortfactory.artifacts import ClipMetadata
-from shortfactory.io import read_model, write_model
+from shortfactory.core.artifacts import ClipMetadata
+from shortfactory.core.io import read_model, write_model
 from shortfactory.workflow import script_context
 
 if "snakemake" in globals():

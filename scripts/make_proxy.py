@@ -1,9 +1,9 @@
 """Snakemake adapter: encode the small analysis proxy."""
 
-from shortfactory.artifacts import SourceProbe
-from shortfactory.ingest import write_proxy
-from shortfactory.io import read_model
-from shortfactory.recipe import IngestSection
+from shortfactory.core.artifacts import SourceProbe
+from shortfactory.core.io import read_model
+from shortfactory.core.recipe import IngestSection
+from shortfactory.ingest.stage import write_proxy
 from shortfactory.workflow import script_context
 
 if "snakemake" in globals():

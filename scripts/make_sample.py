@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from shortfactory.sample import generate_sample
+from shortfactory.sample.generator import generate_sample
 from shortfactory.workflow import script_context
 
 if "snakemake" in globals():

@@ -1,9 +1,9 @@
 """Snakemake adapter: the 9:16 crop path of one clip."""
 
-from shortfactory.artifacts import Faces, SceneCuts, SourceProbe, Transcript
-from shortfactory.camera import plan_camera
-from shortfactory.io import read_model, write_model
-from shortfactory.recipe import CameraSection
+from shortfactory.clips.camera import plan_camera
+from shortfactory.core.artifacts import Faces, SceneCuts, SourceProbe, Transcript
+from shortfactory.core.io import read_model, write_model
+from shortfactory.core.recipe import CameraSection
 from shortfactory.workflow import script_context
 
 if "snakemake" in globals():

@@ -1,8 +1,8 @@
 """Snakemake adapter: the side-by-side debug preview of one clip's camera plan."""
 
-from shortfactory.artifacts import CropPath, Faces
-from shortfactory.io import read_model
-from shortfactory.preview import render_preview
+from shortfactory.clips.preview import render_preview
+from shortfactory.core.artifacts import CropPath, Faces
+from shortfactory.core.io import read_model
 from shortfactory.workflow import script_context
 
 if "snakemake" in globals():

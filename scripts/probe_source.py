@@ -1,6 +1,6 @@
 """Snakemake adapter: probe the episode file into source.json."""
 
-from shortfactory.ingest import write_probe
+from shortfactory.ingest.stage import write_probe
 from shortfactory.workflow import script_context
 
 if "snakemake" in globals():

@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from shortfactory.artifacts import CropPath
-from shortfactory.io import read_model
-from shortfactory.recipe import RenderSection
-from shortfactory.render import render_short
+from shortfactory.clips.render import render_short
+from shortfactory.core.artifacts import CropPath
+from shortfactory.core.io import read_model
+from shortfactory.core.recipe import RenderSection
 from shortfactory.workflow import script_context
 
 if "snakemake" in globals():

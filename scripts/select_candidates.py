@@ -1,9 +1,9 @@
 """Snakemake adapter: score windows and write the candidates checkpoint."""
 
-from shortfactory.artifacts import AudioFeatures, Faces, SceneCuts, SourceProbe, Transcript
-from shortfactory.candidates import select_candidates
-from shortfactory.io import read_model, write_model
-from shortfactory.recipe import CandidatesSection
+from shortfactory.clips.candidates import select_candidates
+from shortfactory.core.artifacts import AudioFeatures, Faces, SceneCuts, SourceProbe, Transcript
+from shortfactory.core.io import read_model, write_model
+from shortfactory.core.recipe import CandidatesSection
 from shortfactory.workflow import script_context
 
 if "snakemake" in globals():

@@ -1,9 +1,9 @@
 """Snakemake adapter: face detections and tracks from the analysis proxy."""
 
-from shortfactory.artifacts import SceneCuts, SourceProbe
-from shortfactory.faces import track_faces
-from shortfactory.io import read_model, write_model
-from shortfactory.recipe import VisionSection
+from shortfactory.core.artifacts import SceneCuts, SourceProbe
+from shortfactory.core.io import read_model, write_model
+from shortfactory.core.recipe import VisionSection
+from shortfactory.vision.faces import track_faces
 from shortfactory.workflow import script_context
 
 if "snakemake" in globals():

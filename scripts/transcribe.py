@@ -1,8 +1,8 @@
 """Snakemake adapter: faster-whisper transcript with word timings."""
 
-from shortfactory.io import write_model
-from shortfactory.recipe import TranscribeSection
-from shortfactory.transcribe import transcribe
+from shortfactory.core.io import write_model
+from shortfactory.core.recipe import TranscribeSection
+from shortfactory.speech.transcribe import transcribe
 from shortfactory.workflow import script_context
 
 if "snakemake" in globals():

@@ -1,9 +1,9 @@
 """Snakemake adapter: title, description and tags of one clip from Jinja2 templates."""
 
-from shortfactory.artifacts import Clip, Transcript
-from shortfactory.io import read_model, write_model
-from shortfactory.metadata import build_metadata
-from shortfactory.recipe import MetadataSection
+from shortfactory.clips.metadata import build_metadata
+from shortfactory.core.artifacts import Clip, Transcript
+from shortfactory.core.io import read_model, write_model
+from shortfactory.core.recipe import MetadataSection
 from shortfactory.workflow import script_context
 
 if "snakemake" in globals():

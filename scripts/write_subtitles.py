@@ -1,9 +1,9 @@
 """Snakemake adapter: word-timed .ass and plain .srt subtitles of one clip."""
 
-from shortfactory.artifacts import Transcript
-from shortfactory.io import read_model, write_text_atomic
-from shortfactory.recipe import SubtitleSection
-from shortfactory.subtitles import write_subtitles
+from shortfactory.clips.subtitles import write_subtitles
+from shortfactory.core.artifacts import Transcript
+from shortfactory.core.io import read_model, write_text_atomic
+from shortfactory.core.recipe import SubtitleSection
 from shortfactory.workflow import script_context
 
 if "snakemake" in globals():

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from shortfactory.artifacts import Cut, SceneCuts, Shot
-from shortfactory.media import ffmpeg_exe
+from shortfactory.core.artifacts import Cut, SceneCuts, Shot
+from shortfactory.core.media import ffmpeg_exe
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_MEDIA = REPO.parent / "shared" / "media"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from shortfactory import artifacts as a
-from shortfactory.errors import InputError
-from shortfactory.io import atomic_path, read_model, write_model
+from shortfactory.core import artifacts as a
+from shortfactory.core.errors import InputError
+from shortfactory.core.io import atomic_path, read_model, write_model
 
 WORDS = [a.Word(word="Hello", start=0.0, end=0.4, probability=0.9),
          a.Word(word="there!", start=0.45, end=0.9)]

@@ -11,8 +11,9 @@ from conftest import shared_media
 from scipy import signal
 from scipy.io import wavfile
 
-from shortfactory.artifacts import AudioFeatures
-from shortfactory.audio import (
+from shortfactory.core.artifacts import AudioFeatures
+from shortfactory.core.recipe import AudioSection
+from shortfactory.speech.audio import (
     LUFS_FLOOR,
     features_from_files,
     hop_mean_square,
@@ -21,7 +22,6 @@ from shortfactory.audio import (
     lufs_from_power,
     moving_mean,
 )
-from shortfactory.recipe import AudioSection
 
 RATE = 16000
 SERIES = ("loudness_lufs", "speech", "energy_delta", "onset", "score")

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 from conftest import REPO
 
-from shortfactory.recipe import CameraSection
+from shortfactory.core.recipe import CameraSection
 
 # bench/ is not a package: load bench/camera.py by path under a name that cannot
 # collide with the package's own camera module.

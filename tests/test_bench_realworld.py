@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from conftest import REPO, shared_media
 
-from shortfactory.media import ffmpeg_exe
+from shortfactory.core.media import ffmpeg_exe
 
 
 def _load(name: str, file: str):  # noqa: ANN202 - a module

@@ -179,8 +179,8 @@ def test_real_speech_clips_lists_every_set() -> None:
 
 
 def test_make_wav_gives_a_header_to_raw_pcm(tmp_path: Path) -> None:
-    from shortfactory.media import wav_duration_s
-    from shortfactory.recipe import IngestSection
+    from shortfactory.core.media import wav_duration_s
+    from shortfactory.core.recipe import IngestSection
 
     raw = tmp_path / "x.raw"
     raw.write_bytes(b"\x00\x01" * 8000)  # 0.5 s of 16 kHz s16le

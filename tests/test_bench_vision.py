@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from conftest import REPO
 
-from shortfactory.artifacts import Detection, FaceFrame, Faces
-from shortfactory.media import ffmpeg_exe
+from shortfactory.core.artifacts import Detection, FaceFrame, Faces
+from shortfactory.core.media import ffmpeg_exe
 
 # bench/ is not a package: load bench/vision.py by path under its own name.
 _spec = importlib.util.spec_from_file_location("bench_vision", REPO / "bench" / "vision.py")

@@ -8,7 +8,16 @@ import numpy as np
 import pytest
 from conftest import hard_cut_scenes
 
-from shortfactory.artifacts import (
+from shortfactory.clips.camera import (
+    BOX_MEDIAN,
+    LINE_LEAD_S,
+    attribute_lines,
+    longest_word_s,
+    plan_camera,
+    running_median,
+    speech_runs,
+)
+from shortfactory.core.artifacts import (
     AudioStream,
     Detection,
     FaceFrame,
@@ -20,16 +29,7 @@ from shortfactory.artifacts import (
     VideoStream,
     Word,
 )
-from shortfactory.camera import (
-    BOX_MEDIAN,
-    LINE_LEAD_S,
-    attribute_lines,
-    longest_word_s,
-    plan_camera,
-    running_median,
-    speech_runs,
-)
-from shortfactory.recipe import CameraSection
+from shortfactory.core.recipe import CameraSection
 
 W, H, FPS, AFPS = 1920, 1080, 24.0, 6.0
 

@@ -7,7 +7,15 @@ import numpy as np
 import pytest
 from conftest import hard_cut_scenes, shared_media
 
-from shortfactory.artifacts import (
+from shortfactory.clips.candidates import (
+    Window,
+    clip_count,
+    make_windows,
+    select_candidates,
+    split_sentences,
+    suppress,
+)
+from shortfactory.core.artifacts import (
     AudioFeatures,
     Detection,
     FaceFrame,
@@ -17,15 +25,7 @@ from shortfactory.artifacts import (
     Transcript,
     Word,
 )
-from shortfactory.candidates import (
-    Window,
-    clip_count,
-    make_windows,
-    select_candidates,
-    split_sentences,
-    suppress,
-)
-from shortfactory.recipe import CandidatesSection
+from shortfactory.core.recipe import CandidatesSection
 
 HOP, AFPS = 0.1, 6.0
 FLOOR = CandidatesSection().min_score  # the recipe's default evidence floor
@@ -230,7 +230,7 @@ def test_line_running_into_a_cut_is_a_fragment() -> None:
 
 
 def test_close_faces_score_higher_than_small_ones() -> None:
-    from shortfactory.candidates import face_raw
+    from shortfactory.clips.candidates import face_raw
 
     def sized(h: float) -> Faces:
         frames = [FaceFrame(t=i / AFPS, detections=[Detection(
@@ -242,7 +242,7 @@ def test_close_faces_score_higher_than_small_ones() -> None:
 
 
 def test_transcript_signal_counts_triggers_marks_and_hook() -> None:
-    from shortfactory.candidates import transcript_raw
+    from shortfactory.clips.candidates import transcript_raw
 
     calm = transcript([(0.5, 4, "We walk to the shop."), (5, 9, "It is a normal day.")])
     hot = transcript([(0.5, 2, "No way!"), (5, 9, "Is that the secret?")])
@@ -257,7 +257,7 @@ def test_transcript_signal_counts_triggers_marks_and_hook() -> None:
 
 
 def test_scene_and_pacing_prefer_the_middle_ground() -> None:
-    from shortfactory.candidates import pacing_raw, scene_raw
+    from shortfactory.clips.candidates import pacing_raw, scene_raw
 
     duration = 60.0
     window = Window(0, 60)
@@ -275,7 +275,7 @@ def test_scene_and_pacing_prefer_the_middle_ground() -> None:
 
 @pytest.mark.parametrize("case", ["long_silence", "no_face", "too_many_cuts", "length", "empty"])
 def test_each_penalty_fires_on_its_condition(case: str) -> None:
-    from shortfactory.candidates import penalties_for
+    from shortfactory.clips.candidates import penalties_for
 
     duration = 60.0
     lines = [(t, t + 3.5, "Talking all the time here.") for t in range(0, 56, 4)]
@@ -309,7 +309,7 @@ def test_each_penalty_fires_on_its_condition(case: str) -> None:
 
 
 def test_indexed_window_queries_equal_a_full_scan() -> None:
-    from shortfactory.candidates import (
+    from shortfactory.clips.candidates import (
         CutIndex,
         FrameIndex,
         cuts_in,
@@ -346,9 +346,9 @@ VISION_FPS, VISION_HEIGHT = 6, 360
 
 def analyse_video(rel: str, width: int, height: int, duration: float) -> tuple[SceneCuts, Faces]:
     """Scenes and faces of a shared clip, as the vision rules find them."""
-    from shortfactory.faces import track_faces
-    from shortfactory.recipe import VisionSection
-    from shortfactory.scenes import detect_scenes
+    from shortfactory.core.recipe import VisionSection
+    from shortfactory.vision.faces import track_faces
+    from shortfactory.vision.scenes import detect_scenes
 
     path = shared_media(rel)
     vision = VisionSection()
@@ -360,8 +360,8 @@ def analyse_video(rel: str, width: int, height: int, duration: float) -> tuple[S
 
 
 def audio_of(wav, tr: Transcript | None) -> AudioFeatures:
-    from shortfactory.audio import features_from_files
-    from shortfactory.recipe import AudioSection
+    from shortfactory.core.recipe import AudioSection
+    from shortfactory.speech.audio import features_from_files
 
     return features_from_files(wav, tr, AudioSection())
 
@@ -381,8 +381,8 @@ def evidence_in(clip) -> float:
 @pytest.fixture(scope="module")
 def bunny(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Big Buck Bunny, 30 s: a lively cartoon with music and no speech."""
-    from shortfactory.ingest import write_audio
-    from shortfactory.recipe import IngestSection
+    from shortfactory.core.recipe import IngestSection
+    from shortfactory.ingest.stage import write_audio
 
     rel = "animated/blender/big_buck_bunny_0_30.webm"
     sc, fc = analyse_video(rel, 1280, 720, 30.0)

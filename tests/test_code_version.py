@@ -52,7 +52,7 @@ def test_an_edit_to_media_reruns_every_stage_that_decodes_and_nothing_else(
         package_copy: Path) -> None:
     before = versions(package_copy)
     assert before == {s: workflow.script_code_version(REPO / "scripts" / s) for s in SCRIPTS}
-    after = edited(package_copy, "media.py")
+    after = edited(package_copy, "core/media.py")
     changed = {s for s in SCRIPTS if before[s] != after[s]}
     assert changed == {
         "probe_source.py", "extract_audio.py", "make_proxy.py", "transcribe.py",
@@ -63,7 +63,7 @@ def test_an_edit_to_media_reruns_every_stage_that_decodes_and_nothing_else(
 
 def test_an_edit_to_a_leaf_module_reruns_its_one_stage(package_copy: Path) -> None:
     before = versions(package_copy)
-    after = edited(package_copy, "camera.py")
+    after = edited(package_copy, "clips/camera.py")
     assert {s for s in SCRIPTS if before[s] != after[s]} == {"plan_camera.py"}
 
 
@@ -81,7 +81,7 @@ def test_installing_a_face_backend_changes_the_faces_version(
 
 
 def test_lazy_and_relative_imports_are_followed() -> None:
-    closure = workflow.module_closure(["panels"])
-    assert "shortfactory.scenes" in closure  # panels imports scenes inside a function
-    assert "shortfactory.media" in closure and "shortfactory.errors" in closure
-    assert "shortfactory.camera" not in closure
+    closure = workflow.module_closure(["vision.panels"])
+    assert "shortfactory.vision.scenes" in closure  # panels imports scenes inside a function
+    assert "shortfactory.core.media" in closure and "shortfactory.core.errors" in closure
+    assert "shortfactory.clips.camera" not in closure

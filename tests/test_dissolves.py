@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 from conftest import shared_media
 
-from shortfactory import scenes as S
-from shortfactory.artifacts import SceneCuts
-from shortfactory.media import ffmpeg_exe
-from shortfactory.recipe import SceneSection
+from shortfactory.core.artifacts import SceneCuts
+from shortfactory.core.media import ffmpeg_exe
+from shortfactory.core.recipe import SceneSection
+from shortfactory.vision import scenes as S
 
 # The default recipe's scene settings (refinement off: these tests pass no source).
 SCENES = SceneSection(refine=False)

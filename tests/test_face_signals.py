@@ -18,13 +18,13 @@ import numpy as np
 import pytest
 from test_vision import FACES, MEDIA, lavfi_video, needs_media, one_shot
 
-from shortfactory import faces as F
-from shortfactory import models
 from shortfactory.cli import main as cli_main
-from shortfactory.errors import ShortfactoryError
-from shortfactory.io import write_model
-from shortfactory.media import ffmpeg_exe, iter_frames, probe_video_only
-from shortfactory.recipe import FaceSection, load_recipe
+from shortfactory.core import models
+from shortfactory.core.errors import ShortfactoryError
+from shortfactory.core.io import write_model
+from shortfactory.core.media import ffmpeg_exe, iter_frames, probe_video_only
+from shortfactory.core.recipe import FaceSection, load_recipe
+from shortfactory.vision import faces as F
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -12,17 +12,17 @@ import numpy as np
 import pytest
 from conftest import make_media
 
-from shortfactory.episodes import clip_id, discover_episodes, episode_id
-from shortfactory.errors import InputError
-from shortfactory.ingest import probe_source, write_audio, write_proxy
-from shortfactory.media import (
+from shortfactory.core.episodes import clip_id, discover_episodes, episode_id
+from shortfactory.core.errors import InputError
+from shortfactory.core.media import (
     cuda_decoder_available,
     decoder_threads,
     ffmpeg_exe,
     iter_frames,
     read_wav_mono,
 )
-from shortfactory.recipe import IngestSection
+from shortfactory.core.recipe import IngestSection
+from shortfactory.ingest.stage import probe_source, write_audio, write_proxy
 
 TEARS = "faces/tears_of_steel/tears_of_steel_clip_10s.mp4"
 # A small proxy decoded on the CPU (the recipe's "auto" would use a GPU where one is).
@@ -121,7 +121,7 @@ def test_gpu_decode_falls_back_to_the_cpu(tmp_path: Path, caplog: pytest.LogCapt
                                           ) -> None:
     src = make_media(tmp_path / "ok.mp4", seconds=2.0, size="640x360")
     section = IngestSection(proxy_height=180, proxy_fps=6, hwaccel="cuda")
-    with caplog.at_level(logging.WARNING, logger="shortfactory.media"):
+    with caplog.at_level(logging.WARNING, logger="shortfactory.core.media"):
         write_proxy(src, section, tmp_path / "proxy.mp4")
     frames = list(iter_frames(tmp_path / "proxy.mp4"))
     assert frames[0][1].shape == (180, 320, 3) and len(frames) == pytest.approx(12, abs=1)
@@ -129,7 +129,7 @@ def test_gpu_decode_falls_back_to_the_cpu(tmp_path: Path, caplog: pytest.LogCapt
         assert "GPU decode failed, decoding on the CPU instead" in caplog.text
         assert "ok.mp4" in caplog.text
         caplog.clear()
-        with caplog.at_level(logging.WARNING, logger="shortfactory.media"):
+        with caplog.at_level(logging.WARNING, logger="shortfactory.core.media"):
             write_proxy(src, IngestSection(proxy_height=180, proxy_fps=6),  # auto: default
                         tmp_path / "proxy2.mp4")
         assert caplog.text == ""  # auto: no GPU, no try
@@ -137,7 +137,7 @@ def test_gpu_decode_falls_back_to_the_cpu(tmp_path: Path, caplog: pytest.LogCapt
 
 
 def test_auto_decodes_on_the_gpu_where_the_driver_loads() -> None:
-    from shortfactory.media import wants_gpu_decode
+    from shortfactory.core.media import wants_gpu_decode
 
     assert wants_gpu_decode("cuda") and not wants_gpu_decode("none")
     assert wants_gpu_decode("auto") == cuda_decoder_available()
@@ -147,7 +147,8 @@ def test_proxy_takes_every_setting_from_the_section(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """The recipe model's defaults are the only defaults: a section that sets nothing
     decodes with ``hwaccel`` "auto" and skips non-reference frames, as documented."""
-    from shortfactory import ingest, media
+    from shortfactory.ingest.stage import media
+    from shortfactory.ingest import stage as ingest
 
     asked: dict = {}
 
@@ -173,7 +174,7 @@ def test_frame_pipe_holds_a_whole_frame() -> None:
     import fcntl
     import os
 
-    from shortfactory.media import PIPE_MAX_BYTES, widen_pipe
+    from shortfactory.core.media import PIPE_MAX_BYTES, widen_pipe
 
     read_end, write_end = os.pipe()
     try:
@@ -234,9 +235,9 @@ def test_anamorphic_video_is_processed_in_square_pixels(tmp_path: Path, shared) 
 def test_video_without_audio_gets_a_silent_track(tmp_path: Path, shared,
                                                  caplog: pytest.LogCaptureFixture) -> None:
     clip = shared("animated/blender/sintel_clip_10s.mp4")
-    from shortfactory.ingest import write_probe
+    from shortfactory.ingest.stage import write_probe
 
-    with caplog.at_level(logging.WARNING, logger="shortfactory.ingest"):
+    with caplog.at_level(logging.WARNING, logger="shortfactory.ingest.stage"):
         probe = write_probe(clip, "sintel", tmp_path / "source.json")
     assert probe.audio is None and "no audio stream" in caplog.text
     write_audio(clip, AUDIO, tmp_path / "audio.wav",

@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import shared_media
 
-from shortfactory.artifacts import Clip, Segment, Transcript, Word
-from shortfactory.ingest import write_audio
-from shortfactory.metadata import (
+from shortfactory.clips.metadata import (
     SCORE_NAMES,
     TEMPLATE_VARIABLES,
     build_metadata,
@@ -17,8 +15,10 @@ from shortfactory.metadata import (
     template_problems,
     template_variables,
 )
-from shortfactory.recipe import IngestSection, MetadataSection, TranscribeSection
-from shortfactory.transcribe import transcribe
+from shortfactory.core.artifacts import Clip, Segment, Transcript, Word
+from shortfactory.core.recipe import IngestSection, MetadataSection, TranscribeSection
+from shortfactory.ingest.stage import write_audio
+from shortfactory.speech.transcribe import transcribe
 
 MAX_TITLE = 100
 

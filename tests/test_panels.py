@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 from conftest import REPO, SHARED_MEDIA
 
-from shortfactory import panels as P
-from shortfactory.camera import plan_camera
-from shortfactory.faces import track_faces
-from shortfactory.ingest import probe_source, write_proxy
-from shortfactory.media import ffmpeg_exe
-from shortfactory.recipe import CameraSection, load_recipe
-from shortfactory.scenes import detect_scenes
+from shortfactory.clips.camera import plan_camera
+from shortfactory.core.media import ffmpeg_exe
+from shortfactory.core.recipe import CameraSection, load_recipe
+from shortfactory.ingest.stage import probe_source, write_proxy
+from shortfactory.vision import panels as P
+from shortfactory.vision.faces import track_faces
+from shortfactory.vision.scenes import detect_scenes
 
 INTEL = SHARED_MEDIA / "faces" / "intel_sample_videos"
 FEMALE = INTEL / "head-pose-face-detection-female.gif"

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from shortfactory.artifacts import CameraShot, CropPath, Detection, FaceFrame, Faces
-from shortfactory.media import ffmpeg_exe
-from shortfactory.preview import WINDOW, caption, faces_near, render_preview, vertical_view
+from shortfactory.clips.preview import WINDOW, caption, faces_near, render_preview, vertical_view
+from shortfactory.core.artifacts import CameraShot, CropPath, Detection, FaceFrame, Faces
+from shortfactory.core.media import ffmpeg_exe
 
 av = pytest.importorskip("av")
 

@@ -18,7 +18,7 @@ import pytest
 from conftest import shared_media
 from test_workflow import REPO, SNAKEMAKE, planned_jobs, snakemake
 
-from shortfactory.media import ffmpeg_exe
+from shortfactory.core.media import ffmpeg_exe
 
 pytestmark = pytest.mark.slow
 

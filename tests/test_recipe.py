@@ -11,19 +11,23 @@ import pytest
 from pydantic import BaseModel
 from ruamel.yaml import YAML
 
-from shortfactory import media, render
 from shortfactory.cli import main
-from shortfactory.errors import RecipeError
-from shortfactory.recipe import (
+from shortfactory.clips import render
+from shortfactory.clips.render import font_files
+from shortfactory.core import media
+from shortfactory.core.errors import RecipeError
+from shortfactory.core.recipe import (
     SECTIONS,
     Recipe,
-    load_recipe,
-    modify_recipe,
     parse_bitrate,
     section_params,
 )
-from shortfactory.recipe_checks import font_choice, resolve_subtitle_font
-from shortfactory.render import font_files
+from shortfactory.recipe_checks import (
+    font_choice,
+    load_recipe,
+    modify_recipe,
+    resolve_subtitle_font,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 

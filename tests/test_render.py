@@ -18,11 +18,7 @@ import pytest
 from conftest import shared_media
 from PIL import Image
 
-from shortfactory.artifacts import CameraShot, CropPath, Segment, Transcript, Word
-from shortfactory.errors import InputError
-from shortfactory.media import ffmpeg_exe, probe
-from shortfactory.recipe import RenderSection, SubtitleSection, Watermark
-from shortfactory.render import (
+from shortfactory.clips.render import (
     LoudnessStats,
     PeakCorrection,
     _ffmpeg_error,
@@ -44,7 +40,11 @@ from shortfactory.render import (
     subtitles_at_seam,
     window_commands,
 )
-from shortfactory.subtitles import build_cues, to_ass
+from shortfactory.clips.subtitles import build_cues, to_ass
+from shortfactory.core.artifacts import CameraShot, CropPath, Segment, Transcript, Word
+from shortfactory.core.errors import InputError
+from shortfactory.core.media import ffmpeg_exe, probe
+from shortfactory.core.recipe import RenderSection, SubtitleSection, Watermark
 
 av = pytest.importorskip("av")
 
@@ -104,7 +104,7 @@ def source(work: Path) -> Path:
 def rendered(work: Path, source: Path) -> dict[str, Path]:
     """Two renders that differ only in the subtitles; the first uses awkward paths."""
     handler = _Capture()
-    logger = logging.getLogger("shortfactory.render")
+    logger = logging.getLogger("shortfactory.clips.render")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     try:
@@ -445,7 +445,7 @@ def test_true_peak_holds_after_aac_encoding(tmp_path):
     params = RenderSection(width=360, height=640)
     target = params.true_peak_db
     handler = _Capture()
-    logger = logging.getLogger("shortfactory.render")
+    logger = logging.getLogger("shortfactory.clips.render")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     try:

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from shortfactory.sample import SampleTruth, dump_truth, generate_sample, load_truth
-from shortfactory.sample_tts import _fields, _varint, patch_model_with_alignment
+from shortfactory.sample.generator import SampleTruth, dump_truth, generate_sample, load_truth
+from shortfactory.sample.tts import _fields, _varint, patch_model_with_alignment
 
 SHORT_S = 30.0
 LONG_S = 90.0  # a long sample of a two-shot script: three passes and a bit, ~25 s each
@@ -30,7 +30,7 @@ def _needs_tts() -> None:
 
 
 def _ld(field: int, payload: bytes) -> bytes:
-    from shortfactory.sample_tts import _enc_varint
+    from shortfactory.sample.tts import _enc_varint
 
     return _enc_varint(field << 3 | 2) + _enc_varint(len(payload)) + payload
 
@@ -306,7 +306,7 @@ def test_deterministic_across_processes(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     generate_sample(a / "ep.mp4", a / "ep.json", duration_s=3.5, progress=False)
     code = (
-        "import sys; from pathlib import Path; from shortfactory.sample import generate_sample;"
+        "import sys; from pathlib import Path; from shortfactory.sample.generator import generate_sample;"
         "generate_sample(Path(sys.argv[1]), Path(sys.argv[2]), duration_s=3.5, progress=False)"
     )
     env = dict(os.environ)
@@ -327,7 +327,7 @@ def test_deterministic_across_processes(tmp_path):
 @pytest.mark.slow
 def test_failure_leaves_nothing_behind(tmp_path, monkeypatch):
     _needs_tts()
-    import shortfactory.sample as sample_mod
+    import shortfactory.sample.generator as sample_mod
 
     real = sample_mod._ffmpeg_cmd
 
@@ -345,7 +345,7 @@ def test_failure_leaves_nothing_behind(tmp_path, monkeypatch):
 def test_speech_does_not_depend_on_history():
     """A line's audio and word times are a function of its text and voice only."""
     _needs_tts()
-    from shortfactory.sample_tts import VoiceStyle, synthesize
+    from shortfactory.sample.tts import VoiceStyle, synthesize
 
     raw = synthesize.__wrapped__  # bypass the cache
     style = VoiceStyle(pitch=1.1)
@@ -366,7 +366,7 @@ def _fake_synth(text, style, rate=48000):
 
     Lets the tests lay out (and mix) hours of sample without the voice model.
     """
-    from shortfactory.sample_tts import Line, Word, _split_words
+    from shortfactory.sample.tts import Line, Word, _split_words
 
     words, t = [], 0.05
     for w in _split_words(text):
@@ -385,7 +385,7 @@ def _no_text(lines):
 
 
 def test_pass_zero_is_the_script_and_retakes_keep_each_shots_structure():
-    from shortfactory.sample_script import RETAKES, SCRIPT, script_pass
+    from shortfactory.sample.script import RETAKES, SCRIPT, script_pass
 
     assert script_pass(0) is SCRIPT
     assert set(RETAKES) == {s.name for s in SCRIPT}
@@ -397,8 +397,8 @@ def test_pass_zero_is_the_script_and_retakes_keep_each_shots_structure():
 
 
 def test_passes_vary_lines_characters_and_pictures():
-    from shortfactory.sample_draw import W
-    from shortfactory.sample_script import SCRIPT, script_pass, swap_names, variation
+    from shortfactory.sample.draw import W
+    from shortfactory.sample.script import SCRIPT, script_pass, swap_names, variation
 
     other = {"mia": "ben", "ben": "mia"}
     kinds = [(s.moment.kind, s.moment.label) for s in SCRIPT if s.moment]
@@ -427,7 +427,7 @@ def test_passes_vary_lines_characters_and_pictures():
 
 def test_long_timeline_carries_content_over_its_whole_length():
     """A 30-minute layout (stand-in voice): speech, cuts, faces and moments in every part."""
-    from shortfactory import sample as S
+    from shortfactory.sample import generator as S
 
     fps, minutes = S.FPS, 30
     shots = S._layout(minutes * 60 * fps, False, _fake_synth)
@@ -463,7 +463,7 @@ def _planted(shots) -> list:
 
 def test_an_end_that_drops_a_cut_sentence_drops_its_moment():
     """Ending just after the mid-sentence cut lengthens that shot: no cut, so no decoy."""
-    from shortfactory import sample as S
+    from shortfactory.sample import generator as S
 
     natural = S._layout(None, False, _fake_synth)
     station = next(s for s in natural if s.spec.name == "station_plan")
@@ -478,7 +478,7 @@ def test_an_end_that_drops_a_cut_sentence_drops_its_moment():
 
 def test_mix_window_gives_the_whole_buffer_mix():
     """Mixing piece by piece is sample-for-sample the mix of one whole buffer."""
-    from shortfactory import sample_audio as sa
+    from shortfactory.sample import audio as sa
 
     rng = np.random.default_rng(3)
     n = 5 * sa.RATE
@@ -517,7 +517,7 @@ def test_mix_window_gives_the_whole_buffer_mix():
 
 def test_long_mix_is_streamed_in_pieces(monkeypatch):
     """The soundtrack of a long sample never sits in memory whole; each pass is loud."""
-    from shortfactory import sample as S
+    from shortfactory.sample import generator as S
 
     monkeypatch.setattr(S, "SCRIPT", S.SCRIPT[:2])  # park + lottery: a pass every ~25 s
     seconds = 150
@@ -538,7 +538,7 @@ def test_long_mix_is_streamed_in_pieces(monkeypatch):
 def long_sample(tmp_path_factory):
     """A long sample of a two-shot script (a pass every ~25 s), rendered for real."""
     _needs_tts()
-    from shortfactory import sample as S
+    from shortfactory.sample import generator as S
 
     out = tmp_path_factory.mktemp("long")
     video, truth_path = out / "long.mp4", out / "long.truth.json"

@@ -10,12 +10,12 @@ import pytest
 from conftest import shared_media
 from scipy.io import wavfile
 
-from shortfactory.artifacts import Segment, Transcript, Word
-from shortfactory.audio import compute_features, integrated_loudness, loudness_per_hop
-from shortfactory.errors import InputError, ModelError
-from shortfactory.ingest import write_audio
-from shortfactory.recipe import AudioSection, IngestSection, TranscribeSection
-from shortfactory.transcribe import chunk_bounds, resolve_model, transcribe
+from shortfactory.core.artifacts import Segment, Transcript, Word
+from shortfactory.core.errors import InputError, ModelError
+from shortfactory.core.recipe import AudioSection, IngestSection, TranscribeSection
+from shortfactory.ingest.stage import write_audio
+from shortfactory.speech.audio import compute_features, integrated_loudness, loudness_per_hop
+from shortfactory.speech.transcribe import chunk_bounds, resolve_model, transcribe
 
 RATE = 16000
 
@@ -186,7 +186,7 @@ def test_corrupt_audio_stream_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_energy_vad_tells_voice_from_noise(jfk_wav: Path) -> None:
-    from shortfactory.media import read_wav_mono
+    from shortfactory.core.media import read_wav_mono
 
     speech, _ = read_wav_mono(jfk_wav)
     voiced = compute_features(speech, RATE, None, audio_params())

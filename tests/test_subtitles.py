@@ -6,11 +6,8 @@ import re
 
 import pytest
 
-from shortfactory.artifacts import Clip, Segment, Transcript, Word
-from shortfactory.errors import RecipeError
-from shortfactory.metadata import build_metadata, first_sentence, timecode, trim_words
-from shortfactory.recipe import MetadataSection, SubtitleSection
-from shortfactory.subtitles import (
+from shortfactory.clips.metadata import build_metadata, first_sentence, timecode, trim_words
+from shortfactory.clips.subtitles import (
     ass_colour,
     break_cost,
     build_cues,
@@ -20,6 +17,9 @@ from shortfactory.subtitles import (
     to_srt,
     write_subtitles,
 )
+from shortfactory.core.artifacts import Clip, Segment, Transcript, Word
+from shortfactory.core.errors import RecipeError
+from shortfactory.core.recipe import MetadataSection, SubtitleSection
 
 TEXT = (
     "Okay so here is the thing. I never thought the dragon would actually come back 🔥 "

@@ -17,12 +17,12 @@ import cv2
 import numpy as np
 import pytest
 
-from shortfactory import faces as F
-from shortfactory import scenes as S
-from shortfactory.artifacts import Faces, SceneCuts, Shot
-from shortfactory.io import read_model, write_model
-from shortfactory.media import ffmpeg_exe, iter_frames, make_proxy, probe_video_only
-from shortfactory.recipe import FaceSection, SceneSection
+from shortfactory.core.artifacts import Faces, SceneCuts, Shot
+from shortfactory.core.io import read_model, write_model
+from shortfactory.core.media import ffmpeg_exe, iter_frames, make_proxy, probe_video_only
+from shortfactory.core.recipe import FaceSection, SceneSection
+from shortfactory.vision import faces as F
+from shortfactory.vision import scenes as S
 
 MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media"
 needs_media = pytest.mark.skipif(
@@ -244,7 +244,7 @@ def test_mouth_change_ignores_whole_face_motion() -> None:
 def test_backends_fail_soft(caplog: pytest.LogCaptureFixture,
                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(F, "pillow_version", lambda: "12.0.0")
-    with caplog.at_level(logging.WARNING, logger="shortfactory.faces"):
+    with caplog.at_level(logging.WARNING, logger="shortfactory.vision.faces"):
         backends, unavailable = F.make_backends(["haar", "animeface", "mediapipe"])
     assert backends[0].name == "haar"
     assert "animeface" not in [b.name for b in backends]
@@ -559,8 +559,8 @@ def short_sample(tmp_path_factory: pytest.TempPathFactory):
     """A 30 s sample episode (two hard cuts, two characters) analysed like the workflow
     does: proxy, scene cuts refined on the source, faces."""
     pytest.importorskip("piper", reason="the sample extra (piper-tts) is not installed")
-    from shortfactory.recipe import IngestSection
-    from shortfactory.sample import generate_sample
+    from shortfactory.core.recipe import IngestSection
+    from shortfactory.sample.generator import generate_sample
 
     tmp = tmp_path_factory.mktemp("sample")
     video = tmp / "ep.mp4"
@@ -621,7 +621,7 @@ def test_sample_detections_carry_an_activity_that_follows_the_speaker(short_samp
 
 
 def test_an_analysis_frame_just_before_a_refined_cut_belongs_to_the_new_shot() -> None:
-    from shortfactory.artifacts import Cut
+    from shortfactory.core.artifacts import Cut
 
     cuts = SceneCuts(analysis_fps=6.0, duration_s=4.0,
                      cuts=[Cut(time_s=2.0417, kind="hard", analysis_time_s=2.0, refined=True),

@@ -18,11 +18,11 @@ import av
 import numpy as np
 import pytest
 
-from shortfactory.artifacts import Candidates, CropPath
-from shortfactory.io import read_model, write_model
-from shortfactory.media import iter_frames
-from shortfactory.recipe import modify_recipe
-from shortfactory.subtitles import ass_seconds
+from shortfactory.clips.subtitles import ass_seconds
+from shortfactory.core.artifacts import Candidates, CropPath
+from shortfactory.core.io import read_model, write_model
+from shortfactory.core.media import iter_frames
+from shortfactory.recipe_checks import modify_recipe
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
@@ -56,7 +56,7 @@ def planned_jobs(output: str) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def line(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A work dir with a 40 s sample episode (odd name) after one full run of the line."""
-    from shortfactory.sample import generate_sample
+    from shortfactory.sample.generator import generate_sample
 
     work = tmp_path_factory.mktemp("line")
     (work / "episodes").mkdir()
@@ -185,11 +185,11 @@ def test_a_code_edit_reruns_exactly_the_stages_that_use_it(line: Path, tmp_path:
     args = ("-n", "--config", f"recipe={line / 'recipe.yaml'}")
     assert planned_jobs(_output(snakemake(line, *args, env=env))) == {}
     package = src / "shortfactory"
-    with (package / "panels.py").open("a") as f:  # imported by scenes.py only
+    with (package / "vision" / "panels.py").open("a") as f:  # imported by scenes.py only
         f.write("\n# an edit\n")
     assert rerun_for_params(_output(snakemake(line, *args, env=env))) == {"detect_scenes"}
-    (package / "panels.py").write_bytes((REPO / "src/shortfactory/panels.py").read_bytes())
-    with (package / "audio.py").open("a") as f:  # audio features, and transcribe's VAD
+    (package / "vision" / "panels.py").write_bytes((REPO / "src/shortfactory/vision/panels.py").read_bytes())
+    with (package / "speech" / "audio.py").open("a") as f:  # audio features, and transcribe's VAD
         f.write("\n# an edit\n")
     output = _output(snakemake(line, *args, env=env))
     # Both stages that import it, and what reads their artifacts; nothing upstream, no

@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import ShortfactoryError
+from shortfactory.core.errors import ShortfactoryError
 
 if TYPE_CHECKING:
-    from .recipe import Recipe
+    from shortfactory.core.recipe import Recipe
 
 PROFILE_NAMES = ("gpu", "slurm")
 
@@ -50,8 +50,10 @@ def setup_profiles(project: Path, target_dir: Path | None = None) -> list[str]:
 
 def font_report(recipe: Recipe) -> list[str]:
     """Which font files the render will draw with, so a user sees what the check found."""
-    from .recipe_checks import resolve_subtitle_font
-    from .render import _watermark_font  # private in render.py; the watermark has no name key
+    from shortfactory.clips.render import (
+        _watermark_font,  # private in render.py; the watermark has no name key
+    )
+    from shortfactory.recipe_checks import resolve_subtitle_font
 
     sub = resolve_subtitle_font(recipe.subtitles.font, recipe.subtitles.bold)
     lines = [f"subtitles.font: {recipe.subtitles.font} -> {sub.file}"]
@@ -79,13 +81,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "sample":
-            from .sample import generate_sample
+            from shortfactory.sample.generator import generate_sample
 
             truth = args.out.with_name(args.out.stem + ".truth.json")
             generate_sample(args.out, truth, seed=args.seed, duration_s=args.duration)
             print(f"wrote {args.out} and {truth}")
         elif args.command == "check-recipe":
-            from .recipe import load_recipe
+            from shortfactory.recipe_checks import load_recipe
 
             recipe = load_recipe(args.recipe)
             print(f"{args.recipe}: ok")
@@ -93,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(line)
             print(recipe.model_dump_json(indent=2))
         elif args.command == "fetch-models":
-            from .models import fetch_mediapipe_face_models
+            from shortfactory.core.models import fetch_mediapipe_face_models
 
             for path in fetch_mediapipe_face_models(args.dest, wheel=args.wheel):
                 print(path)

@@ -3,25 +3,29 @@
 A recipe that validates against the models can still stop a job after the expensive
 stages: a Jinja template with an undefined variable, a font libass does not have, an
 encoder this ffmpeg lacks, a watermark wider than the frame. These checks run stage code
-to find out, so they live apart from the models in :mod:`shortfactory.recipe` (which
-every stage imports): :func:`shortfactory.recipe.load_recipe` runs them by name.
+to find out, so they live apart from the models in :mod:`shortfactory.core.recipe` (which
+every stage imports, and which imports no stage). The line loads and edits recipes
+through :func:`load_recipe` and :func:`modify_recipe` here, which run both.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import re
 import struct
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from .recipe import (
+from shortfactory.core import recipe as models
+from shortfactory.core.recipe import (
     MetadataSection,
     Problem,
     Recipe,
@@ -31,6 +35,21 @@ from .recipe import (
 )
 
 # --- load-time checks: what the values mean on this machine ------------------------
+
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Load, merge and validate a recipe as the line runs it: the models' rules and the
+    load-time checks, every problem reported at once (:class:`RecipeError`)."""
+    return models.load_recipe(path, checks=load_time_problems)
+
+
+@contextlib.contextmanager
+def modify_recipe(path: str | Path) -> Iterator[Any]:
+    """Edit a recipe in place (comments kept); the result must pass :func:`load_recipe`,
+    so a tuning step can never write a recipe the line would reject."""
+    with models.modify_recipe(path, checks=load_time_problems) as data:
+        yield data
 
 
 def _section(name: str, merged: dict[str, Any]) -> Section | None:
@@ -75,7 +94,7 @@ def load_time_problems(merged: dict[str, Any]) -> list[Problem]:
         problems += _render_problems(render)
     metadata = _section("metadata", merged)
     if isinstance(metadata, MetadataSection):
-        from .metadata import template_problems
+        from shortfactory.clips.metadata import template_problems
 
         found = template_problems(metadata)
         problems += [(("metadata", *loc), message) for loc, message in found]
@@ -178,14 +197,14 @@ def resolve_subtitle_font(font: str, bold: bool = True) -> FontChoice:
     Why ask rather than look up: libass silently falls back to another family when a
     name is missing, and what it can see (the render's font folder plus fontconfig's
     system fonts) is only known to the ffmpeg the render runs. So this burns one
-    caption written by :func:`shortfactory.subtitles.to_ass`, with the font folder of
-    ``shortfactory.render._fonts_dir`` (private there; imported rather than copied so
+    caption written by :func:`shortfactory.clips.subtitles.to_ass`, with the font folder of
+    ``shortfactory.clips.render._fonts_dir`` (private there; imported rather than copied so
     the check cannot drift from the render), and reads libass's report. About 0.2 s,
     once per process and font.
     """
-    from .media import ffmpeg_exe
-    from .render import _fonts_dir, escape_filter_value, font_files
-    from .subtitles import Cue, CueWord, to_ass
+    from shortfactory.clips.render import _fonts_dir, escape_filter_value, font_files
+    from shortfactory.clips.subtitles import Cue, CueWord, to_ass
+    from shortfactory.core.media import ffmpeg_exe
 
     section = SubtitleSection(font=font, bold=bold, karaoke=False)
     caption = Cue(start=0.0, end=1.0, lines=[[CueWord(text="Aa", raw="Aa", start=0.0, end=1.0)]])
@@ -208,7 +227,7 @@ def resolve_subtitle_font(font: str, bold: bool = True) -> FontChoice:
 
 def _render_families() -> list[str]:
     """Family names of the fonts the render hands libass itself (for error messages)."""
-    from .render import font_files
+    from shortfactory.clips.render import font_files
 
     return sorted({name for f in font_files() for name in sfnt_names(f, ids=(1,))})
 
@@ -242,7 +261,7 @@ def ffmpeg_encoders(exe: str) -> frozenset[str] | None:
 
 def _render_problems(render: RenderSection) -> list[Problem]:
     """Encoders the render asks for exist in its ffmpeg; a watermark has a font and fits."""
-    from .media import ffmpeg_exe
+    from shortfactory.core.media import ffmpeg_exe
 
     exe = ffmpeg_exe()
     encoders = ffmpeg_encoders(exe)
@@ -267,7 +286,9 @@ def _watermark_problems(render: RenderSection) -> list[Problem]:
         return []
     from PIL import ImageFont
 
-    from .render import _watermark_font  # private there; reused so the check cannot drift
+    from shortfactory.clips.render import (
+        _watermark_font,  # private there; reused so the check cannot drift
+    )
 
     font = _watermark_font()
     if font is None or not font.is_file():

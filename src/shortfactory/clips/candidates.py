@@ -22,9 +22,17 @@ from itertools import accumulate
 
 import numpy as np
 
-from .artifacts import AudioFeatures, Candidates, Clip, Faces, SceneCuts, Transcript, Word
-from .episodes import clip_id
-from .recipe import CandidatesSection
+from shortfactory.core.artifacts import (
+    AudioFeatures,
+    Candidates,
+    Clip,
+    Faces,
+    SceneCuts,
+    Transcript,
+    Word,
+)
+from shortfactory.core.episodes import clip_id
+from shortfactory.core.recipe import CandidatesSection
 
 SIGNALS = ("transcript", "audio", "face", "scene", "pacing")
 _SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*$")

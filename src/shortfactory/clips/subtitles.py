@@ -13,7 +13,7 @@ the speed-up with the picture. Only the SRT, which is uploaded next to the finis
 Short, is written on the output timeline (:func:`to_srt` takes the speed).
 
 Every setting comes from the recipe's ``subtitles`` section, the validated
-:class:`~shortfactory.recipe.SubtitleSection` (no defaults of this module's own, so what
+:class:`~shortfactory.core.recipe.SubtitleSection` (no defaults of this module's own, so what
 the recipe documents is what runs); the one value of another section it needs, the
 render's ``speed``, is passed on its own (:func:`write_subtitles`), so that other render
 edits do not rerun the subtitles.
@@ -31,8 +31,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from .artifacts import Transcript, Word
-from .recipe import SubtitleSection
+from shortfactory.core.artifacts import Transcript, Word
+from shortfactory.core.recipe import SubtitleSection
 
 # --- value objects -----------------------------------------------------------------
 
@@ -501,7 +501,7 @@ def to_ass(cues: Sequence[Cue], section: SubtitleSection, *, width: int = PLAY_R
     )
     head = [
         "[Script Info]",
-        "; Written by shortfactory.subtitles: times are clip-relative source seconds.",
+        "; Written by shortfactory.clips.subtitles: times are clip-relative source seconds.",
         "ScriptType: v4.00+",
         f"PlayResX: {width}",
         f"PlayResY: {height}",

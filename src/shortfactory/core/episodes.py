@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InputError
-from .media import VIDEO_SUFFIXES
+from shortfactory.core.errors import InputError
+from shortfactory.core.media import VIDEO_SUFFIXES
 
 _UNSAFE = re.compile(r"[^\w.-]+", re.UNICODE)
 

@@ -48,7 +48,7 @@ from scipy import sparse
 from scipy.ndimage import median_filter
 from scipy.optimize import linprog
 
-from .artifacts import (
+from shortfactory.core.artifacts import (
     CameraShot,
     CropPath,
     Faces,
@@ -56,7 +56,7 @@ from .artifacts import (
     SourceProbe,
     Transcript,
 )
-from .recipe import CameraSection, FaceSection
+from shortfactory.core.recipe import CameraSection, FaceSection
 
 ROUNDING_PX = 0.01  # crop_path.json stores positions to this precision
 # Words closer than this are one speech run (one line of dialogue); a pause longer

@@ -66,9 +66,9 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from .artifacts import Detection, FaceFrame, Faces, SceneCuts, Shot, Track
-from .media import iter_frames, probe_video_only
-from .recipe import FaceSection
+from shortfactory.core.artifacts import Detection, FaceFrame, Faces, SceneCuts, Shot, Track
+from shortfactory.core.media import iter_frames, probe_video_only
+from shortfactory.core.recipe import FaceSection
 
 log = logging.getLogger(__name__)
 
@@ -369,7 +369,7 @@ class MediaPipeBackend:
             from mediapipe.tasks.python import BaseOptions, vision
         except ImportError as err:
             raise BackendUnavailable(f"mediapipe is not installed ({err})") from None
-        from .models import find_model
+        from shortfactory.core.models import find_model
 
         model = os.environ.get("SHORTFACTORY_MEDIAPIPE_MODEL") or find_model(self.model)
         if not model or not Path(model).is_file():

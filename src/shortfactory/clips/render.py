@@ -23,7 +23,7 @@ Timelines: ``crop.x[i]`` / ``crop.y[i]`` belong to clip-relative source time
 before the speed change, so they stay in step with the picture at any speed.
 
 Settings: every one comes from the recipe's ``render`` section, the validated
-:class:`~shortfactory.recipe.RenderSection` (no defaults of this module's own, so what
+:class:`~shortfactory.core.recipe.RenderSection` (no defaults of this module's own, so what
 the recipe documents is what runs).
 """
 
@@ -40,12 +40,19 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from .artifacts import CropPath
-from .errors import InputError
-from .io import atomic_path
-from .media import SEEK_MARGIN_S, clip_input, clip_trims, ffmpeg_exe, probe, run_ffmpeg_progress
-from .recipe import RenderSection
-from .subtitles import ass_seconds
+from shortfactory.clips.subtitles import ass_seconds
+from shortfactory.core.artifacts import CropPath
+from shortfactory.core.errors import InputError
+from shortfactory.core.io import atomic_path
+from shortfactory.core.media import (
+    SEEK_MARGIN_S,
+    clip_input,
+    clip_trims,
+    ffmpeg_exe,
+    probe,
+    run_ffmpeg_progress,
+)
+from shortfactory.core.recipe import RenderSection
 
 log = logging.getLogger(__name__)
 

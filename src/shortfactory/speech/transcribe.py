@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from .artifacts import Segment, Transcript, Word
-from .audio import hop_mean_square
-from .errors import ModelError
-from .media import open_wav, to_float
-from .recipe import TranscribeSection
+from shortfactory.core.artifacts import Segment, Transcript, Word
+from shortfactory.core.errors import ModelError
+from shortfactory.core.media import open_wav, to_float
+from shortfactory.core.recipe import TranscribeSection
+from shortfactory.speech.audio import hop_mean_square
 
 log = logging.getLogger(__name__)
 

@@ -36,7 +36,7 @@ dissolve the content cuts inside it. All the deciding is vectorized
 numpy on the per-frame score arrays, and the scores are persisted in the artifact
 (``frame_scores``) so thresholds can be tuned offline without decoding again.
 
-Per shot, :mod:`shortfactory.panels` also finds the static vertical borders of
+Per shot, :mod:`shortfactory.vision.panels` also finds the static vertical borders of
 split-screen layouts (``Shot.seams``, source pixels) from a per-column edge profile of
 the same small frames (:class:`FrameFeatures` ``edges``/``spread``), decoding the proxy
 again only for the few shots where one is proposed, so that the camera never shows half
@@ -83,10 +83,10 @@ import numpy as np
 from scipy import ndimage
 from tqdm import tqdm
 
-from .artifacts import Cut, SceneCuts, Shot
-from .media import iter_frames, probe_video_only
-from .panels import PanelDetector, column_profile, refine_seams
-from .recipe import SceneSection
+from shortfactory.core.artifacts import Cut, SceneCuts, Shot
+from shortfactory.core.media import iter_frames, probe_video_only
+from shortfactory.core.recipe import SceneSection
+from shortfactory.vision.panels import PanelDetector, column_profile, refine_seams
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +205,7 @@ class FrameFeatures:
     # Zero-mean, unit-norm grey grid (:func:`layout_vector`); zeros when flat.
     layout: np.ndarray | None = None
     # Per column of the FEATURE_WIDTH copy, what the panel-border pass needs
-    # (:func:`shortfactory.panels.column_profile`): edge share per boundary, grey spread.
+    # (:func:`shortfactory.vision.panels.column_profile`): edge share per boundary, grey spread.
     edges: np.ndarray | None = None
     spread: np.ndarray | None = None
 
@@ -1236,7 +1236,7 @@ def detect_scenes(proxy_path: str | Path, section: SceneSection, *, duration_s: 
                   source: str | Path | None = None, source_width: int | None = None,
                   progress: bool = True) -> SceneCuts:
     """Find the shot boundaries of a video and describe its shots, with the static panel
-    borders of split-screen shots (:mod:`shortfactory.panels`).
+    borders of split-screen shots (:mod:`shortfactory.vision.panels`).
 
     Args:
         proxy_path: the analysis proxy (or any video: pass ``fps``/``height`` to have
@@ -1326,7 +1326,7 @@ def detect_scenes(proxy_path: str | Path, section: SceneSection, *, duration_s: 
 
 def add_seams(shots: list[Shot], panels: PanelDetector, video: str | Path, width: float, *,
               rate: float, height: int | None) -> list[Shot]:
-    """``shots`` with their panel borders (:mod:`shortfactory.panels`) in pixels of a frame
+    """``shots`` with their panel borders (:mod:`shortfactory.vision.panels`) in pixels of a frame
     ``width`` wide: the source's, so the camera reads them like face boxes."""
     spans = [(s.start_s, s.end_s) for s in shots]
     found = panels.coarse(spans)

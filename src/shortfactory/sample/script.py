@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from .sample_draw import CharacterStyle, W
-from .sample_tts import VoiceStyle
+from shortfactory.sample.draw import CharacterStyle, W
+from shortfactory.sample.tts import VoiceStyle
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage, signal
 
-from .artifacts import AudioFeatures, Transcript
-from .media import open_wav, to_float
-from .recipe import AudioSection
+from shortfactory.core.artifacts import AudioFeatures, Transcript
+from shortfactory.core.media import open_wav, to_float
+from shortfactory.core.recipe import AudioSection
 
 LUFS_FLOOR = -70.0  # BS.1770 absolute gate; also the value reported for digital silence
 _FLOOR_POWER = 10 ** ((LUFS_FLOOR + 0.691) / 10)  # mean square that reads as LUFS_FLOOR

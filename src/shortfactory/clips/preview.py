@@ -7,7 +7,7 @@ mode and what the camera looked at (``crop_path.json``'s focus spans). Right: th
 vertical frame that the render will make from it. Small (default 640 px tall) and
 quick to encode, for a person checking a plan before the real render.
 
-Frames come from :func:`shortfactory.media.iter_frames` (scaled inside ffmpeg), are
+Frames come from :func:`shortfactory.core.media.iter_frames` (scaled inside ffmpeg), are
 drawn with OpenCV and piped to one ffmpeg encoder; the file is written to a temporary
 sibling and renamed, so a failed preview never looks finished.
 """
@@ -20,10 +20,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .artifacts import CropPath, Faces
-from .errors import InputError
-from .io import atomic_path
-from .media import even_width, ffmpeg_exe, iter_frames
+from shortfactory.core.artifacts import CropPath, Faces
+from shortfactory.core.errors import InputError
+from shortfactory.core.io import atomic_path
+from shortfactory.core.media import even_width, ffmpeg_exe, iter_frames
 
 WINDOW = (60, 220, 60)  # RGB: the planned window
 FALLBACK = (255, 150, 30)  # the window while no face guides it

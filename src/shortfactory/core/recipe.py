@@ -9,7 +9,7 @@ its section (:func:`section_params`), so editing one section reruns only its rul
 
 Validation covers what would otherwise fail only after the expensive stages: encoder
 presets, quality and bitrate ranges per codec, loudness ranges, the metadata templates
-(syntax, variables, attributes; :func:`shortfactory.metadata.template_problems`), and
+(syntax, variables, attributes; :func:`shortfactory.clips.metadata.template_problems`), and
 the fonts the render will really draw with (:func:`resolve_subtitle_font` asks libass).
 """
 
@@ -18,11 +18,10 @@ from __future__ import annotations
 import contextlib
 import copy
 import hashlib
-import importlib
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,10 +39,11 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import MarkedYAMLError
 
-from .errors import RecipeError
-from .io import write_text_atomic
+from shortfactory.core.errors import RecipeError
+from shortfactory.core.io import write_text_atomic
 
 Problem = tuple[tuple[Any, ...], str]  # (key path, reason): one line of a RecipeError
+Checks = Callable[[dict[str, Any]], list[Problem]]  # merged recipe -> extra problems
 
 
 class Section(BaseModel):
@@ -565,12 +565,12 @@ def _plain(node: Any) -> Any:
     return node
 
 
-def load_recipe(path: str | Path) -> Recipe:
+def load_recipe(path: str | Path, checks: Checks | None = None) -> Recipe:
     """Load, merge and validate a recipe, or raise :class:`RecipeError` listing every problem.
 
-    Two passes, reported together: the models' own rules, then
-    :func:`shortfactory.recipe_checks.load_time_problems`
-    (templates, fonts, encoders) for every section that is valid on its own.
+    Two passes, reported together: the models' own rules, then ``checks`` (the line's
+    are :func:`shortfactory.recipe_checks.load_time_problems`: templates, fonts,
+    encoders), which core cannot run itself without importing the stages.
     """
     path = Path(path)
     chain = _chain(path)
@@ -584,10 +584,8 @@ def load_recipe(path: str | Path) -> Recipe:
         recipe = Recipe.model_validate(merged)
     except ValidationError as err:
         problems += [(tuple(e["loc"]), e["msg"]) for e in err.errors()]
-    # By name: the checks run stage code (libass, the encoders, the templates) but
-    # change nothing a stage computes, so they stay out of the stages' code versions
-    # (shortfactory.workflow.code_version follows import statements).
-    problems += importlib.import_module(f"{__package__}.recipe_checks").load_time_problems(merged)
+    if checks is not None:
+        problems += checks(merged)
     if problems or recipe is None:
         located = [(_locate(chain, loc), loc, message) for loc, message in problems]
         lines = [
@@ -623,7 +621,7 @@ def recipe_hash(recipe: Recipe, sections: tuple[str, ...] = SECTIONS) -> str:
 
 
 @contextlib.contextmanager
-def modify_recipe(path: str | Path) -> Iterator[CommentedMap]:
+def modify_recipe(path: str | Path, checks: Checks | None = None) -> Iterator[CommentedMap]:
     """Edit a recipe file in place, keeping comments and key order (round-trip).
 
     The edited document is validated (with its ``extends`` chain) before it replaces
@@ -637,7 +635,7 @@ def modify_recipe(path: str | Path) -> Iterator[CommentedMap]:
     tmp = path.with_name(f".{path.name}.check.yaml")
     try:
         tmp.write_text(buffer.getvalue(), encoding="utf-8")
-        load_recipe(tmp)
+        load_recipe(tmp, checks)
     finally:
         tmp.unlink(missing_ok=True)
     write_text_atomic(path, buffer.getvalue())

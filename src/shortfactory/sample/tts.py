@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ModelError
+from shortfactory.core.errors import ModelError
 
 PIPER_RATE = 22050
 

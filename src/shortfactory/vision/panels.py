@@ -2,11 +2,11 @@
 
 A TV interview shown as two pictures side by side has a vertical border that stays put
 for the whole shot. A 9:16 window that pans across it shows half of each picture, so
-the scene pass marks such borders (``Shot.seams``) and :mod:`shortfactory.camera` keeps
+the scene pass marks such borders (``Shot.seams``) and :mod:`shortfactory.clips.camera` keeps
 its window inside one panel, cutting between panels instead of panning.
 
 Two passes: a cheap one over every frame the scene pass already reads (its
-:data:`~shortfactory.scenes.FEATURE_WIDTH` px wide copies) proposes seams per shot; a
+:data:`~shortfactory.vision.scenes.FEATURE_WIDTH` px wide copies) proposes seams per shot; a
 shot with a proposal is decoded again from the proxy at its own size, where the seam must
 hold again and is placed.
 
@@ -61,10 +61,10 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from .media import iter_frames
+from shortfactory.core.media import iter_frames
 
 if TYPE_CHECKING:
-    from .scenes import FrameFeatures
+    from shortfactory.vision.scenes import FrameFeatures
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +208,7 @@ def pictures_beside(picture: np.ndarray, seam: tuple[int, int]) -> bool:
 @dataclass(slots=True)
 class PanelDetector:
     """Collects each analysis frame's :func:`column_profile` as the scene pass streams
-    past (the :class:`~shortfactory.scenes.SceneDetector` calling convention) and
+    past (the :class:`~shortfactory.vision.scenes.SceneDetector` calling convention) and
     decides per shot once the shots are known (:meth:`coarse`). Kept as uint8: about
     0.5 kB a frame, 35 MB for three hours at 6 fps."""
 

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import InputError, ShortfactoryError
+from shortfactory.core.errors import InputError, ShortfactoryError
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from .artifacts import Candidates, ClipMetadata, ShortEntry, ShortsIndex
-from .io import read_model, write_model
+from shortfactory.core.artifacts import Candidates, ClipMetadata, ShortEntry, ShortsIndex
+from shortfactory.core.io import read_model, write_model
 
 
 def shorts_index(candidates: Candidates, videos: Sequence[str | Path],

@@ -16,8 +16,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .errors import ShortfactoryError
-from .io import atomic_path
+from shortfactory.core.errors import ShortfactoryError
+from shortfactory.core.io import atomic_path
 
 MEDIAPIPE_MODEL_WHEEL = "mediapipe==0.10.14"
 MEDIAPIPE_FACE_MODELS = ("face_detection_full_range_sparse.tflite",

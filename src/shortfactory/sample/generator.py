@@ -36,10 +36,24 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import sample_audio as sa
-from .sample_draw import H, W, background, draw_actor, draw_explosion, face_box_rel
-from .sample_script import ROLES, SCRIPT, SHOUT_GAIN_DB, Place, ShotSpec, script_pass
-from .sample_tts import Line, VoiceStyle, synthesize
+from shortfactory.sample import audio as sa
+from shortfactory.sample.draw import (
+    H,
+    W,
+    background,
+    draw_actor,
+    draw_explosion,
+    face_box_rel,
+)
+from shortfactory.sample.script import (
+    ROLES,
+    SCRIPT,
+    SHOUT_GAIN_DB,
+    Place,
+    ShotSpec,
+    script_pass,
+)
+from shortfactory.sample.tts import Line, VoiceStyle, synthesize
 
 __all__ = [
     "CharacterInfo",
@@ -157,7 +171,7 @@ class SfxEvent(_Model):
 
 class SampleTruth(_Model):
     schema_version: int = SCHEMA_VERSION
-    generator: str = "shortfactory.sample"
+    generator: str = "shortfactory.sample.generator"
     seed: int
     fps: int
     width: int
@@ -932,7 +946,7 @@ def _render(
     """Stream every frame to ffmpeg; return the per-frame face truth."""
     import cv2
 
-    from .sample_script import ROLES as roles
+    from shortfactory.sample.script import ROLES as roles
 
     faces: list[FrameFaces] = []
     with open(err_log, "wb") as err:

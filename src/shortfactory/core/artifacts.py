@@ -1,7 +1,7 @@
 """Typed, versioned contracts for every JSON artifact of the line.
 
 One model per file in ``results/<episode>/``. Readers validate on load (see
-:func:`shortfactory.io.read_model`), so a stale or hand-broken artifact fails loudly
+:func:`shortfactory.core.io.read_model`), so a stale or hand-broken artifact fails loudly
 instead of flowing downstream. Each model echoes the options that produced it, so a
 person can tell from the file alone how it was made. Times are seconds on the source
 timeline unless a field says ``clip-relative``; boxes are ``[x, y, w, h]`` in source

@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from . import media
-from .artifacts import AudioStream, SourceProbe, VideoStream
-from .errors import InputError
-from .io import atomic_path, write_model
-from .recipe import IngestSection
+from shortfactory.core import media
+from shortfactory.core.artifacts import AudioStream, SourceProbe, VideoStream
+from shortfactory.core.errors import InputError
+from shortfactory.core.io import atomic_path, write_model
+from shortfactory.core.recipe import IngestSection
 
 MIN_COVERAGE = 0.9  # share of the episode a decoded stream (audio, proxy) must cover
 log = logging.getLogger(__name__)

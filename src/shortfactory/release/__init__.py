@@ -1,0 +1,1 @@
+"""Stage 9, release: upload and notify (dry-run by default, never twice)."""

@@ -1,0 +1,1 @@
+"""Stages 2-3: transcription (faster-whisper) and audio features."""

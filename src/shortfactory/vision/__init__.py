@@ -1,0 +1,1 @@
+"""Stage 4, vision: scene cuts (with split-screen seams) and face tracks."""
