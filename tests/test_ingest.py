@@ -147,8 +147,8 @@ def test_proxy_takes_every_setting_from_the_section(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """The recipe model's defaults are the only defaults: a section that sets nothing
     decodes with ``hwaccel`` "auto" and skips non-reference frames, as documented."""
-    from shortfactory.ingest.stage import media
     from shortfactory.ingest import stage as ingest
+    from shortfactory.ingest.stage import media
 
     asked: dict = {}
 

@@ -306,7 +306,8 @@ def test_deterministic_across_processes(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     generate_sample(a / "ep.mp4", a / "ep.json", duration_s=3.5, progress=False)
     code = (
-        "import sys; from pathlib import Path; from shortfactory.sample.generator import generate_sample;"
+        "import sys; from pathlib import Path; "
+        "from shortfactory.sample.generator import generate_sample;"
         "generate_sample(Path(sys.argv[1]), Path(sys.argv[2]), duration_s=3.5, progress=False)"
     )
     env = dict(os.environ)

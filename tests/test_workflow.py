@@ -188,7 +188,8 @@ def test_a_code_edit_reruns_exactly_the_stages_that_use_it(line: Path, tmp_path:
     with (package / "vision" / "panels.py").open("a") as f:  # imported by scenes.py only
         f.write("\n# an edit\n")
     assert rerun_for_params(_output(snakemake(line, *args, env=env))) == {"detect_scenes"}
-    (package / "vision" / "panels.py").write_bytes((REPO / "src/shortfactory/vision/panels.py").read_bytes())
+    original = REPO / "src" / "shortfactory" / "vision" / "panels.py"
+    (package / "vision" / "panels.py").write_bytes(original.read_bytes())
     with (package / "speech" / "audio.py").open("a") as f:  # audio features, and transcribe's VAD
         f.write("\n# an edit\n")
     output = _output(snakemake(line, *args, env=env))

@@ -33,7 +33,8 @@ OUTPUT_DEPENDENCIES: dict[str, tuple[str, ...]] = {
 }
 # Model files found by name at run time (not through a package version), by module.
 OUTPUT_MODELS: dict[str, tuple[str, ...]] = {
-    "vision.faces": ("face_detection_short_range.tflite", "face_detection_full_range_sparse.tflite"),
+    "vision.faces": ("face_detection_short_range.tflite",
+                     "face_detection_full_range_sparse.tflite"),
 }
 
 

@@ -209,8 +209,9 @@ def _first_frame_rotation(container, video) -> int:  # noqa: ANN001 - PyAV objec
 
 
 def extract_audio(source: str | Path, out: str | Path, *, rate: int) -> None:
-    """Decode the first audio stream to mono PCM WAV at ``rate`` Hz (no default: the
-    rate is the recipe's ``ingest.audio_rate``, see :func:`shortfactory.ingest.stage.write_audio`)."""
+    """Decode the first audio stream to mono PCM WAV at ``rate`` Hz (no default: the rate
+    is the recipe's ``ingest.audio_rate``, see :func:`shortfactory.ingest.stage.write_audio`).
+    """
     args = ["-i", str(source), "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(rate),
             "-c:a", "pcm_s16le", "-f", "wav", str(out)]
     run_ffmpeg(args, what="audio extraction", source=source)
