@@ -219,7 +219,8 @@ def sample_run(recipe: Any) -> dict[str, float]:
     from candidates import analyse  # bench/ is on sys.path when run.py runs
     from run import ensure_sample
 
-    from shortfactory.clips.camera import crop_size, plan_camera, plan_clip
+    from shortfactory.clips.camera import plan_camera, plan_clip
+    from shortfactory.clips.camera_geometry import crop_size
     from shortfactory.sample.generator import load_truth
 
     source = ensure_sample()
@@ -244,7 +245,8 @@ def oracle_path(truth: Any, needs: list, n: int, fps: float, crop_w: int, max_le
     the gap between it and ``coverage`` is what perception loses, the gap between it and
     1 what the speed limit costs (a 700 px swing between speakers in a 0.4 s pause).
     """
-    from shortfactory.clips.camera import Targets, solve_path
+    from shortfactory.clips.camera_geometry import Targets
+    from shortfactory.clips.camera_solver import solve_path
 
     edges = [0, *sorted(c.frame for c in truth.cuts if 0 < c.frame < n), n]
     x = np.full(n, max_left / 2)
@@ -374,7 +376,8 @@ def score_sample(art: dict[str, Any], truth: Any, section: Any, plan_camera: Any
 
 def real_run(recipe: Any) -> dict[str, float]:
     """Coverage of detected faces on the shared real clips (skipped where absent)."""
-    from shortfactory.clips.camera import crop_size, plan_camera
+    from shortfactory.clips.camera import plan_camera
+    from shortfactory.clips.camera_geometry import crop_size
     from shortfactory.core.artifacts import AudioStream, SourceProbe, VideoStream
     from shortfactory.core.media import probe_video_only
     from shortfactory.vision import faces as faces_mod

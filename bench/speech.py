@@ -458,7 +458,7 @@ def make_wav(clip: Clip, out: Path, ingest: IngestSection) -> Path:
     return out
 
 
-def transcribe_clips(clips: Iterable[Clip], section: TranscribeSection, model: Any,
+def transcribe_clips(clips: Iterable[Clip], section: TranscribeSection, load: Any,
                      ingest: IngestSection, tmp: Path) -> list[ClipResult]:
     """Transcribe each clip with ``transcribe.transcribe`` and score it against its text."""
     from shortfactory.core.media import wav_duration_s
@@ -468,7 +468,7 @@ def transcribe_clips(clips: Iterable[Clip], section: TranscribeSection, model: A
     for k, clip in enumerate(clips):
         wav = make_wav(clip, tmp / f"{clip.set}_{k}.wav", ingest)
         start = time.perf_counter()
-        transcript = transcribe(wav, section, progress=False, model=model)
+        transcript = transcribe(wav, section, progress=False, load=load)
         seconds = time.perf_counter() - start
         hyp = " ".join(w.word for w in transcript.words())
         results.append(ClipResult(clip.set, clip.id, clip.reference, hyp,
@@ -517,21 +517,23 @@ def bench_speech() -> dict[str, float]:
               file=sys.stderr)
     out: dict[str, float] = {}
     start = time.perf_counter()
-    model = transcribe.load_model(p_asr)
+    load = transcribe.cached_loader()
+    load(p_asr.model, p_asr)
+    load(p_asr.multilingual_model, p_asr)  # language ID
     load_s = time.perf_counter() - start
 
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        real = transcribe_clips([c for clips in sets.values() for c in clips], p_asr, model,
+        real = transcribe_clips([c for clips in sets.values() for c in clips], p_asr, load,
                                 p_ingest, tmp)
         conversation = conversation_clip()
-        conv = transcribe_clips([conversation] if conversation else [], p_asr, model,
+        conv = transcribe_clips([conversation] if conversation else [], p_asr, load,
                                 p_ingest, tmp)
 
         wav = tmp / "sample.wav"
         ingest.write_audio(source, p_ingest, wav)
         start = time.perf_counter()
-        tr = transcribe.transcribe(wav, p_asr, progress=False, model=model)
+        tr = transcribe.transcribe(wav, p_asr, progress=False, load=load)
         sample_asr_s = time.perf_counter() - start
         sample_s = wav_duration_s(wav)
         # Features take a fraction of a second: best of 3 damps the scheduler noise.

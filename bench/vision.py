@@ -837,7 +837,7 @@ def bench_vision() -> dict[str, float]:
         out.update(dissolve_pass_cost(tmp / "proxy.mp4", params["vision"].scenes,
                                       run.duration_s))
         out.update(face_scores(run.faces, truth))
-        runs = run.faces.options.get("runs", {})
+        runs = run.faces.options.runs
         if runs:
             out["face_whole_frame_runs_per_min"] = runs["whole_frame"] / (run.duration_s / 60)
 

@@ -96,10 +96,13 @@ rule render_short:
         source=get_source,
         crop="results/{episode}/clips/{clip}/crop_path.json",
         subtitles="results/{episode}/clips/{clip}/subtitles.ass",
+        probe="results/{episode}/source.json",
     output:
         "out/{episode}/{clip}.mp4",
     params:
         recipe=get_section("render"),
+        # The audio stream the ASR heard: ingest.audio_track only (not the whole section).
+        ingest={"audio_track": RECIPE.ingest.audio_track},
         code=stage_code("render_short.py"),
     threads: 2
     log:

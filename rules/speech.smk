@@ -1,6 +1,9 @@
 rule transcribe:
     input:
         audio="results/{episode}/audio.wav",
+        # Embedded text subtitles are read from the source (transcribe.source).
+        source=get_source,
+        probe="results/{episode}/source.json",
     output:
         "results/{episode}/transcript.json",
     params:

@@ -63,7 +63,7 @@ def test_round_trip(tmp_path: Path, model: BaseModel) -> None:
     write_model(path, model)
     again = read_model(path, type(model))
     assert again == model
-    assert again.schema_version == 1
+    assert again.schema_version == a.SCHEMA_VERSION
 
 
 def test_every_artifact_model_has_an_example() -> None:
@@ -103,6 +103,23 @@ def test_an_artifact_of_another_schema_version_is_refused_by_name(tmp_path: Path
                                 "duration_s": 1.0, "clips": []}))
     with pytest.raises(InputError, match=r"candidates\.json.*schema version"):
         read_model(path, a.Candidates)
+
+
+def test_options_are_the_recipe_section_typed(tmp_path: Path) -> None:
+    """An echoed section is read back as the section model: a key the recipe does not
+    have, or a value it would refuse, is an error, not a silently different echo."""
+    path = tmp_path / "scene_cuts.json"
+    good = a.SceneCuts(analysis_fps=6.0, duration_s=1.0,
+                       options={"threshold": 2.5, "seam_shots": 1})
+    write_model(path, good)
+    again = read_model(path, a.SceneCuts)
+    assert again.options.threshold == 2.5 and again.options.seam_shots == 1
+    assert again.options.refinement is None and again.options.min_distance == 0.3
+    data = json.loads(path.read_text())
+    for bad in ({"thresold": 2.5}, {"threshold": "high"}):
+        path.write_text(json.dumps({**data, "options": bad}))
+        with pytest.raises(InputError, match=r"scene_cuts\.json.*options"):
+            read_model(path, a.SceneCuts)
 
 
 def test_a_crop_path_with_arrays_of_different_lengths_is_refused() -> None:

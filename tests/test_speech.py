@@ -78,18 +78,23 @@ def test_transcript_echoes_the_section_and_what_the_decoder_got(tmp_path: Path) 
             self.calls.append({"language": language, **options})
             return iter([]), SimpleNamespace(language="en", language_probability=0.5)
 
+        def detect_language(self, audio, vad_filter):  # noqa: ANN001, ANN201
+            raise AssertionError("silence has no language to detect")
+
     path = tmp_path / "quiet.wav"
     wavfile.write(path, RATE, np.zeros(RATE * 2, dtype=np.int16))
     model = FakeModel()
     section = TranscribeSection(hotwords=["Zorblax", "Quib"], beam_size=2)
-    result = transcribe(path, section, progress=False, model=model)
+    result = transcribe(path, section, progress=False, load=lambda *_: model)
     (call,) = model.calls
-    assert call == {"language": None, "beam_size": 2, "vad_filter": True,
+    assert call == {"language": None, "task": "transcribe", "beam_size": 2, "vad_filter": True,
                     "word_timestamps": True, "condition_on_previous_text": False,
                     "initial_prompt": None, "hotwords": "Zorblax Quib"}
-    del call["language"]
-    assert result.options == {**section.model_dump(mode="json"), **call}
+    del call["language"], call["task"]
+    assert result.options.whisper.model_dump() == call  # what the library got, echoed
+    assert result.options.model_dump(exclude={"whisper"}) == section.model_dump()
     assert result.model == "bundled:tiny.en" and result.language == "en"
+    assert result.language_id is None  # two seconds of silence: nothing to tell it from
 
 
 def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from shortfactory.clips.subtitles import (
 from shortfactory.core.artifacts import Clip, Segment, Transcript, Word
 from shortfactory.core.errors import RecipeError
 from shortfactory.core.recipe import MetadataSection, SubtitleSection
+from shortfactory.core.text import display_width
 
 TEXT = (
     "Okay so here is the thing. I never thought the dragon would actually come back 🔥 "
@@ -70,6 +71,30 @@ def test_cues_fit_lines_and_never_split_words(transcript, clip_end, chars, lines
         for line in cue.text.split("\n"):
             long_word = len(line.split()) == 1
             assert len(line) <= chars or long_word, (line, chars)
+
+
+# Japanese as Whisper's word timestamps give it: tokens of a few characters, no spaces.
+JA_WORDS = ("昨日 の 夜 、 ドラゴン が 本当 に 戻って 来た 。 誰 も 信じ なかった けど 、 "
+            "パン屋 の 屋根 に 降り た んだ よ ！ 本当 に すごかった 。").split()
+
+
+@pytest.mark.parametrize("chars,lines", [(18, 2), (12, 2), (24, 1)])
+def test_japanese_cues_fit_by_display_width_and_break_at_punctuation(chars, lines):
+    words, t = [], START
+    for tok in JA_WORDS:
+        words.append(Word(word=tok, start=round(t, 3), end=round(t + 0.12 * len(tok), 3)))
+        t += 0.12 * len(tok) + (0.3 if tok in "、。！" else 0.02)
+    seg = Segment(id=0, start=START, end=t, text="".join(JA_WORDS), words=words)
+    ja = Transcript(language="ja", duration_s=t + 5, model="test", segments=[seg])
+    cues = build_cues(ja, START, t + 0.5, params(max_chars_per_line=chars, max_lines=lines))
+    assert [w.text for c in cues for w in c.words] == JA_WORDS  # none split, none lost
+    for cue in cues:
+        for line in cue.text.split("\n"):
+            assert " " not in line  # Japanese is not spaced
+            assert display_width(line) <= chars, (line, chars)  # a kanji is two columns
+    # Sentences end at 。 and ！: no cue runs on past one into the next sentence's words.
+    ends = [k for k, c in enumerate(cues) if c.text[-1] in "。！"]
+    assert ends and all(not c.text[:-1].count("。") for c in cues)
 
 
 def test_cue_timing_is_clip_relative_monotonic_and_bounded(transcript, clip_end):

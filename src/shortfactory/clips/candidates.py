@@ -33,9 +33,9 @@ from shortfactory.core.artifacts import (
 )
 from shortfactory.core.episodes import clip_id
 from shortfactory.core.recipe import CandidatesSection
+from shortfactory.core.text import ends_sentence, join_words
 
 SIGNALS = ("transcript", "audio", "face", "scene", "pacing")
-_SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*$")
 _WORD = re.compile(r"[\w']+", re.UNICODE)
 TALK_SHARE = 0.5  # speech over this share of a window is full evidence
 LIVELY_MOTION = 0.1  # mean share of the frame that moves in a lively shot
@@ -129,7 +129,7 @@ class Window:
 
     @property
     def text(self) -> str:
-        return " ".join(s.text for s in self.sentences)
+        return join_words([s.text for s in self.sentences])
 
 
 # --- indexes -----------------------------------------------------------------------
@@ -246,8 +246,8 @@ def split_sentences(transcript: Transcript, max_gap_s: float = 1.5,
         first_cut = bisect_left(cuts, word.end)
         cut_in_gap = (next_gap >= min_cut_gap_s and first_cut < len(cuts)
                       and cuts[first_cut] <= nxt)
-        if _SENTENCE_END.search(word.word) or next_gap > max_gap_s or cut_in_gap:
-            text = " ".join(w.word for w in current).strip()
+        if ends_sentence(word.word) or next_gap > max_gap_s or cut_in_gap:
+            text = join_words([w.word for w in current])
             sentences.append(Sentence(current[0].start, current[-1].end, text, current))
             current = []
     return sentences
@@ -431,7 +431,7 @@ def interrupted_sentences(window: Window, scenes: SceneCuts | CutIndex,
     cuts = CutIndex.of(scenes)
     count = 0
     for s in window.sentences:
-        open_end = not _SENTENCE_END.search(s.words[-1].word) and cuts.hard_within(
+        open_end = not ends_sentence(s.words[-1].word) and cuts.hard_within(
             s.end - 0.2, s.end + 0.35)
         split = any(cuts.hard_within(a, b) for a, b in _gaps(s.words, min_pause_s))
         runs_into_cut = any(
@@ -627,7 +627,7 @@ def select_candidates(transcript: Transcript, features: AudioFeatures, scenes: S
     """
     # The section as the rule received it (JSON types), echoed into candidates.json.
     base = dict(episode=episode, duration_s=duration_s,
-                options=section.model_dump(mode="json"))
+                options=section)
     if duration_s < section.min_length_s:
         return Candidates(**base, message=(
             f"episode is {duration_s:.1f} s, shorter than candidates.min_length_s="

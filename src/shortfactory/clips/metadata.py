@@ -39,6 +39,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from shortfactory.core.artifacts import Clip, ClipMetadata, Transcript
 from shortfactory.core.errors import RecipeError
 from shortfactory.core.recipe import CandidateWeights, MetadataSection, Penalties
+from shortfactory.core.text import ends_sentence, join_words, sentences_of
 
 MAX_DESCRIPTION_CHARS = 5000
 MAX_TAGS_CHARS = 500
@@ -59,8 +60,6 @@ SCORE_NAMES: tuple[str, ...] = (
 TEXT_TEMPLATES = ("title", "fallback_title", "description", "fallback_description")
 LIST_TEMPLATES = ("tags", "hashtags")
 
-_SENTENCE_RE = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)\]]))\s+")
-_SENTENCE_END_RE = re.compile(r"[.!?…][\"'”’)\]]?$")
 _LEAD_RE = re.compile(r"^[\W_]+")
 _TRAIL_RE = re.compile(r"[\s,;:\-–—]+$")
 _HASHTAG_DROP_RE = re.compile(r"[^\w]+")
@@ -286,8 +285,8 @@ def clip_text(clip: Clip, transcript: Transcript) -> tuple[str, bool]:
             inside.append(token)
     if not inside:
         return clip.text.strip(), False
-    mid = before is not None and not _SENTENCE_END_RE.search(before)
-    return " ".join(inside), mid
+    mid = before is not None and not ends_sentence(before)
+    return join_words(inside), mid
 
 
 def first_sentence(text: str, *, skip_fragment: bool = False) -> str:
@@ -297,7 +296,7 @@ def first_sentence(text: str, *, skip_fragment: bool = False) -> str:
     starts inside a sentence) the tail of that sentence is skipped when a whole one
     follows, and the dangling lead is removed either way.
     """
-    parts = [p for p in _SENTENCE_RE.split(text.strip()) if p.strip()]
+    parts = sentences_of(text)
     if skip_fragment and len(parts) > 1:
         parts = parts[1:]
     first = _LEAD_RE.sub("", parts[0].strip()) if parts else ""

@@ -209,8 +209,9 @@ def _to_float(v: str | float) -> float:
 def analyse_loudness(
     source: str | Path, *, start_s: float | None = None, duration_s: float | None = None,
     pre_filters: str = "", target_i: float = -14.0, target_tp: float = -1.0,
+    stream: int = 0,
 ) -> LoudnessStats:
-    """Measure a span of ``source``'s first audio stream with ``loudnorm`` (pass one).
+    """Measure a span of ``source``'s audio stream ``stream`` with ``loudnorm`` (pass one).
 
     ``pre_filters`` must be the chain the render puts before ``loudnorm`` (tempo,
     channel layout), so that the numbers describe what the second pass will see.
@@ -223,7 +224,7 @@ def analyse_loudness(
         args += ["-ss", f"{start_s:.3f}"]
     if duration_s:
         args += ["-t", f"{duration_s:.3f}"]
-    args += ["-i", str(source), "-map", "0:a:0", "-vn", "-af", chain, "-f", "null", "-"]
+    args += ["-i", str(source), "-map", f"0:a:{stream}", "-vn", "-af", chain, "-f", "null", "-"]
     proc = subprocess.run(args, capture_output=True, text=True, errors="replace")
     if proc.returncode != 0:
         raise InputError(f"{source}: loudness measurement failed: {_ffmpeg_error(proc.stderr)}")
@@ -754,7 +755,7 @@ class _AudioPlan:
 
 
 def _plan_audio(source: Path, has_audio: bool, start: float, duration: float,
-                section: RenderSection) -> _AudioPlan:
+                section: RenderSection, stream: int) -> _AudioPlan:
     """Measure the clip's loudness (pass one) and choose the loudness filter. ``pre``
     starts with the exact trim of the clip (see :func:`clip_input`)."""
     margin = min(start, SEEK_MARGIN_S)
@@ -764,7 +765,8 @@ def _plan_audio(source: Path, has_audio: bool, start: float, duration: float,
         log.info("%s: no audio stream; the Short gets a silent track", source)
         return _AudioPlan(pre, "", "none", -math.inf)
     stats = analyse_loudness(source, start_s=start - margin, duration_s=duration + margin,
-                             pre_filters=pre, target_i=target_i, target_tp=target_tp)
+                             pre_filters=pre, target_i=target_i, target_tp=target_tp,
+                             stream=stream)
     loud, mode = loudness_filter(stats, target_i, target_tp)
     if mode == "dynamic":
         log.warning("%s: peaks too high for a linear gain to %.1f LUFS; loudnorm runs in "
@@ -774,7 +776,7 @@ def _plan_audio(source: Path, has_audio: bool, start: float, duration: float,
 
 def render_short(
     source: str | Path, crop: CropPath, subtitles_ass: Path, section: RenderSection,
-    out: Path, *, progress: bool = True, peak_rounds: int = _TP_ROUNDS,
+    out: Path, *, progress: bool = True, peak_rounds: int = _TP_ROUNDS, audio_stream: int = 0,
 ) -> None:
     """Render one Short in a single ffmpeg run (after a quick audio measurement pass).
 
@@ -792,6 +794,8 @@ def render_short(
             failed or killed render never leaves a file that looks finished.
         progress: show a tqdm bar on stderr.
         peak_rounds: true-peak correction rounds at most (0: measure and report only).
+        audio_stream: the source's audio stream (``0:a:N``) the ASR heard, so a
+            dual-audio release's Short speaks the language its subtitles were made from.
 
     Raises:
         InputError: one line naming the source (or subtitle file) and the reason, or the
@@ -809,7 +813,8 @@ def render_short(
             f"({info.duration_s:.2f} s)"
         )
     out_s = duration / section.speed
-    audio = _plan_audio(source, info.audio_codec is not None, start, duration, section)
+    audio = _plan_audio(source, info.audio_codec is not None, start, duration, section,
+                        audio_stream)
     geo = _geometry(crop, info.width, info.height)
     windows = camera_windows(crop, geo)
     with tempfile.TemporaryDirectory(prefix="shortfactory-render-") as tmp_name:
@@ -832,7 +837,8 @@ def render_short(
             graph, audio_map = vchain, "1:a:0"
         else:
             audio_in = []
-            graph = f"{vchain};[0:a:0]{audio_chain(audio.pre, audio.loud, out_s)}[a]"
+            chain = audio_chain(audio.pre, audio.loud, out_s)
+            graph = f"{vchain};[0:a:{audio_stream}]{chain}[a]"
             audio_map = "[a]"
         with atomic_path(out) as tmp_out:
             args = [*clip_in, *audio_in, "-filter_complex", graph, "-map", "[v]",
@@ -843,11 +849,11 @@ def render_short(
                 _check_second_pass(stderr, audio.mode, source)
             if audio.mode != "none":
                 _hold_true_peak(tmp_out, clip_in, audio, out_s, section, source=source,
-                                rounds=peak_rounds)
+                                rounds=peak_rounds, stream=audio_stream)
 
 
 def _hold_true_peak(path: Path, clip_in: list[str], audio: _AudioPlan, out_s: float,
-                    section: RenderSection, *, source: Path, rounds: int,
+                    section: RenderSection, *, source: Path, rounds: int, stream: int = 0,
                     ) -> tuple[float, float]:
     """Measure the encoded file's true peak and, while it is above the ceiling, make the
     audio again from the source with more treatment; log one line.
@@ -865,7 +871,7 @@ def _hold_true_peak(path: Path, clip_in: list[str], audio: _AudioPlan, out_s: fl
                                      rounds)
         chain = audio_chain(audio.pre, audio.loud, out_s, correction)
         with atomic_path(path) as fixed:
-            args = ["-i", str(path), *clip_in, "-filter_complex", f"[1:a:0]{chain}[a]",
+            args = ["-i", str(path), *clip_in, "-filter_complex", f"[1:a:{stream}]{chain}[a]",
                     "-map", "0:v:0", "-map", "[a]", "-c:v", "copy", *_audio_args(section),
                     *_MUX_ARGS, str(fixed)]
             _run_render(args, out_s, source=source, show=False, section=section)

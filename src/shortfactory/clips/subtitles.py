@@ -1,7 +1,9 @@
 """Word-timed, phone-readable subtitles for one clip: cues, ASS (burned in) and SRT.
 
 A cue is what is on screen at once: at most ``max_lines`` lines of at most
-``max_chars_per_line`` characters. Cues and lines are chosen together by a small
+``max_chars_per_line`` columns (display width: a CJK glyph takes two; Chinese and
+Japanese words are not spaced, so a line may break between any two words the ASR
+tokenizer gave, never inside one). Cues and lines are chosen together by a small
 dynamic programme over the clip's words, so that breaks fall on phrase boundaries
 (sentence end, then clause punctuation and pauses, then before a conjunction or
 preposition) and never inside a word; a cue never spans more than
@@ -33,6 +35,7 @@ from dataclasses import dataclass, field
 
 from shortfactory.core.artifacts import Transcript, Word
 from shortfactory.core.recipe import SubtitleSection
+from shortfactory.core.text import display_width, ends_sentence, join_words, spaced
 
 # --- value objects -----------------------------------------------------------------
 
@@ -95,7 +98,6 @@ _EMOJI_RE = re.compile(
 )
 _STRAY_RE = re.compile("[\ufe0f\u200d\u20e3]")
 
-_SENTENCE_END = re.compile(r"[.!?…。！？]+[\"'”’)\]]*$")
 _CLAUSE_END = re.compile(r"[,;:–—\-、，；：]+[\"'”’)\]]*$")
 _STRIP = re.compile(r"^[\W_]+|[\W_]+$")
 
@@ -144,7 +146,7 @@ PLAY_RES = (1080, 1920)
 
 
 def _join(parts: Iterable[str]) -> str:
-    return " ".join(p for p in parts if p)
+    return join_words(p for p in parts if p)
 
 
 def split_emoji(text: str) -> tuple[str, list[str]]:
@@ -272,7 +274,7 @@ def break_cost(words: Sequence[CueWord], i: int) -> float:
     text = words[i].text
     if i + 1 >= len(words):
         return _COST_SENTENCE
-    if _SENTENCE_END.search(text):
+    if ends_sentence(text):
         return _COST_SENTENCE
     cost = _COST_PLAIN
     if _CLAUSE_END.search(text):
@@ -302,10 +304,11 @@ def _layout(
     max_lines = section.max_lines
     n = len(words)
     costs = list(breaks) or [break_cost(words, k) for k in range(n)]
-    lens = [len(w.text) for w in words]
+    lens = [display_width(w.text) for w in words]
+    gaps = [int(spaced(words[k].text, words[k + 1].text)) for k in range(n - 1)]
 
     def width(a: int, b: int) -> int:
-        return sum(lens[a:b]) + (b - a - 1)
+        return sum(lens[a:b]) + sum(gaps[a:b - 1])
 
     inf = math.inf
     # best[k][p]: cost of laying words[:p] in exactly k lines.
@@ -380,7 +383,7 @@ def cue_cost(
     max_dur = section.max_duration_s
     max_lines = section.max_lines
     span = words[j - 1].end - words[i].start
-    chars = sum(len(w.text) for w in words[i:j]) + (j - i - 1)
+    chars = display_width(_join(w.text for w in words[i:j]))
     too_long = chars > (section.max_chars_per_line + 1) * max_lines
     if j - i > 1 and (span > max_dur or too_long):
         return None
@@ -406,7 +409,7 @@ def _settle_times(cues: list[Cue], section: SubtitleSection, duration: float) ->
     max_cps = section.max_cps
     for k, cue in enumerate(cues):
         limit = cues[k + 1].start if k + 1 < len(cues) else duration
-        chars = len(cue.text.replace("\n", " "))
+        chars = display_width(cue.text.replace("\n", " "))
         want = max(min_dur, chars / max_cps, cue.end - cue.start)
         want = min(want, max(max_dur, cue.end - cue.start))
         cue.end = max(cue.end, min(cue.start + want, limit))
@@ -461,8 +464,16 @@ def _ass_text(cue: Cue, current: CueWord | None, colours: tuple[str, str]) -> st
                 parts.append(f"{{\\1c{hi}}}{text}{{\\1c{base}}}")
             else:
                 parts.append(text)
-        lines.append(" ".join(parts))
+        lines.append(_join_tagged(parts, [w.text for w in line if w.text]))
     return "\\N".join(lines)
+
+
+def _join_tagged(parts: Sequence[str], texts: Sequence[str]) -> str:
+    """ASS line parts (text with colour tags) spaced as their plain words are."""
+    out = parts[0] if parts else ""
+    for k in range(1, len(parts)):
+        out += (" " if spaced(texts[k - 1], texts[k]) else "") + parts[k]
+    return out
 
 
 def to_ass(cues: Sequence[Cue], section: SubtitleSection, *, width: int = PLAY_RES[0],

@@ -10,13 +10,22 @@ pixels.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from shortfactory.core.recipe import (
+    AudioSection,
+    CameraSection,
+    CandidatesSection,
+    FaceSection,
+    SceneSection,
+    TranscribeSection,
+)
+
 # The layout version of every artifact. Bump it when a field changes meaning: files
 # written under another version are refused by name instead of being misread.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: typed ``options`` (the recipe section, and what the stage added)
 
 
 class Artifact(BaseModel):
@@ -43,6 +52,46 @@ class Strict(BaseModel):
 
 
 Box = tuple[float, float, float, float]
+
+
+# --- what each stage echoes: its recipe section, and what it added -----------------
+
+
+class WhisperCall(Strict):
+    """The arguments faster-whisper's ``transcribe()`` got beyond the audio (the
+    section's values as the library takes them: ``None`` for no prompt)."""
+
+    beam_size: int
+    vad_filter: bool
+    word_timestamps: bool
+    condition_on_previous_text: bool
+    initial_prompt: str | None
+    hotwords: str | None
+
+
+class TranscriptOptions(TranscribeSection):
+    whisper: WhisperCall | None = None
+
+
+class RefinementSummary(Strict):
+    """How many hard cuts moved to their source frame, and why the others did not."""
+
+    refined: int
+    by: dict[str, int]
+    not_refined: dict[str, str] = Field(description="cut time (s, 3 decimals) -> reason")
+    runup_s: float
+
+
+class SceneOptions(SceneSection):
+    refinement: RefinementSummary | None = None
+    seam_shots: int | None = Field(None, description="shots with split-screen seams")
+
+
+class FaceOptions(FaceSection):
+    runs: dict[str, int] = Field(default_factory=dict,
+                                 description="detector runs by kind (whole frame, near, ...)")
+    unavailable: dict[str, str] = Field(
+        default_factory=dict, description="backend -> one-line reason it did not load")
 
 
 # --- ingest ------------------------------------------------------------------------
@@ -76,6 +125,18 @@ class AudioStream(Strict):
     channels: int
 
 
+class MediaStream(Strict):
+    """An audio or subtitle stream of the source, as ffmpeg's ``0:a:N``/``0:s:N`` name it."""
+
+    index: int = Field(description="place among the streams of its kind")
+    codec: str
+    language: str | None = Field(None, description="the container's tag (ISO 639-1/2)")
+    title: str | None = None
+    default: bool = False
+    channels: int = 0
+    text: bool = Field(False, description="a text subtitle (not PGS/DVB pictures)")
+
+
 class SourceProbe(Artifact):
     """What the source is: the facts every later stage needs about the episode file."""
 
@@ -88,6 +149,8 @@ class SourceProbe(Artifact):
     audio: AudioStream | None = Field(
         None, description="None: the file has no audio stream; the line runs on a silent "
         "track (visual signals only, no subtitles)")
+    audio_streams: list[MediaStream] = Field(default_factory=list)
+    subtitle_streams: list[MediaStream] = Field(default_factory=list)
 
 
 # --- transcript --------------------------------------------------------------------
@@ -108,15 +171,41 @@ class Segment(Strict):
     words: list[Word] = Field(default_factory=list)
 
 
+class LanguageId(Strict):
+    """How the spoken language was told: which model, on how much speech, how sure."""
+
+    model: str
+    language: str
+    probability: float
+    speech_s: float = Field(description="seconds of speech (VAD) it listened to")
+    top: dict[str, float] = Field(default_factory=dict, description="the likeliest five")
+
+
 class Transcript(Artifact):
-    """faster-whisper output: segments with word timing; empty for silent episodes."""
+    """faster-whisper output: segments with word timing; empty for silent episodes.
+
+    ``language`` is the spoken language. With ``task == "translate"`` the segments are
+    English (:attr:`text_language`) and ``original`` keeps the spoken text when asked.
+    """
 
     language: str
     language_probability: float = 0.0
+    language_id: LanguageId | None = Field(
+        None, description="None when the language was forced, or could not be told")
+    task: Literal["transcribe", "translate"] = "transcribe"
+    text_source: Literal["asr", "subtitles"] = "asr"
+    subtitle_stream: int | None = Field(None, description="the source's 0:s:N it was read from")
     duration_s: float
     model: str
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: TranscriptOptions = Field(default_factory=TranscriptOptions)
     segments: list[Segment] = Field(default_factory=list)
+    original: list[Segment] = Field(
+        default_factory=list, description="translate + keep_original: the spoken text")
+
+    @property
+    def text_language(self) -> str:
+        """The language the segments are written in."""
+        return "en" if self.task == "translate" else self.language
 
     def words(self) -> list[Word]:
         """All words in time order."""
@@ -131,7 +220,7 @@ class AudioFeatures(Artifact):
 
     hop_s: float
     duration_s: float
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: AudioSection = Field(default_factory=AudioSection)
     loudness_lufs: list[float]
     speech: list[float] = Field(description="1 where a transcribed word is spoken")
     energy_delta: list[float]
@@ -184,7 +273,7 @@ class SceneCuts(Artifact):
 
     analysis_fps: float
     duration_s: float
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: SceneOptions = Field(default_factory=SceneOptions)
     cuts: list[Cut] = Field(default_factory=list)
     shots: list[Shot] = Field(default_factory=list)
     frame_scores: list[float] = Field(
@@ -241,7 +330,7 @@ class Faces(Artifact):
     analysis_fps: float
     source_width: int
     source_height: int
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: FaceOptions = Field(default_factory=FaceOptions)
     backends: dict[str, int] = Field(
         default_factory=dict, description="detections found per backend"
     )
@@ -276,7 +365,7 @@ class Candidates(Artifact):
 
     episode: str
     duration_s: float
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: CandidatesSection = Field(default_factory=CandidatesSection)
     clips: list[Clip] = Field(default_factory=list)
     message: str = ""
 
@@ -335,7 +424,7 @@ class CropPath(Artifact):
     source_height: int
     crop_width: int
     crop_height: int
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: CameraSection = Field(default_factory=CameraSection)
     x: list[float] = Field(description="left edge per output frame, source px")
     y: list[float] = Field(description="top edge per output frame, source px")
     shots: list[CameraShot] = Field(default_factory=list)

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,24 @@ def _last_line(text: str) -> str:
     return lines[-1] if lines else ""
 
 
+# Subtitle codecs that carry text (the rest, PGS/DVB/VobSub, are pictures of text).
+TEXT_SUBTITLE_CODECS = frozenset({"subrip", "srt", "ass", "ssa", "mov_text", "webvtt", "text",
+                                  "microdvd", "subviewer", "jacosub", "realtext", "sami"})
+
+
+@dataclass(slots=True, frozen=True)
+class StreamInfo:
+    """One audio or subtitle stream: its place among streams of its kind (what ffmpeg's
+    ``0:a:N`` / ``0:s:N`` mean), codec and the container's language tag and flags."""
+
+    index: int
+    codec: str
+    language: str | None
+    title: str | None
+    default: bool
+    channels: int = 0
+
+
 @dataclass(slots=True)
 class ProbeResult:
     """Container and stream facts. ``width``/``height`` are the display geometry (see
@@ -80,6 +98,8 @@ class ProbeResult:
     rotation: int = 0
     sar: float = 1.0
     video_duration_s: float | None = None
+    audio_streams: list[StreamInfo] = field(default_factory=list)
+    subtitle_streams: list[StreamInfo] = field(default_factory=list)
 
     @property
     def has_audio(self) -> bool:
@@ -174,7 +194,23 @@ def probe(path: str | Path) -> ProbeResult:
             rotation=rotation,
             sar=round(sar, 6),
             video_duration_s=_stream_duration_s(video),
+            audio_streams=[_stream_info(k, s) for k, s in enumerate(container.streams.audio)],
+            subtitle_streams=[_stream_info(k, s)
+                              for k, s in enumerate(container.streams.subtitles)],
         )
+
+
+def _stream_info(index: int, stream) -> StreamInfo:  # noqa: ANN001 - a PyAV stream
+    meta = stream.metadata or {}
+    language = (meta.get("language") or "").strip().lower()
+    disposition = getattr(stream, "disposition", None)
+    default = bool(disposition is not None and disposition & getattr(
+        type(disposition), "default", 1))
+    ctx = stream.codec_context
+    return StreamInfo(index=index, codec=(ctx.name if ctx is not None else None) or "unknown",
+                      language=language if language not in ("", "und") else None,
+                      title=meta.get("title") or None, default=default,
+                      channels=int(getattr(ctx, "channels", 0) or 0))
 
 
 def _duration_s(container, video, audio) -> float:  # noqa: ANN001 - PyAV objects
@@ -208,11 +244,11 @@ def _first_frame_rotation(container, video) -> int:  # noqa: ANN001 - PyAV objec
     return 0
 
 
-def extract_audio(source: str | Path, out: str | Path, *, rate: int) -> None:
+def extract_audio(source: str | Path, out: str | Path, *, rate: int, stream: int = 0) -> None:
     """Decode the first audio stream to mono PCM WAV at ``rate`` Hz (no default: the rate
     is the recipe's ``ingest.audio_rate``, see :func:`shortfactory.ingest.stage.write_audio`).
     """
-    args = ["-i", str(source), "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(rate),
+    args = ["-i", str(source), "-map", f"0:a:{stream}", "-vn", "-ac", "1", "-ar", str(rate),
             "-c:a", "pcm_s16le", "-f", "wav", str(out)]
     run_ffmpeg(args, what="audio extraction", source=source)
 

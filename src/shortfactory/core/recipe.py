@@ -64,6 +64,10 @@ def _invalid(reason: str) -> PydanticCustomError:
 
 class IngestSection(Section):
     audio_rate: int = Field(16000, gt=0, description="Hz of audio.wav (Whisper wants 16 kHz)")
+    audio_track: str = Field(
+        "auto", pattern=r"^(auto|\d+|[A-Za-z]{2,3})$",
+        description="which audio stream: auto (the default-flagged one), an index, or a "
+        "language such as ja / jpn (dual-audio releases)")
     proxy_height: int = Field(360, ge=64, le=1080, description="analysis proxy height, px")
     proxy_fps: float = Field(6.0, gt=0, le=60, description="analysis proxy frame rate")
     proxy_skip_nonref: bool = Field(
@@ -75,8 +79,23 @@ class IngestSection(Section):
 
 
 class TranscribeSection(Section):
-    model: str = Field("bundled:tiny.en", description="bundled:tiny.en, a model name or dir")
-    language: str = Field("auto", description="'auto' or an ISO code such as 'en'")
+    model: str = Field("bundled:tiny.en", description="model for English speech: "
+                       "bundled:tiny.en (fastest), bundled:base, a model name or dir")
+    multilingual_model: str = Field(
+        "bundled:base", description="identifies the language, and transcribes every other "
+        "language (and translates): bundled:base, a model name or dir")
+    language: str = Field("auto", description="'auto' (identified on the first speech) or "
+                          "an ISO code such as 'en' or 'ja', which wins")
+    detect_s: float = Field(30.0, gt=0, le=300,
+                            description="seconds of speech (VAD) the language is told from")
+    task: Literal["transcribe", "translate"] = Field(
+        "transcribe", description="translate: English text from any language (subtitles)")
+    source: Literal["auto", "asr", "subtitles"] = Field(
+        "auto", description="auto: an embedded text subtitle stream in the language when "
+        "the file has one (mkv releases), else ASR; subtitles: require one")
+    keep_original: bool = Field(
+        False, description="translate also keeps the spoken language's text (for "
+        "metadata and search; twice the ASR time)")
     device: Literal["auto", "cpu", "cuda"] = Field(
         "auto", description="where CTranslate2 runs: auto = CUDA when a GPU is visible")
     compute_type: str = Field("auto", description="CTranslate2 compute type; auto = fastest")

@@ -13,10 +13,11 @@ import logging
 from pathlib import Path
 
 from shortfactory.core import media
-from shortfactory.core.artifacts import AudioStream, SourceProbe, VideoStream
+from shortfactory.core.artifacts import AudioStream, MediaStream, SourceProbe, VideoStream
 from shortfactory.core.errors import InputError
 from shortfactory.core.io import atomic_path, write_model
 from shortfactory.core.recipe import IngestSection
+from shortfactory.core.text import language_code
 
 MIN_COVERAGE = 0.9  # share of the episode a decoded stream (audio, proxy) must cover
 log = logging.getLogger(__name__)
@@ -38,7 +39,37 @@ def probe_source(source: str | Path, episode: str) -> SourceProbe:
                           sar=info.sar),
         audio=AudioStream(codec=info.audio_codec, sample_rate=info.sample_rate,
                           channels=info.channels) if info.has_audio else None,
+        audio_streams=[_stream(s) for s in info.audio_streams],
+        subtitle_streams=[_stream(s, text=s.codec in media.TEXT_SUBTITLE_CODECS)
+                          for s in info.subtitle_streams],
     )
+
+
+def _stream(info: media.StreamInfo, text: bool = False) -> MediaStream:
+    return MediaStream(index=info.index, codec=info.codec, language=info.language,
+                       title=info.title, default=info.default, channels=info.channels,
+                       text=text)
+
+
+def choose_audio_stream(probe: SourceProbe, track: str) -> int:
+    """The audio stream ``ingest.audio_track`` picks: ``auto`` = the one flagged default
+    (else the first), a number = that stream, a language (``ja``, ``jpn``) = the first
+    stream tagged with it. Dual-audio anime carries the dub first as often as not."""
+    streams = probe.audio_streams
+    if not streams or track == "auto":
+        return next((s.index for s in streams if s.default), 0)
+    if track.isdigit():
+        if int(track) >= len(streams):
+            raise InputError(f"{probe.path}: ingest.audio_track {track}: the file has "
+                             f"{len(streams)} audio stream(s)")
+        return int(track)
+    wanted = language_code(track)
+    for s in streams:
+        if s.language and language_code(s.language) == wanted:
+            return s.index
+    tags = ", ".join(f"{s.index}={s.language or 'untagged'}" for s in streams)
+    raise InputError(f"{probe.path}: ingest.audio_track {track!r}: no audio stream in that "
+                     f"language ({tags})")
 
 
 def geometry_note(probe: SourceProbe) -> str:
@@ -82,7 +113,8 @@ def check_coverage(source: str | Path, stream: str, decoded_s: float,
 
 
 def write_audio(source: str | Path, section: IngestSection, out: str | Path, *,
-                expected_s: float | None = None, has_audio: bool = True) -> None:
+                expected_s: float | None = None, has_audio: bool = True,
+                stream: int = 0) -> None:
     """Mono WAV at ``section.audio_rate`` (16 kHz by default) for ASR and audio signals,
     written atomically.
 
@@ -94,7 +126,7 @@ def write_audio(source: str | Path, section: IngestSection, out: str | Path, *,
         if not has_audio:
             media.silent_wav(tmp, duration_s=expected_s or 0.0, rate=section.audio_rate)
             return
-        media.extract_audio(source, tmp, rate=section.audio_rate)
+        media.extract_audio(source, tmp, rate=section.audio_rate, stream=stream)
         check_coverage(source, "audio", media.wav_duration_s(tmp), expected_s)
 
 

@@ -295,7 +295,7 @@ def compute_features(samples: np.ndarray, rate: int, transcript: Transcript | No
 
     return AudioFeatures(
         hop_s=hop_s, duration_s=round(len(samples) / rate, 3),
-        options=section.model_dump(mode="json"),  # the section as the rule received it
+        options=section,  # the section as the rule received it
         loudness_lufs=r(lufs, 2), speech=r(speech, 2), energy_delta=r(delta, 2),
         onset=r(flux, 2), voice=[bool(v) for v in voice],
         silence=[bool(s) for s in silence], score=r(score),

@@ -1,20 +1,18 @@
 """Faces on the analysis proxy: detections per frame, tracks within shots, motion fallback.
 
-Three layers, each replaceable on its own:
+The stage (:func:`track_faces`); its layers, each replaceable on its own, live in
+modules of their own:
 
-1. **Backends** (:class:`FaceBackend`: ``detect(rgb) -> [(box, score)]``) find faces
-   in one frame. ``haar`` is OpenCV's bundled ``frontalface_alt2`` cascade (live action,
-   frontal faces), ``animeface`` is nagadomi's anime face detector (drawn faces, which
-   photo-trained detectors miss), ``mediapipe`` is used only where the package and a
-   face-detector model are installed. A backend that cannot load (package missing or
-   broken, model missing or corrupt) is skipped with a warning and named, with a
-   one-line reason, in ``Faces.options["unavailable"]`` (``{"mediapipe": "..."}``), so
-   faces.json shows what a later install would add: missing faces degrade the
-   camera to its motion fallback, they never stop the line. The detections of all
-   backends in a frame are merged by non-maximum suppression.
-   **Which frames run what** (the cost of the stage): the whole-frame pass (20-40 ms a
-   360p frame for Haar) runs on each shot's first frame, then at most every
-   ``detect_every_s`` (recipe default 2 s) while faces are followed and every
+1. **Backends** (:mod:`shortfactory.vision.face_backends`) find faces in one frame:
+   ``haar`` (OpenCV's cascade, frontal live-action faces), ``animeface`` (drawn faces),
+   ``mediapipe`` (where the package and a face-detector model are installed). A backend
+   that cannot load is skipped with a warning and named, with a one-line reason, in
+   ``Faces.options.unavailable``: missing faces degrade the camera to its motion
+   fallback, they never stop the line. The detections of all backends in a frame are
+   merged by non-maximum suppression.
+   **Which frames run what** (the cost of the stage, scheduled here): the whole-frame
+   pass (20-40 ms a 360p frame for Haar) runs on each shot's first frame, then at most
+   every ``detect_every_s`` (recipe default 2 s) while faces are followed and every
    ``search_every_s`` (1 s) while none is, and only on frames that changed. In between,
    each face seen is looked for near where it was (:func:`detect_near`: Haar on a small
    region at a finer scale step, ~1 ms, which also finds faces the coarse whole-frame
@@ -28,21 +26,18 @@ Three layers, each replaceable on its own:
    (``recipes/live.yaml``) this keeps 94 % of the tracked faces that MediaPipe on every
    changed frame finds, at 60 % of its cost (``face_recall_vs_dense_mix1080_live``).
    Each detection records which of these found it (``kind``).
-2. **Tracking** (:func:`link_tracks`) links detections frame to frame, greedily, by
-   IoU and centre distance against a constant-velocity prediction. It never links
-   across a shot boundary (from ``scene_cuts.json``), bridges gaps of up to
-   ``max_gap_s`` (a missed detection or a blink of the detector; the gap is filled with
-   interpolated boxes), and drops tracks shorter than ``min_track_s``: a one-frame
-   detection is almost always a false positive, a face that persists is not.
-3. **Per-frame signals**: ``activity`` (the share of the frame that moved, [0, 1]) and,
-   for frames without a tracked face, a ``focus`` point at the centre of motion, so the
-   camera has something better than the frame centre to follow. Each detection gets an
-   ``activity`` of its own, the change of the mouth area that motion cannot explain
-   (:func:`mouth_change`: the previous frame's mouth area is searched over small
-   shifts, so a moving head or a pan cancels out), averaged along its track over
-   +-0.2 s; each track the mean. On the sample it ranks the speaking face above the
-   silent one of the same frame with AUC 0.83. A hint for choosing the active speaker
-   frame by frame, not a lip reader.
+2. **Tracking** (:func:`link_tracks`, in :mod:`shortfactory.vision.face_tracking`)
+   links detections frame to frame within a shot; here a track's gaps (up to
+   ``max_gap_s``) are filled with interpolated boxes (:func:`interpolate_track`).
+3. **Per-frame signals** (measured by :mod:`shortfactory.vision.face_tracking`):
+   ``activity`` (the share of the frame that moved, [0, 1]) and, for frames without a
+   tracked face, a ``focus`` point at the centre of motion, so the camera has something
+   better than the frame centre to follow. Each detection gets an ``activity`` of its
+   own, the change of the mouth area that motion cannot explain (:func:`mouth_change`),
+   averaged along its track over +-0.2 s (:func:`smooth_activity`); each track the
+   mean. On the sample it ranks the speaking face above the silent one of the same
+   frame with AUC 0.83. A hint for choosing the active speaker frame by frame, not a
+   lip reader.
 4. **Per-shot statistics** (``Faces.shots``): the shots of ``scene_cuts.json`` with the
    mean number of tracked faces per frame, the share of frames with one, the tracks.
 
@@ -52,76 +47,60 @@ applies at the proxy's scale, where the detectors run.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import sys
 from collections import deque
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any
 
 import cv2
 import numpy as np
 from tqdm import tqdm
 
-from shortfactory.core.artifacts import Detection, FaceFrame, Faces, SceneCuts, Shot, Track
+from shortfactory.core.artifacts import (
+    Detection,
+    FaceFrame,
+    FaceOptions,
+    Faces,
+    SceneCuts,
+    Shot,
+    Track,
+)
 from shortfactory.core.media import iter_frames, probe_video_only
 from shortfactory.core.recipe import FaceSection
+from shortfactory.vision.face_backends import (
+    NMS_IOU,
+    BoxT,
+    FaceBackend,
+    detect_frame,
+    detect_near,
+    iou,
+    make_backends,
+    scale_box,
+)
+from shortfactory.vision.face_tracking import (
+    MAX_SIZE_RATIO,
+    activity_of,
+    edge_density,
+    link_tracks,
+    motion_energy,
+    mouth_change,
+    salient_point,
+)
 
 log = logging.getLogger(__name__)
 
-# Where a helper below has a default for a value the recipe sets (the smallest face), it
-# is the recipe's own default, read from :class:`FaceSection`: the model is the one
-# place that says what the defaults are.
-_RECIPE_DEFAULTS = FaceSection()
-
-BoxT = tuple[float, float, float, float]
-
-# Boxes of different backends (or the same backend at two scales) overlapping more than
-# this are one face.
-NMS_IOU = 0.3
-# Centre distance, as a share of the face height, within which a prediction and a
-# detection may be the same face even when their boxes barely overlap (fast motion):
-# a base allowance plus a growth per second since the track was last seen, because
-# the prediction gets less certain the longer the face was missing.
-MAX_CENTRE_DIST = 0.5
-CENTRE_DIST_PER_S = 1.0
-# History the constant-velocity prediction averages over, seconds.
-VELOCITY_S = 0.5
-# A detection may not be more than this factor larger or smaller than the track.
-MAX_SIZE_RATIO = 1.8
-# Grey-level change (0-255) that counts a pixel as moving for the per-frame activity.
-MOTION_LEVEL = 18
 # Width of the thumbnail motion is measured on (enough for a centre, cheap).
 MOTION_WIDTH = 160
-# Below this share of moving pixels a frame has no usable centre of motion.
-MIN_MOTION_SHARE = 0.002
-# Gradient magnitude (Sobel on the blurred thumbnail, 0-255 grey scale) that counts a
-# pixel as an edge for the frame's edge density (busy, detailed frames vs flat ones).
-EDGE_LEVEL = 40.0
 # Below this edge density a frame is too flat to have a salient point: the centre is used.
 MIN_EDGE_DENSITY = 0.005
-# Width the spectral-residual saliency is computed at (Hou & Zhang 2007: the method
-# works on coarse images; 64 px is its usual scale).
-SALIENCY_WIDTH = 64
-# Share of the most salient thumbnail pixels whose centroid is the salient point.
-SALIENT_SHARE = 0.05
 # A frame that differs from the last frame the detectors ran on in less than this share
 # of its pixels (same shot) keeps that frame's detections instead of running them again:
 # 0.2 % is smaller than any face the detectors can find, and held cels (anime) or a
 # static podcast camera make most frames like that (69 % of the sample episode's).
 REUSE_SHARE = 0.002
-# The mouth area of a face box (x0, x1, y0, y1 as shares of its width and height), the
-# face height it is compared at and the shifts searched to cancel motion (see
-# :func:`mouth_change`): +-3 px of a 32 px face is +-9 % of the face per analysis frame.
-MOUTH_REGION = (0.2, 0.8, 0.55, 1.0)
-MOUTH_FACE_PX = 32
-MOUTH_SEARCH_PX = 3
-# Mouth change (0-1 of the grey range) that maps to an activity of 1 - 1/e ~ 0.63.
-# On the sample a speaking face's median change was 0.0027, a silent one's 0.0001.
-ACTIVITY_SCALE = 0.005
 # A detection's activity is the mean mouth change of its track within this many seconds
 # either side (one analysis frame at 6 fps): it ranked the speaking face above the
 # silent ones with AUC 0.85 on the sample instead of 0.79 frame by frame.
@@ -132,609 +111,12 @@ ACTIVITY_SMOOTH_S = 0.2
 # that wait, up to the follow-back window, so a face that shows up is found at most
 # FOLLOW_BACK_S late and followed back to where it appeared, and a faceless shot (most of
 # a cartoon without photo-like faces) costs a third of the whole-frame runs for no loss
-# in recall. In between, each face seen is looked for in a region around where it was:
-# its box grown by NEAR_MARGIN x its size each side, scaled so the face is NEAR_FACE_PX
-# tall, searched with the finer scale step NEAR_SCALE_FACTOR (Haar's own window is 20 px).
+# in recall. In between, each face seen is looked for in a region around where it was
+# (:func:`detect_near`, with the NEAR_* settings of
+# :mod:`shortfactory.vision.face_backends`).
 # A face the whole-frame pass finds for the first time is looked for in up to this many
 # seconds of the frames before it (in the same shot), so finding it late loses nothing.
 FOLLOW_BACK_S = 3.0
-NEAR_MARGIN = 0.6
-NEAR_FACE_PX = 40
-NEAR_SCALE_FACTOR = 1.08
-NEAR_SIZE_RATIO = 1.4
-# Longest reason kept for a backend that cannot load (faces.json stays readable).
-REASON_CHARS = 300
-
-
-# --- boxes ------------------------------------------------------------------------
-
-
-def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pairwise intersection over union of ``[x, y, w, h]`` boxes, shape ``(len(a), len(b))``."""
-    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
-    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
-    ax1, ay1 = a[:, 0:1], a[:, 1:2]
-    ax2, ay2 = ax1 + a[:, 2:3], ay1 + a[:, 3:4]
-    bx1, by1 = b[:, 0], b[:, 1]
-    bx2, by2 = bx1 + b[:, 2], by1 + b[:, 3]
-    iw = np.clip(np.minimum(ax2, bx2) - np.maximum(ax1, bx1), 0, None)
-    ih = np.clip(np.minimum(ay2, by2) - np.maximum(ay1, by1), 0, None)
-    inter = iw * ih
-    union = (a[:, 2:3] * a[:, 3:4]) + (b[:, 2] * b[:, 3]) - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
-
-
-def iou(a: Sequence[float], b: Sequence[float]) -> float:
-    """Intersection over union of two ``[x, y, w, h]`` boxes."""
-    return float(iou_matrix(np.array([a]), np.array([b]))[0, 0])
-
-
-def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float = NMS_IOU) -> list[int]:
-    """Indices of the boxes kept by greedy non-maximum suppression, best score first."""
-    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    order = list(np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable"))
-    if not order:
-        return []
-    overlaps = iou_matrix(boxes, boxes)
-    keep: list[int] = []
-    for i in order:
-        if all(overlaps[i, j] <= iou_threshold for j in keep):
-            keep.append(int(i))
-    return keep
-
-
-def scale_box(box: Sequence[float], sx: float, sy: float) -> BoxT:
-    """A proxy-pixel box in source pixels."""
-    x, y, w, h = box
-    return (round(x * sx, 1), round(y * sy, 1), round(w * sx, 1), round(h * sy, 1))
-
-
-# --- backends ---------------------------------------------------------------------
-
-
-class BackendUnavailable(RuntimeError):
-    """A face backend cannot run here (package or model missing); the reason says why."""
-
-
-class FaceBackend(Protocol):
-    """One face detector: RGB frame in, ``[(box xywh in frame px, score 0-1)]`` out."""
-
-    name: str
-
-    def detect(self, rgb: np.ndarray, grey: np.ndarray | None = None,
-               ) -> list[tuple[BoxT, float]]:
-        """Faces in one RGB uint8 frame (``grey``: the same frame in grey, where the
-        caller has it; a backend that works on grey uses it instead of converting)."""
-
-
-@dataclass(slots=True)
-class HaarBackend:
-    """OpenCV's ``haarcascade_frontalface_alt2``: frontal live-action faces, CPU only.
-
-    ``alt2`` gave fewer false positives than ``default`` on the shared clips. The score
-    maps the cascade's neighbour count (how many overlapping windows agreed) onto
-    [0, 1]: false positives rarely gather more than 5, clear faces 10 to 30.
-    """
-
-    min_size_px: int = _RECIPE_DEFAULTS.min_size_px
-    scale_factor: float = 1.15  # 1.1 is ~45 % slower for no face found here that 1.15 missed
-    min_neighbors: int = 4
-    name: str = "haar"
-    _cascade: Any = None
-
-    def __post_init__(self) -> None:
-        path = Path(cv2.data.haarcascades) / "haarcascade_frontalface_alt2.xml"
-        cascade = cv2.CascadeClassifier(str(path))
-        if cascade.empty():
-            raise BackendUnavailable(f"OpenCV Haar cascade not found at {path}")
-        self._cascade = cascade
-
-    def detect(self, rgb: np.ndarray, grey: np.ndarray | None = None,
-               ) -> list[tuple[BoxT, float]]:
-        if grey is None:
-            grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-        boxes, neighbours = self._cascade.detectMultiScale2(
-            grey, scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors,
-            minSize=(self.min_size_px, self.min_size_px))
-        return [((float(x), float(y), float(w), float(h)), _haar_score(n))
-                for (x, y, w, h), n in zip(boxes, np.ravel(neighbours), strict=True)]
-
-    def detect_near(self, rgb: np.ndarray, box: BoxT, grey: np.ndarray | None = None,
-                    ) -> list[tuple[BoxT, float]]:
-        """Faces about the size of ``box`` around it: the cheap, finer search.
-
-        The region (``box`` grown by :data:`NEAR_MARGIN` each side) is scaled so that the
-        expected face is :data:`NEAR_FACE_PX` tall, and the cascade runs with a finer
-        scale step (:data:`NEAR_SCALE_FACTOR`) over sizes within :data:`MAX_SIZE_RATIO`:
-        about 1 ms instead of 20-40 ms for the whole 360p frame, and it finds faces the
-        coarse whole-frame pass misses (a face it saw in the frame before, slightly
-        turned). The neighbour threshold is the whole-frame one: no looser.
-        """
-        if grey is None:
-            grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-        region = near_region(box, grey.shape)
-        if region is None:
-            return []
-        x0, y0, x1, y1 = region
-        k = min(1.0, NEAR_FACE_PX / max(box[3], 1.0))
-        roi = grey[y0:y1, x0:x1]
-        if k < 1.0:
-            roi = cv2.resize(roi, (max(1, round(roi.shape[1] * k)),
-                                   max(1, round(roi.shape[0] * k))),
-                             interpolation=cv2.INTER_AREA)
-        lo = max(20, int(min(box[2], box[3]) * k / NEAR_SIZE_RATIO))
-        hi = max(lo + 1, int(max(box[2], box[3]) * k * NEAR_SIZE_RATIO) + 1)
-        boxes, neighbours = self._cascade.detectMultiScale2(
-            roi, scaleFactor=NEAR_SCALE_FACTOR, minNeighbors=self.min_neighbors,
-            minSize=(lo, lo), maxSize=(hi, hi))
-        return [((x0 + float(x) / k, y0 + float(y) / k, float(w) / k, float(h) / k),
-                 _haar_score(n))
-                for (x, y, w, h), n in zip(boxes, np.ravel(neighbours), strict=True)]
-
-
-def _haar_score(neighbours: float) -> float:
-    return 1.0 - float(np.exp(-float(neighbours) / 10.0))
-
-
-def near_region(box: Sequence[float], shape: Sequence[int], margin: float | None = None,
-                ) -> tuple[int, int, int, int] | None:
-    """``(x0, y0, x1, y1)`` of ``box`` grown by ``margin`` (default :data:`NEAR_MARGIN`)
-    times its size each side, clipped to an image of ``shape`` (rows, cols); ``None``
-    when too little of it is inside."""
-    margin = NEAR_MARGIN if margin is None else margin
-    x, y, w, h = box
-    size = max(w, h)
-    x0, y0 = int(max(0, x - margin * size)), int(max(0, y - margin * size))
-    x1 = int(min(shape[1], x + w + margin * size))
-    y1 = int(min(shape[0], y + h + margin * size))
-    if x1 - x0 < 8 or y1 - y0 < 8:
-        return None
-    return x0, y0, x1, y1
-
-
-def pillow_version() -> str:
-    """The installed Pillow version (a function, so tests can pretend another one)."""
-    import PIL
-
-    return PIL.__version__
-
-
-@dataclass(slots=True)
-class AnimeFaceBackend:
-    """nagadomi's ``animeface`` (compiled-in model): drawn anime/cartoon faces.
-
-    It silently finds nothing on Pillow 12 or newer, so that case is refused up front
-    instead of producing an empty, plausible-looking result.
-    """
-
-    name: str = "animeface"
-    _detect: Any = None
-
-    def __post_init__(self) -> None:
-        version = pillow_version()
-        if int(version.split(".")[0]) >= 12:
-            raise BackendUnavailable(
-                f"animeface finds no faces with Pillow {version} (needs Pillow < 12)")
-        try:
-            import animeface
-        except ImportError as err:
-            raise BackendUnavailable(f"animeface is not installed ({err})") from None
-        self._detect = animeface.detect
-
-    def detect(self, rgb: np.ndarray, grey: np.ndarray | None = None,
-               ) -> list[tuple[BoxT, float]]:
-        from PIL import Image
-
-        out = []
-        for face in self._detect(Image.fromarray(rgb)):
-            pos = face.face.pos
-            out.append(((float(pos.x), float(pos.y), float(pos.width), float(pos.height)),
-                        float(np.clip(face.likelihood, 0.0, 1.0))))
-        return out
-
-
-@dataclass(slots=True)
-class MediaPipeBackend:
-    """MediaPipe Tasks ``FaceDetector`` (BlazeFace full range): live-action faces.
-
-    On the shared live-action clips it found 2-7x more faces than Haar in 3-5 ms a
-    360p frame instead of 10-50 ms. On the cartoon sample's drawn faces it reached
-    recall 0.96 (Haar 0.985) in 60 % of Haar's time, so the default recipe keeps Haar
-    and the live-action one prefers this. mediapipe 1.2.x ships no
-    model: ``shortfactory fetch-models`` (run by ``make install``) takes BlazeFace from
-    the 0.10.14 wheel; ``SHORTFACTORY_MEDIAPIPE_MODEL`` points at another ``.tflite``.
-    """
-
-    # MediaPipe's usual 0.5 dropped a walking person's small face in every other frame
-    # of the shared clips (scores 0.37-0.57); tracking and min_track_s drop strays.
-    min_score: float = 0.4
-    model: str = "face_detection_full_range_sparse.tflite"
-    # Set when its near search ran on crops, whose boxes for a small face came out up to
-    # 1.5x the size of its whole-frame boxes (about 9 px of its 192 px input); kept for
-    # the whole-frame near search, which was measured with it (bench/vision.py).
-    near_size_ratio: float = 1.8
-    # Its near search is a whole-frame run (see detect_near): the network sees a fixed
-    # 192 px input, so a crop costs as much as the frame, and on crops it lost faces it
-    # found in the frame (Chaplin, 46 px, scored 0.53 in the frame and nothing in crops
-    # 2-7x his size): a followed face's evidence is the scene around it too.
-    near_in_whole_frame: ClassVar[bool] = True
-    name: str = "mediapipe"
-    _detector: Any = None
-    _mp: Any = None
-    _last: tuple[np.ndarray, list[tuple[BoxT, float]]] | None = None  # (frame, its faces)
-
-    def __post_init__(self) -> None:
-        try:
-            import mediapipe as mp
-            from mediapipe.tasks.python import BaseOptions, vision
-        except ImportError as err:
-            raise BackendUnavailable(f"mediapipe is not installed ({err})") from None
-        from shortfactory.core.models import find_model
-
-        model = os.environ.get("SHORTFACTORY_MEDIAPIPE_MODEL") or find_model(self.model)
-        if not model or not Path(model).is_file():
-            raise BackendUnavailable(
-                f"no MediaPipe face model {self.model}: run `shortfactory fetch-models` "
-                "or set SHORTFACTORY_MEDIAPIPE_MODEL to a BlazeFace .tflite")
-        options = vision.FaceDetectorOptions(
-            base_options=BaseOptions(model_asset_path=str(model)),
-            min_detection_confidence=self.min_score)
-        self._mp = mp
-        # A file that is no model (truncated download, wrong format) fails here, with
-        # whatever MediaPipe raises (RuntimeError, ValueError): a backend that cannot run.
-        try:
-            with native_stderr_silenced():
-                self._detector = vision.FaceDetector.create_from_options(options)
-                self.detect(np.zeros((64, 64, 3), np.uint8))  # its first call logs too
-        except Exception as err:
-            self.close()
-            raise BackendUnavailable(
-                f"MediaPipe cannot load the face model {model}: {one_line(err)}") from None
-
-    def detect(self, rgb: np.ndarray, grey: np.ndarray | None = None,
-               ) -> list[tuple[BoxT, float]]:
-        # The same frame again (a near search per followed face, after a whole-frame
-        # pass): the answer is the same, so the network runs once per frame. Only
-        # read-only frames (the decoder's) are remembered: they cannot change meanwhile.
-        if self._last is not None and self._last[0] is rgb:
-            return list(self._last[1])
-        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB,
-                               data=np.ascontiguousarray(rgb))
-        # LiteRT warns (once, at a random call) when numpy's buffer is not 64-byte aligned.
-        with native_stderr_silenced():
-            found = self._detector.detect(image).detections
-        out = []
-        for det in found:
-            bb = det.bounding_box
-            score = det.categories[0].score if det.categories else 0.0
-            out.append(((float(bb.origin_x), float(bb.origin_y), float(bb.width),
-                         float(bb.height)), float(score)))
-        self._last = None if rgb.flags.writeable else (rgb, out)
-        return list(out)
-
-    def close(self) -> None:
-        """Free the native detector now: left to ``__del__`` at interpreter exit it
-        fails noisily (its module globals are already gone)."""
-        if self._detector is not None:
-            with native_stderr_silenced():
-                self._detector.close()
-            self._detector = None
-
-
-@contextlib.contextmanager
-def native_stderr_silenced() -> Iterator[None]:
-    """Drop what native code writes to fd 2 meanwhile: LiteRT logs ~50 INFO/WARNING
-    lines per model load and no environment variable turns them off. Python-level
-    errors still propagate as exceptions."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-BACKENDS = {"haar": HaarBackend, "animeface": AnimeFaceBackend, "mediapipe": MediaPipeBackend}
-
-
-def one_line(err: BaseException, limit: int = REASON_CHARS) -> str:
-    """Why a backend could not load, as one line of at most ``limit`` characters: the
-    first line of the message (native libraries append whole logs), prefixed with the
-    exception's type unless it is our own :class:`BackendUnavailable`."""
-    text = next((line.strip() for line in str(err).splitlines() if line.strip()), "")
-    if not isinstance(err, BackendUnavailable):
-        text = f"{type(err).__name__}: {text}" if text else type(err).__name__
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def make_backends(names: Sequence[str], *, min_size_px: int = _RECIPE_DEFAULTS.min_size_px,
-                  first_only: bool = False) -> tuple[list[FaceBackend], dict[str, str]]:
-    """Instantiate the named backends; return them and ``{name: one-line reason}`` for
-    those that cannot run here (logged as warnings, never raised: faces are fail-soft).
-
-    Any exception while loading counts, not only :class:`BackendUnavailable`: an
-    installed but broken package (an import that fails with AttributeError on a
-    mismatched dependency, a native library that will not load) must cost its faces,
-    not the stage. ``first_only`` keeps only the first backend that loads: the rest of
-    ``names`` are fallbacks (MediaPipe where installed, else Haar) rather than extra
-    detectors.
-    """
-    backends: list[FaceBackend] = []
-    unavailable: dict[str, str] = {}
-    for name in dict.fromkeys(names):
-        if first_only and backends:
-            break
-        cls = BACKENDS.get(name)
-        try:
-            if cls is None:
-                raise BackendUnavailable(f"unknown face backend {name!r}")
-            backends.append(cls(min_size_px=min_size_px) if cls is HaarBackend else cls())
-        except Exception as err:
-            unavailable[name] = one_line(err)
-            log.warning("face backend %s skipped: %s", name, unavailable[name])
-    return backends, unavailable
-
-
-def detect_frame(rgb: np.ndarray, backends: Sequence[FaceBackend], *, min_size_px: int,
-                 min_score: float, grey: np.ndarray | None = None,
-                 ) -> list[tuple[BoxT, float, str]]:
-    """All backends on one frame, filtered by size and score, merged by NMS."""
-    found: list[tuple[BoxT, float, str]] = []
-    for backend in backends:
-        for box, score in backend.detect(rgb, grey=grey):
-            if min(box[2], box[3]) >= min_size_px and score >= min_score:
-                found.append((box, score, backend.name))
-    if len(found) < 2:
-        return found
-    keep = nms(np.array([f[0] for f in found]), np.array([f[1] for f in found]))
-    return [found[i] for i in keep]
-
-
-def detect_near(rgb: np.ndarray, box: BoxT, backend: FaceBackend, *, min_size_px: int,
-                min_score: float, grey: np.ndarray | None = None,
-                ) -> tuple[BoxT, float, str] | None:
-    """The face about ``box``'s size and place in this frame, by ``backend``; or None.
-
-    Uses the backend's own ``detect_near`` where it has one (Haar: a finer search of a
-    small region), the whole frame where the backend says a crop is no cheaper
-    (``near_in_whole_frame``: MediaPipe), else runs ``detect`` on the region's crop. Of
-    several candidates the one closest to ``box`` wins.
-    """
-    if hasattr(backend, "detect_near"):
-        found = backend.detect_near(rgb, box, grey=grey)
-    elif getattr(backend, "near_in_whole_frame", False):
-        found = backend.detect(rgb, grey=grey)
-    else:
-        region = near_region(box, rgb.shape)
-        if region is None:
-            return None
-        x0, y0, x1, y1 = region
-        found = [((x + x0, y + y0, w, h), sc)
-                 for (x, y, w, h), sc in backend.detect(np.ascontiguousarray(rgb[y0:y1, x0:x1]))]
-    best = None
-    size_ratio = getattr(backend, "near_size_ratio", NEAR_SIZE_RATIO)
-    for cand, score in found:
-        ratio = cand[3] / max(box[3], 1e-6)
-        # A followed face may shrink a little under the size that starts one (hysteresis).
-        if (min(cand[2], cand[3]) < min_size_px / size_ratio or score < min_score
-                or not 1 / size_ratio <= ratio <= size_ratio):
-            continue
-        dist = float(np.hypot(cand[0] + cand[2] / 2 - box[0] - box[2] / 2,
-                              cand[1] + cand[3] / 2 - box[1] - box[3] / 2)) / max(box[3], 1e-6)
-        # Closest in place and size: a box that keeps growing or shrinking from frame to
-        # frame would drift off the face.
-        cost = dist + abs(float(np.log(ratio)))
-        if dist <= NEAR_MARGIN + 0.5 and (best is None or cost < best[0]):
-            best = (cost, cand, score)
-    return None if best is None else (best[1], best[2], backend.name)
-
-
-# --- motion -----------------------------------------------------------------------
-
-
-def motion_energy(prev: np.ndarray | None, grey: np.ndarray,
-                  level: int = MOTION_LEVEL) -> tuple[float, tuple[float, float] | None]:
-    """Share of moving pixels in [0, 1] and the centre of motion (x, y in ``grey`` px).
-
-    The centre is the change-weighted mean of the moving pixels; ``None`` when too
-    little moved to say where (or there is no previous frame).
-    """
-    if prev is None or prev.shape != grey.shape:
-        return 0.0, None
-    diff = cv2.absdiff(prev, grey)
-    moving = diff > level
-    share = float(np.count_nonzero(moving)) / moving.size
-    if share < MIN_MOTION_SHARE:
-        return share, None
-    m = cv2.moments(np.where(moving, diff, 0).astype(np.float32))  # centroid, no index grids
-    return share, (m["m10"] / m["m00"], m["m01"] / m["m00"])
-
-
-def edge_density(small: np.ndarray) -> float:
-    """Share of edge pixels in [0, 1]: how much detail the frame shows (a busy, textured
-    frame against a flat one), the still-frame half of its visual activity."""
-    gx = cv2.Sobel(small, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(small, cv2.CV_32F, 0, 1, ksize=3)
-    return float(np.count_nonzero(cv2.magnitude(gx, gy) > EDGE_LEVEL)) / small.size
-
-
-def salient_point(small: np.ndarray) -> tuple[float, float]:
-    """Where a still frame draws the eye (x, y in ``small`` px): spectral residual
-    saliency (Hou & Zhang 2007), the centroid of its most salient pixels.
-
-    The fallback focus for a shot with no face in which nothing has moved yet: an
-    off-centre subject on a plain background beats the frame centre. Costs ~0.1 ms.
-    """
-    h, w = small.shape
-    sh = max(4, round(SALIENCY_WIDTH * h / w))
-    img = cv2.resize(small, (SALIENCY_WIDTH, sh), interpolation=cv2.INTER_AREA)
-    spectrum = np.fft.fft2(img.astype(np.float64))
-    log_amplitude = np.log(np.abs(spectrum) + 1e-9)
-    residual = log_amplitude - cv2.blur(log_amplitude, (3, 3))
-    saliency = np.abs(np.fft.ifft2(np.exp(residual + 1j * np.angle(spectrum)))) ** 2
-    saliency = cv2.GaussianBlur(saliency, (0, 0), 2.5)
-    cutoff = np.quantile(saliency, 1.0 - SALIENT_SHARE)
-    ys, xs = np.nonzero(saliency >= cutoff)
-    weights = saliency[ys, xs]
-    return (float((xs * weights).sum() / weights.sum() + 0.5) * w / SALIENCY_WIDTH,
-            float((ys * weights).sum() / weights.sum() + 0.5) * h / sh)
-
-
-def mouth_change(prev: np.ndarray | None, grey: np.ndarray, box: Sequence[float]) -> float | None:
-    """Change (0-1 of the grey range) of the mouth area of a face box since ``prev``
-    that motion cannot explain.
-
-    The lower part of the box (:data:`MOUTH_REGION`) of both frames is scaled so the
-    face is :data:`MOUTH_FACE_PX` tall, and the previous one is searched over shifts of
-    up to :data:`MOUTH_SEARCH_PX` px for its best match: a head that moves, a camera
-    that pans or a box that jitters finds a match and scores near 0, a mouth that opens
-    or closes does not. ``None`` without a previous frame (shot start) or a usable box.
-    """
-    if prev is None or prev.shape != grey.shape:
-        return None
-    x, y, w, h = box
-    if w <= 0 or h <= 0:
-        return None
-    k = MOUTH_FACE_PX / h
-    r = MOUTH_SEARCH_PX
-    margin = r / k
-    fx0, fx1, fy0, fy1 = MOUTH_REGION
-    x0, x1 = int(max(0, x + fx0 * w - margin)), int(min(grey.shape[1], x + fx1 * w + margin))
-    y0, y1 = int(max(0, y + fy0 * h - margin)), int(min(grey.shape[0], y + fy1 * h + margin))
-    size = (round((x1 - x0) * k), round((y1 - y0) * k))
-    if min(size) < 2 * r + 2:
-        return None
-    # Blurred a little, so that a head moving by a fraction of a pixel still matches.
-    before = cv2.GaussianBlur(cv2.resize(prev[y0:y1, x0:x1], size,
-                                         interpolation=cv2.INTER_AREA), (3, 3), 0)
-    now = cv2.GaussianBlur(cv2.resize(grey[y0:y1, x0:x1], size,
-                                      interpolation=cv2.INTER_AREA), (3, 3), 0)
-    core = now[r:-r, r:-r]
-    ch, cw = core.shape
-    best, at = np.inf, (r, r)
-    for dy in range(2 * r + 1):
-        for dx in range(2 * r + 1):
-            diff = cv2.norm(core, before[dy: dy + ch, dx: dx + cw], cv2.NORM_L1)
-            if diff < best:
-                best, at = diff, (dy, dx)
-    # Around the best whole-pixel shift, each pixel may match any neighbour: what a
-    # sub-pixel move leaves over vanishes, a mouth opening (a new shape) does not.
-    per_pixel = None
-    for dy in range(max(0, at[0] - 1), min(2 * r, at[0] + 1) + 1):
-        for dx in range(max(0, at[1] - 1), min(2 * r, at[1] + 1) + 1):
-            diff = cv2.absdiff(core, before[dy: dy + ch, dx: dx + cw])
-            per_pixel = diff if per_pixel is None else cv2.min(per_pixel, diff)
-    return float(per_pixel.mean()) / 255.0
-
-
-# --- tracking ---------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _TrackState:
-    """A track being built: its detections as ``(frame, detection)`` index pairs."""
-
-    shot: int
-    members: list[tuple[int, int]] = field(default_factory=list)
-    times: list[float] = field(default_factory=list)
-    boxes: list[BoxT] = field(default_factory=list)
-
-    def predict(self, t: float) -> BoxT:
-        """Constant-velocity guess of the box at time ``t`` (size held).
-
-        The velocity spans up to :data:`VELOCITY_S` of history, not just the last two
-        detections: a repeated frame (a stuttering source, a reused detection) would
-        otherwise stop the prediction dead.
-        """
-        x, y, w, h = self.boxes[-1]
-        first = len(self.times) - 1
-        while first > 0 and self.times[-1] - self.times[first - 1] <= VELOCITY_S + 1e-6:
-            first -= 1
-        dt = self.times[-1] - self.times[first]
-        if dt <= 0:
-            return x, y, w, h
-        px, py, pw, ph = self.boxes[first]
-        vx = ((x + w / 2) - (px + pw / 2)) / dt
-        vy = ((y + h / 2) - (py + ph / 2)) / dt
-        ahead = t - self.times[-1]
-        return x + vx * ahead, y + vy * ahead, w, h
-
-
-def _affinity(pred: BoxT, det: BoxT, min_iou: float, elapsed: float) -> float | None:
-    """How well a detection fits a track's prediction ``elapsed`` seconds after the
-    track was last seen; ``None`` if it cannot be the same face."""
-    ratio = det[3] / max(pred[3], 1e-6)
-    if not 1 / MAX_SIZE_RATIO <= ratio <= MAX_SIZE_RATIO:
-        return None
-    overlap = iou(pred, det)
-    dx = (det[0] + det[2] / 2) - (pred[0] + pred[2] / 2)
-    dy = (det[1] + det[3] / 2) - (pred[1] + pred[3] / 2)
-    dist = float(np.hypot(dx, dy)) / max(pred[3], det[3], 1e-6)
-    reach = MAX_CENTRE_DIST + CENTRE_DIST_PER_S * max(0.0, elapsed)
-    if overlap < min_iou and dist > reach:
-        return None
-    return overlap + 0.5 * max(0.0, 1.0 - dist / reach)
-
-
-def link_tracks(times: Sequence[float], shots: Sequence[int],
-                boxes: Sequence[Sequence[BoxT]], *, min_iou: float, max_gap_s: float,
-                min_track_s: float, frame_s: float) -> list[list[tuple[int, int]]]:
-    """Link per-frame boxes into tracks; pure, so it is tested on synthetic boxes.
-
-    Args:
-        times: time of each frame (ascending).
-        shots: shot index of each frame; a track never spans two shots.
-        boxes: the boxes found in each frame.
-        min_iou: IoU with the prediction that is enough to continue a track (a close
-            centre is enough too, for fast motion where boxes stop overlapping).
-        max_gap_s: longest gap without a detection that a track survives.
-        min_track_s: tracks shorter than this (counting each frame as ``frame_s``
-            long) are dropped as noise.
-        frame_s: duration of one analysis frame.
-
-    Returns:
-        Tracks in order of first appearance, each a list of ``(frame, detection)``.
-    """
-    active: list[_TrackState] = []
-    done: list[_TrackState] = []
-    for f, (t, shot, frame_boxes) in enumerate(zip(times, shots, boxes, strict=True)):
-        still = []
-        for tr in active:
-            # A track ends at a shot boundary or after too long without a detection.
-            if tr.shot != shot or t - tr.times[-1] > max_gap_s + 1e-6:
-                done.append(tr)
-            else:
-                still.append(tr)
-        active = still
-        pairs = []
-        for ti, tr in enumerate(active):
-            pred = tr.predict(t)
-            for di, box in enumerate(frame_boxes):
-                score = _affinity(pred, box, min_iou, t - tr.times[-1])
-                if score is not None:
-                    pairs.append((score, ti, di))
-        used_t: set[int] = set()
-        used_d: set[int] = set()
-        for _, ti, di in sorted(pairs, key=lambda p: -p[0]):
-            if ti in used_t or di in used_d:
-                continue
-            used_t.add(ti)
-            used_d.add(di)
-            tr = active[ti]
-            tr.members.append((f, di))
-            tr.times.append(t)
-            tr.boxes.append(tuple(frame_boxes[di]))
-        for di, box in enumerate(frame_boxes):
-            if di not in used_d:
-                active.append(_TrackState(shot=shot, members=[(f, di)], times=[t],
-                                          boxes=[tuple(box)]))
-    done.extend(active)
-    kept = [tr for tr in done if tr.times[-1] - tr.times[0] + frame_s >= min_track_s - 1e-6]
-    kept.sort(key=lambda tr: tr.members[0])
-    return [tr.members for tr in kept]
 
 
 # --- the stage entry point --------------------------------------------------------
@@ -847,13 +229,6 @@ def _add_if_new(dets: list[_Det], found: _Det | None) -> None:
     """Add a near search's find to a frame's detections unless one of them is that face."""
     if found is not None and not any(_same_face(found.box, d.box) for d in dets):
         dets.append(found)
-
-
-def activity_of(change: float | None) -> float | None:
-    """A mouth change (:func:`mouth_change`) mapped onto [0, 1) by :data:`ACTIVITY_SCALE`."""
-    if change is None:
-        return None
-    return 1.0 - float(np.exp(-change / ACTIVITY_SCALE))
 
 
 def track_faces(proxy_path: str | Path, scene_cuts: SceneCuts, section: FaceSection, *,
@@ -1048,10 +423,7 @@ def _track_faces(proxy_path: str | Path, scene_cuts: SceneCuts, section: FaceSec
         for d in r.dets:
             if d.kind != "interpolated":
                 counts[d.backend] = counts.get(d.backend, 0) + 1
-    options: dict[str, Any] = section.model_dump(mode="json")
-    options["runs"] = runs
-    if unavailable:
-        options["unavailable"] = unavailable
+    options = FaceOptions(**section.model_dump(), runs=runs, unavailable=unavailable)
     log.info("%s: %d frames, detector runs %s, %d detections, %d tracks", proxy_path,
              len(records), runs, sum(len(r.dets) for r in records), len(tracks))
     return Faces(analysis_fps=rate, source_width=source_width, source_height=source_height,

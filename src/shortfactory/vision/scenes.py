@@ -83,7 +83,7 @@ import numpy as np
 from scipy import ndimage
 from tqdm import tqdm
 
-from shortfactory.core.artifacts import Cut, SceneCuts, Shot
+from shortfactory.core.artifacts import Cut, RefinementSummary, SceneCuts, SceneOptions, Shot
 from shortfactory.core.media import iter_frames, probe_video_only
 from shortfactory.core.recipe import SceneSection
 from shortfactory.vision.panels import PanelDetector, column_profile, refine_seams
@@ -1147,7 +1147,7 @@ def _grey_thumb(frame: Any) -> np.ndarray:
 def refine_cuts(source: str | Path, cuts: Sequence[Cut], analysis_fps: float,
                 expected_changes: Sequence[float], *,
                 max_runup_s: float = REFINE_MAX_RUNUP_S,
-                workers: int | None = None) -> tuple[list[Cut], dict[str, Any]]:
+                workers: int | None = None) -> tuple[list[Cut], RefinementSummary]:
     """Move each hard cut to its exact source frame where that is cheap (see
     :func:`refine_cut`; ``expected_changes``: the motion-compensated change the analysis
     frames saw at each cut); fades stay. Returns the cuts and a summary: how many were
@@ -1170,22 +1170,24 @@ def refine_cuts(source: str | Path, cuts: Sequence[Cut], analysis_fps: float,
             analysis_fps, max_runup_s), shares)
         refinements = {k: ref for part in found for k, ref in part.items()}
     out: list[Cut] = []
-    summary: dict[str, Any] = {"refined": 0, "by": {}, "not_refined": {}, "runup_s": 0.0}
+    by: dict[str, int] = {}
+    not_refined: dict[str, str] = {}
+    runup_s = 0.0
     for k, cut in enumerate(cuts):
         ref = refinements.get(k)
         if ref is None:  # not a hard cut
             out.append(cut)
             continue
-        summary["runup_s"] += ref.runup_s
+        runup_s += ref.runup_s
         if ref.time_s is None:
-            summary["not_refined"][f"{cut.time_s:.3f}"] = ref.how
+            not_refined[f"{cut.time_s:.3f}"] = ref.how
             out.append(cut)
             continue
-        summary["refined"] += 1
-        summary["by"][ref.how] = summary["by"].get(ref.how, 0) + 1
+        by[ref.how] = by.get(ref.how, 0) + 1
         out.append(cut.model_copy(update={"time_s": round(ref.time_s, 4),
                                           "analysis_time_s": cut.time_s, "refined": True}))
-    summary["runup_s"] = round(summary["runup_s"], 3)
+    summary = RefinementSummary(refined=sum(by.values()), by=by, not_refined=not_refined,
+                                runup_s=round(runup_s, 3))
     return out, summary
 
 
@@ -1299,21 +1301,21 @@ def detect_scenes(proxy_path: str | Path, section: SceneSection, *, duration_s: 
                        round(content.times[c.covers[1]], 4))
                if c.kind == "dissolve" and c.covers is not None else None)
            for c in cuts]
-    options: dict[str, Any] = section.model_dump(mode="json")
+    options = SceneOptions(**section.model_dump())
     if source is not None and section.refine and out:
         expected = [content.compensated[c.index] for c in cuts]
         out, summary = refine_cuts(source, out, rate, expected,
                                    max_runup_s=section.refine_max_runup_s)
-        options["refinement"] = summary
+        options.refinement = summary
         log.info("%s: %d of %d hard cuts moved to their source frame (%s)", source,
-                 summary["refined"], sum(c.kind == "hard" for c in out), summary["by"])
+                 summary.refined, sum(c.kind == "hard" for c in out), summary.by)
     log.info("%s: %d frames, %d cuts (%d fades, %d dissolves)", proxy_path, len(times),
              len(out), sum(c.kind == "fade" for c in out), sum(c.kind == "dissolve" for c in out))
     shots = build_shots([c.time_s for c in out], duration_s, times, content.motion)
     if section.seams:
         shots = add_seams(shots, panels, proxy_path, float(source_width or width), rate=rate,
                           height=height)
-        options["seam_shots"] = sum(bool(s.seams) for s in shots)
+        options.seam_shots = sum(bool(s.seams) for s in shots)
     return SceneCuts(
         analysis_fps=rate,
         duration_s=duration_s,

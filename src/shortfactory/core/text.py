@@ -1,0 +1,93 @@
+"""Sentences and display width for every script: the one splitter all stages share.
+
+Candidates snap clips to sentence ends, subtitles break cues there, metadata takes a
+first sentence for a title and the camera ends a speaker's line there. Each had its
+own rule and only subtitles knew Japanese and Chinese punctuation (。！？), so a Japanese
+clip was one endless sentence everywhere else. Latin terminators end a sentence only
+before a space or the end (``3.5`` and ``e.g`` inside a word do not); CJK ones end it
+where they stand, since those scripts put no space after them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+# Closing quotes and brackets that may follow a terminator and still belong to it.
+_CLOSERS = "\"'”’)\\]」』）】"
+_WORD_END = re.compile(rf"(?:[.!?…]|[。！？！？])+[{_CLOSERS}]*$")
+_TEXT_END = re.compile(rf"[.!?…]+[{_CLOSERS}]*(?=\s|$)|[。！？]+[{_CLOSERS}]*")
+
+
+def ends_sentence(word: str) -> bool:
+    """Whether a transcribed word (or a line of text) closes a sentence."""
+    return bool(_WORD_END.search(word.strip()))
+
+
+def sentences_of(text: str) -> list[str]:
+    """``text`` cut into sentences, each stripped, none empty; the unterminated rest is
+    the last one."""
+    out, start = [], 0
+    for match in _TEXT_END.finditer(text):
+        piece = text[start: match.end()].strip()
+        if piece:
+            out.append(piece)
+        start = match.end()
+    rest = text[start:].strip()
+    return [*out, rest] if rest else out
+
+
+def char_width(char: str) -> int:
+    """Display width in Latin columns: a CJK (East Asian wide or fullwidth) glyph takes
+    about two, a combining mark none."""
+    if unicodedata.combining(char):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes on screen (see :func:`char_width`)."""
+    return sum(char_width(c) for c in text)
+
+
+def is_cjk(char: str) -> bool:
+    """A character of a script written without spaces between words (Chinese, Japanese
+    kana, wide punctuation): a line may break before or after it."""
+    return unicodedata.east_asian_width(char) in ("W", "F") and not char.isspace()
+
+
+def spaced(left: str, right: str) -> bool:
+    """Whether two adjacent words are written with a space between them: not where
+    both sides are CJK (ASR splits those scripts into words that were never spaced)."""
+    return not (left and right and is_cjk(left[-1]) and is_cjk(right[0]))
+
+
+def join_words(words: Iterable[str]) -> str:
+    """Words back into text, spaced as the script writes them (:func:`spaced`)."""
+    out = ""
+    for word in (w.strip() for w in words):
+        if not word:
+            continue
+        if out and spaced(out, word):
+            out += " "
+        out += word
+    return out
+
+
+# ISO 639-2 (B and T) codes containers use, to the 639-1 codes Whisper speaks.
+_ISO639_2 = {
+    "eng": "en", "jpn": "ja", "chi": "zh", "zho": "zh", "kor": "ko", "fre": "fr", "fra": "fr",
+    "ger": "de", "deu": "de", "spa": "es", "ita": "it", "por": "pt", "rus": "ru", "ukr": "uk",
+    "pol": "pl", "dut": "nl", "nld": "nl", "swe": "sv", "nor": "no", "dan": "da", "fin": "fi",
+    "tur": "tr", "ara": "ar", "heb": "he", "hin": "hi", "tha": "th", "vie": "vi", "ind": "id",
+    "may": "ms", "msa": "ms", "gre": "el", "ell": "el", "cze": "cs", "ces": "cs", "hun": "hu",
+    "rum": "ro", "ron": "ro", "bul": "bg", "cat": "ca", "per": "fa", "fas": "fa", "tgl": "tl",
+}
+
+
+def language_code(tag: str) -> str:
+    """A language tag as Whisper's two-letter code (``jpn`` -> ``ja``, ``en-US`` -> ``en``);
+    an unknown three-letter tag is returned lower-cased."""
+    tag = tag.strip().lower().replace("_", "-").split("-")[0]
+    return _ISO639_2.get(tag, tag)

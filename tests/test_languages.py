@@ -1,0 +1,131 @@
+"""Every language a first-class input: embedded subtitle streams, dual audio, language ID."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import make_media, shared_media
+
+from shortfactory.core.errors import InputError
+from shortfactory.core.media import ffmpeg_exe, open_wav, to_float
+from shortfactory.core.recipe import IngestSection, TranscribeSection
+from shortfactory.ingest.stage import choose_audio_stream, probe_source, write_audio
+from shortfactory.speech.embedded import line_words, parse_srt
+from shortfactory.speech.transcribe import transcribe
+
+SRT = """1
+00:00:00,500 --> 00:00:03,000
+<i>And so, my fellow Americans,</i>
+
+2
+00:00:03,200 --> 00:00:07,800
+ask not what your country
+can do for you
+
+"""
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args],
+                   check=True)
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An mkv as anime releases come: speech, a picture (PGS) subtitle stream first, then
+    an English ASS stream."""
+    tmp = tmp_path_factory.mktemp("release")
+    jfk = shared_media("speech/faster_whisper/jfk.flac")
+    pgs = shared_media("animated/popeye_1936/mkv_pgs/Title T00-1.mkv")
+    (tmp / "en.srt").write_text(SRT, encoding="utf-8")
+    ffmpeg("-i", str(tmp / "en.srt"), str(tmp / "en.ass"))
+    video = make_media(tmp / "v.mp4", audio=False, seconds=11.0)
+    out = tmp / "episode.mkv"
+    ffmpeg("-i", str(video), "-i", str(jfk), "-i", str(pgs), "-i", str(tmp / "en.ass"),
+           "-map", "0:v", "-map", "1:a", "-map", "2:s", "-map", "3:s", "-c:v", "copy",
+           "-c:a", "aac", "-c:s", "copy", "-metadata:s:s:1", "language=eng",
+           "-t", "11", str(out))
+    return out
+
+
+def audio_of(release: Path, tmp: Path) -> Path:
+    wav = tmp / "audio.wav"
+    write_audio(release, IngestSection(), wav)
+    return wav
+
+
+def test_the_probe_lists_subtitle_streams_and_tells_text_from_pictures(release: Path) -> None:
+    probe = probe_source(release, "ep")
+    kinds = [(s.index, s.codec, s.text, s.language) for s in probe.subtitle_streams]
+    assert kinds == [(0, "pgssub", False, "eng"), (1, "ssa", True, "eng")]  # ffmpeg names ASS "ssa"
+
+
+@pytest.mark.slow
+def test_an_embedded_text_stream_is_the_transcript(release: Path, tmp_path: Path) -> None:
+    probe = probe_source(release, "ep")
+    wav = audio_of(release, tmp_path)
+    got = transcribe(wav, TranscribeSection(), progress=False, source=release, probe=probe)
+    assert got.text_source == "subtitles" and got.subtitle_stream == 1  # PGS passed over
+    assert got.language == "en" and got.language_id is not None  # told from the speech
+    assert [s.text for s in got.segments] == [
+        "And so, my fellow Americans,", "ask not what your country can do for you"]
+    words = got.words()
+    assert words[0].word == "And" and words[0].start == 0.5 and words[-1].end == 7.8
+    assert all(a.end <= b.start + 1e-6 for a, b in zip(words, words[1:], strict=False))
+    # asr ignores the stream: the speech itself is heard.
+    heard = transcribe(wav, TranscribeSection(source="asr"), progress=False, source=release,
+                       probe=probe)
+    assert heard.text_source == "asr" and "country" in heard.segments[-1].text.lower()
+
+
+def test_subtitles_required_but_only_pictures_is_a_one_line_error(tmp_path: Path) -> None:
+    pgs = shared_media("animated/popeye_1936/mkv_pgs/Title T00-1.mkv")
+    probe = probe_source(pgs, "popeye")
+    wav = tmp_path / "silence.wav"
+    write_audio(pgs, IngestSection(), wav, expected_s=probe.duration_s, has_audio=False)
+    with pytest.raises(InputError, match=r"Title T00-1\.mkv: .*no text subtitle stream"):
+        transcribe(wav, TranscribeSection(source="subtitles", language="en"), progress=False,
+                   source=pgs, probe=probe)
+
+
+def test_srt_markup_is_stripped_and_cjk_lines_spread_by_character() -> None:
+    assert parse_srt(SRT)[0] == (0.5, 3.0, "And so, my fellow Americans,")
+    words = line_words(1.0, 3.0, "行くぞ。「本当？」 OK, go!")
+    assert [w.word for w in words] == ["行", "く", "ぞ。", "「本", "当？」", "OK,", "go!"]
+    assert words[0].start == 1.0 and words[-1].end == pytest.approx(3.0, abs=2e-3)
+
+
+@pytest.fixture(scope="module")
+def dual_audio(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Dual-audio release: a tone tagged English first, the speech tagged Japanese."""
+    tmp = tmp_path_factory.mktemp("dual")
+    jfk = shared_media("speech/faster_whisper/jfk.flac")
+    video = make_media(tmp / "v.mp4", audio=True, seconds=11.0)
+    out = tmp / "dual.mkv"
+    ffmpeg("-i", str(video), "-i", str(jfk), "-map", "0:v", "-map", "0:a", "-map", "1:a",
+           "-c:v", "copy", "-c:a", "aac", "-metadata:s:a:0", "language=eng",
+           "-metadata:s:a:1", "language=jpn", "-t", "11", str(out))
+    return out
+
+
+def test_the_audio_track_is_chosen_by_language_or_index(dual_audio: Path,
+                                                        tmp_path: Path) -> None:
+    probe = probe_source(dual_audio, "dual")
+    assert [s.language for s in probe.audio_streams] == ["eng", "jpn"]
+    assert choose_audio_stream(probe, "auto") == 0
+    assert choose_audio_stream(probe, "ja") == choose_audio_stream(probe, "jpn") == 1
+    assert choose_audio_stream(probe, "1") == 1
+    with pytest.raises(InputError, match=r"dual\.mkv: ingest.audio_track 'de': no audio"):
+        choose_audio_stream(probe, "de")
+    spectra = []
+    for track in ("eng", "jpn"):
+        wav = tmp_path / f"{track}.wav"
+        write_audio(dual_audio, IngestSection(), wav,
+                    stream=choose_audio_stream(probe, track))
+        samples, rate = open_wav(wav)
+        spectrum = np.abs(np.fft.rfft(to_float(samples[: rate * 4])))
+        spectra.append(spectrum[436 * 4: 444 * 4].max() / spectrum.mean())  # 0.25 Hz bins
+    assert spectra[0] > 50 > spectra[1]  # the tone's track is a tone, the other speech
