@@ -129,3 +129,43 @@ def test_the_audio_track_is_chosen_by_language_or_index(dual_audio: Path,
         spectrum = np.abs(np.fft.rfft(to_float(samples[: rate * 4])))
         spectra.append(spectrum[436 * 4: 444 * 4].max() / spectrum.mean())  # 0.25 Hz bins
     assert spectra[0] > 50 > spectra[1]  # the tone's track is a tone, the other speech
+
+
+def japanese_ass(section_overrides: dict) -> str:
+    from shortfactory.clips.subtitles import build_cues, to_ass
+    from shortfactory.core.artifacts import Segment, Transcript, Word
+    from shortfactory.core.recipe import SubtitleSection
+
+    words = [Word(word=t, start=k * 0.3, end=k * 0.3 + 0.25)
+             for k, t in enumerate("昨日 の 夜 、 Hello ドラゴン が 来た 。".split())]
+    transcript = Transcript(language="ja", duration_s=5, model="test", segments=[
+        Segment(id=0, start=0, end=3, text="", words=words)])
+    section = SubtitleSection(**section_overrides)
+    return to_ass(build_cues(transcript, 0, 4, section), section)
+
+
+def test_cjk_words_are_drawn_with_the_bundled_cjk_font_and_a_missing_glyph_is_named() -> None:
+    from shortfactory.clips.fonts import ass_text_runs, files_named, missing_glyphs
+
+    assert files_named("Noto Sans CJK JP")  # installed with the project, found by path
+    assert missing_glyphs(ass_text_runs(japanese_ass({}))) == []
+    # Without the CJK font the style's font would have to draw kanji: each one is named.
+    missing = missing_glyphs(ass_text_runs(japanese_ass({"cjk_font": ""})))
+    assert "昨 (U+6628) in DejaVu Sans" in missing and not any("Hello" in m for m in missing)
+
+
+def test_the_render_refuses_a_glyph_no_font_has(tmp_path: Path) -> None:
+    from shortfactory.clips.render import render_short
+    from shortfactory.core.artifacts import CropPath
+    from shortfactory.core.recipe import RenderSection
+
+    source = make_media(tmp_path / "src.mp4", seconds=2.0)
+    ass = tmp_path / "subs.ass"
+    ass.write_text(japanese_ass({}).replace("Hello", "ᚠᚢᚦ"), encoding="utf-8")  # runes
+    crop = CropPath(clip_id="c", start_s=0.0, end_s=1.0, fps=24.0, source_width=320,
+                    source_height=180, crop_width=100, crop_height=180,
+                    x=[0.0] * 24, y=[0.0] * 24)
+    out = tmp_path / "short.mp4"
+    with pytest.raises(InputError, match=r"subs\.ass: no glyph for ᚠ \(U\+16A0\)"):
+        render_short(source, crop, ass, RenderSection(), out, progress=False)
+    assert not out.exists()

@@ -13,7 +13,7 @@ from ruamel.yaml import YAML
 
 from shortfactory.cli import main
 from shortfactory.clips import render
-from shortfactory.clips.render import font_files
+from shortfactory.clips.fonts import font_files
 from shortfactory.core import media
 from shortfactory.core.errors import RecipeError
 from shortfactory.core.recipe import (

@@ -202,7 +202,8 @@ def resolve_subtitle_font(font: str, bold: bool = True) -> FontChoice:
     the check cannot drift from the render), and reads libass's report. About 0.2 s,
     once per process and font.
     """
-    from shortfactory.clips.render import _fonts_dir, escape_filter_value, font_files
+    from shortfactory.clips.fonts import font_files
+    from shortfactory.clips.render import _fonts_dir, escape_filter_value
     from shortfactory.clips.subtitles import Cue, CueWord, to_ass
     from shortfactory.core.media import ffmpeg_exe
 
@@ -227,7 +228,7 @@ def resolve_subtitle_font(font: str, bold: bool = True) -> FontChoice:
 
 def _render_families() -> list[str]:
     """Family names of the fonts the render hands libass itself (for error messages)."""
-    from shortfactory.clips.render import font_files
+    from shortfactory.clips.fonts import font_files
 
     return sorted({name for f in font_files() for name in sfnt_names(f, ids=(1,))})
 

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from shortfactory.clips.fonts import ass_text_runs, font_files, missing_glyphs
 from shortfactory.clips.subtitles import ass_seconds
 from shortfactory.core.artifacts import CropPath
 from shortfactory.core.errors import InputError
@@ -57,13 +58,6 @@ from shortfactory.core.recipe import RenderSection
 log = logging.getLogger(__name__)
 
 # Where fonts usually live; the first DejaVu found is the fallback for libass and drawtext.
-_DEJAVU_DIRS = (
-    "/usr/share/fonts/truetype/dejavu",
-    "/usr/share/fonts/dejavu",
-    "/usr/share/fonts/TTF",
-    "/usr/local/share/fonts",
-    "/Library/Fonts",
-)
 _SILENT_LUFS = -60.0  # below this a clip is treated as silent: no gain is applied
 _ASPECT_TOLERANCE = 0.02  # crop aspect within 2 % of the output: stretch, else pad
 _EDGE_FADE_S = 0.025  # audio fade at the clip's two cut points (longer than one AAC frame)
@@ -130,29 +124,6 @@ def window_commands(windows: list[Window], fps: float) -> str:
 
 def _clamp(v: int, hi: int | None) -> int:
     return max(0, v if hi is None else min(v, hi))
-
-
-def font_files() -> list[Path]:
-    """Fonts to hand libass: the bundled Montserrat plus DejaVu where one is found.
-
-    Why: a bare machine may have no fonts at all; libass then cannot draw anything.
-    Montserrat ships in a wheel (``fontpkg-montserrat``); DejaVu is the system fallback.
-    Note: libass names the variable Montserrat by its default instance, "Montserrat
-    Thin"; a recipe asking for "Montserrat" falls back to another family.
-    """
-    files: list[Path] = []
-    try:
-        import fontpkg_montserrat
-
-        files += sorted((Path(fontpkg_montserrat.ROOT) / "files").glob("*.ttf"))
-    except ImportError:  # pragma: no cover - a declared dependency
-        pass
-    for d in _DEJAVU_DIRS:
-        found = sorted(Path(d).glob("DejaVuSans*.ttf")) if Path(d).is_dir() else []
-        if found:
-            files += found
-            break
-    return files
 
 
 def _fonts_dir(tmp: Path) -> Path:
@@ -805,6 +776,10 @@ def render_short(
     info = probe(source)
     if not subtitles_ass.is_file():
         raise InputError(f"{subtitles_ass}: subtitle file not found")
+    missing = missing_glyphs(ass_text_runs(subtitles_ass.read_text(encoding="utf-8")))
+    if missing:
+        raise InputError(f"{subtitles_ass}: no glyph for {', '.join(missing[:4])}: it would "
+                         "render as a box; set subtitles.font (or cjk_font) to a font with it")
     start = max(0.0, crop.start_s)
     duration = min(crop.end_s, info.duration_s) - start
     if duration <= 0:

@@ -33,6 +33,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from shortfactory.clips.fonts import needs_cjk_font
 from shortfactory.core.artifacts import Transcript, Word
 from shortfactory.core.recipe import SubtitleSection
 from shortfactory.core.text import display_width, ends_sentence, join_words, spaced
@@ -451,7 +452,8 @@ def _ass_escape(text: str) -> str:
     return text.replace("\\", "\u29f5").replace("{", "(").replace("}", ")")
 
 
-def _ass_text(cue: Cue, current: CueWord | None, colours: tuple[str, str]) -> str:
+def _ass_text(cue: Cue, current: CueWord | None, colours: tuple[str, str],
+              cjk_font: str = "") -> str:
     base, hi = colours
     lines = []
     for line in cue.lines:
@@ -460,6 +462,8 @@ def _ass_text(cue: Cue, current: CueWord | None, colours: tuple[str, str]) -> st
             if not w.text:
                 continue
             text = _ass_escape(w.text)
+            if cjk_font and needs_cjk_font(w.text):
+                text = f"{{\\fn{cjk_font}}}{text}{{\\fn}}"  # back to the style's font
             if w.keyword or w is current:
                 parts.append(f"{{\\1c{hi}}}{text}{{\\1c{base}}}")
             else:
@@ -534,7 +538,7 @@ def to_ass(cues: Sequence[Cue], section: SubtitleSection, *, width: int = PLAY_R
         for start, end, current in _karaoke_spans(cue, section.karaoke):
             if end <= start:
                 continue
-            text = _ass_text(cue, current, (base, hi))
+            text = _ass_text(cue, current, (base, hi), section.cjk_font)
             events.append(
                 f"Dialogue: 0,{_ass_time(start)},{_ass_time(end)},Default,,0,0,0,,{pos}{text}"
             )

@@ -302,6 +302,10 @@ class SubtitleSection(Section):
         "DejaVu Sans", description="family, full or PostScript name libass draws with; "
         "checked at load time against the faces the render really gets (a missing font is "
         "an error, never a silent fallback)")
+    cjk_font: str = Field(
+        "Noto Sans CJK JP", description="words in Chinese, Japanese or Korean are drawn "
+        "with this font (bundled: Noto Sans CJK JP Bold); the render refuses a glyph no "
+        "font has instead of drawing a box")
     font_size: int = Field(78, ge=10, le=300, description="px at 1080x1920")
     bold: bool = Field(True, description="bold weight (reads better over busy frames)")
     primary_colour: str = Field(
