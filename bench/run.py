@@ -22,6 +22,8 @@ Stages:
                peak RSS per rule, x duration and RSS per hour on the long ones; contact
                sheets in bench/results/realworld_sheets/ (bench/realworld.py;
                SHORTFACTORY_BENCH_QUICK=1 skips the long episodes)
+    languages  language ID, WER/CER per language, speed and translate on real non-English
+               speech fetched from public packages (bench/languages.py)
 
 ``bench/gpu_proxy.py`` (the proxy decoded by NVDEC against the CPU, per core count) runs
 on its own, on a machine with an NVIDIA GPU.
@@ -42,6 +44,7 @@ from pathlib import Path
 
 from camera import bench_camera
 from candidates import bench_candidates
+from languages import bench_languages
 from realworld import bench_realworld
 from speech import bench_speech
 from vision import bench_vision
@@ -144,6 +147,7 @@ BENCHES: dict[str, Callable[[], dict[str, float]]] = {
     "camera": bench_camera,
     "vision": bench_vision,
     "realworld": bench_realworld,
+    "languages": bench_languages,
 }
 
 

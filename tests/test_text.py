@@ -25,3 +25,33 @@ def test_cjk_takes_two_columns_and_is_joined_without_spaces() -> None:
     assert display_width("é") == 1 and display_width("e\u0301") == 1  # combining accent
     assert join_words(["今日", "は", "雨", "。"]) == "今日は雨。"
     assert join_words(["Hello", "日本", "world"]) == "Hello 日本 world"
+
+
+def test_an_unpunctuated_transcript_ends_sentences_where_its_segments_end() -> None:
+    from shortfactory.core.text import segment_sentence_ends
+
+    # Whisper base on Japanese: segments without 。 -> each segment is a sentence.
+    assert segment_sentence_ends([["水", "を", "買う"], ["本", "を", "読む"]]) == [
+        [False, False, True], [False, False, True]]
+    # Punctuated text keeps its own ends, wherever the segments fall.
+    assert segment_sentence_ends([["Go", "home."], ["Now", "then"]]) == [
+        [False, True], [False, False]]
+
+
+def test_a_japanese_title_is_the_first_heard_sentence() -> None:
+    from shortfactory.clips.metadata import clip_text, first_sentence
+    from shortfactory.core.artifacts import Clip, Segment, Transcript, Word
+
+    def segment(k: int, tokens: list[str], t0: float) -> Segment:
+        words = [Word(word=w, start=t0 + 0.3 * i, end=t0 + 0.3 * i + 0.25)
+                 for i, w in enumerate(tokens)]
+        return Segment(id=k, start=t0, end=words[-1].end, text="".join(tokens), words=words)
+
+    transcript = Transcript(language="ja", duration_s=20, model="t", segments=[
+        segment(0, ["水", "を", "マレーシア", "から", "買う"], 1.0),
+        segment(1, ["本", "は", "まだ", "残って", "います"], 4.0)])
+    clip = Clip(id="c", rank=1, start_s=0.0, end_s=10.0, total=0.5, signals={}, penalties={},
+                reasons=[])
+    text, mid = clip_text(clip, transcript)
+    assert text == "水をマレーシアから買う。本はまだ残っています。" and not mid
+    assert first_sentence(text) == "水をマレーシアから買う。"

@@ -33,7 +33,7 @@ from shortfactory.core.artifacts import (
 )
 from shortfactory.core.episodes import clip_id
 from shortfactory.core.recipe import CandidatesSection
-from shortfactory.core.text import ends_sentence, join_words
+from shortfactory.core.text import ends_sentence, join_words, segment_sentence_ends
 
 SIGNALS = ("transcript", "audio", "face", "scene", "pacing")
 _WORD = re.compile(r"[\w']+", re.UNICODE)
@@ -238,6 +238,8 @@ def split_sentences(transcript: Transcript, max_gap_s: float = 1.5,
     sentences: list[Sentence] = []
     current: list[Word] = []
     words = transcript.words()
+    ends = [e for flags in segment_sentence_ends([[w.word for w in s.words]
+                                                  for s in transcript.segments]) for e in flags]
     cuts = sorted(cuts)
     for i, word in enumerate(words):
         current.append(word)
@@ -246,7 +248,7 @@ def split_sentences(transcript: Transcript, max_gap_s: float = 1.5,
         first_cut = bisect_left(cuts, word.end)
         cut_in_gap = (next_gap >= min_cut_gap_s and first_cut < len(cuts)
                       and cuts[first_cut] <= nxt)
-        if ends_sentence(word.word) or next_gap > max_gap_s or cut_in_gap:
+        if ends[i] or next_gap > max_gap_s or cut_in_gap:
             text = join_words([w.word for w in current])
             sentences.append(Sentence(current[0].start, current[-1].end, text, current))
             current = []

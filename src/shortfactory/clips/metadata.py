@@ -39,7 +39,13 @@ from jinja2.sandbox import SandboxedEnvironment
 from shortfactory.core.artifacts import Clip, ClipMetadata, Transcript
 from shortfactory.core.errors import RecipeError
 from shortfactory.core.recipe import CandidateWeights, MetadataSection, Penalties
-from shortfactory.core.text import ends_sentence, join_words, sentences_of
+from shortfactory.core.text import (
+    ends_sentence,
+    is_cjk,
+    join_words,
+    segment_sentence_ends,
+    sentences_of,
+)
 
 MAX_DESCRIPTION_CHARS = 5000
 MAX_TAGS_CHARS = 500
@@ -273,20 +279,31 @@ def clip_text(clip: Clip, transcript: Transcript) -> tuple[str, bool]:
     A word belongs to the clip when its centre does. Falls back to ``clip.text`` (and
     "not mid-sentence") when the transcript has no words there.
     """
-    inside, before = [], None
-    for w in transcript.words():
-        token = w.word.strip()
-        if not token:
-            continue
-        centre = (w.start + w.end) / 2
-        if centre < clip.start_s:
-            before = token
-        elif centre <= clip.end_s:
-            inside.append(token)
+    inside, before_ends = [], None
+    segments = [s.words for s in transcript.segments]
+    flags = segment_sentence_ends([[w.word for w in words] for words in segments])
+    for words, ends in zip(segments, flags, strict=True):
+        for w, end in zip(words, ends, strict=True):
+            token = w.word.strip()
+            if not token:
+                continue
+            centre = (w.start + w.end) / 2
+            if centre < clip.start_s:
+                before_ends = end
+            elif centre <= clip.end_s:
+                # An unpunctuated transcript's segment end (see segment_sentence_ends)
+                # gets its script's full stop, so the first sentence can be found.
+                stop = "" if not end or ends_sentence(token) else (
+                    "。" if needs_full_width_stop(token) else ".")
+                inside.append(token + stop)
     if not inside:
         return clip.text.strip(), False
-    mid = before is not None and not ends_sentence(before)
+    mid = before_ends is not None and not before_ends
     return join_words(inside), mid
+
+
+def needs_full_width_stop(token: str) -> bool:
+    return bool(token) and is_cjk(token[-1])
 
 
 def first_sentence(text: str, *, skip_fragment: bool = False) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 # Closing quotes and brackets that may follow a terminator and still belong to it.
 _CLOSERS = "\"'”’)\\]」』）】"
@@ -23,6 +23,19 @@ _TEXT_END = re.compile(rf"[.!?…]+[{_CLOSERS}]*(?=\s|$)|[。！？]+[{_CLOSERS}
 def ends_sentence(word: str) -> bool:
     """Whether a transcribed word (or a line of text) closes a sentence."""
     return bool(_WORD_END.search(word.strip()))
+
+
+def segment_sentence_ends(segments: Sequence[Sequence[str]]) -> list[list[bool]]:
+    """For each segment's words, whether the word ends a sentence.
+
+    Whisper's smaller models often write Japanese and Chinese without any 。！？: then
+    there is nothing to split on, and a clip, a caption run or a title becomes one
+    endless sentence. Where a transcript has no sentence punctuation at all, the
+    segments the model heard (it ends them at pauses and sentence ends) stand in.
+    """
+    punctuated = any(ends_sentence(w) for words in segments for w in words)
+    return [[ends_sentence(w) if punctuated else k == len(words) - 1
+             for k, w in enumerate(words)] for words in segments]
 
 
 def sentences_of(text: str) -> list[str]:

