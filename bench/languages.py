@@ -34,7 +34,8 @@ mono, ``transcribe`` with ``TranscribeSection`` defaults but ``cpu_threads=2``):
   call (language ID included, model loading excluded);
 * ``translate_english_share``: share of non-English clips whose ``task: translate``
   text is judged English by :func:`looks_english` (no text language-ID model is
-  available offline: Latin-script share plus an English function-word ratio).
+  available offline: ASCII-letter share plus English against fr/es/sv/de
+  function-word ratios).
 
 Normalization: English uses ``bench/speech.py``'s :func:`normalize` (numbers to
 words); other languages :func:`normalize_words`: Unicode NFKC, lowercase, ``ё`` ->
@@ -188,38 +189,44 @@ def errors_for(ref: str, hyp: str, lang: str) -> ErrorCount:
     return word_errors(ref, hyp, lang)
 
 
-# Common English function words that are not also common words in French, Spanish,
-# Swedish, German or Russian transliteration ("a", "i", "in", "on", "no", "die" left out),
-# plus number words, so a translated list of digits also counts.
+# Common English function words and number words, and function words of the other
+# Latin-script languages here (fr, es, sv, de), none in both lists.
 ENGLISH_WORDS = frozenset("""
 the and of to is it that you he she was for with this are be have has not they we his
 her at from by or an can will there all if what when your my me do don't it's i'm but
 more very so one two three four five six seven eight nine ten zero its their them our
 which who would should could been were had just about into only also than then these
-those here where how why yes please don't let's must may
+those here where how why yes please let's must may a in on
+""".split())
+FOREIGN_WORDS = frozenset("""
+le la les de des du un une et est que qui pour pas dans sur avec il elle nous vous ce
+el los las del y es por para con una se lo och att det som ett är på för jag inte
+der die das und ist nicht ein eine zu mit auf für
 """.split())
 ASCII_SHARE_MIN = 0.9
 ENGLISH_RATIO_MIN = 0.15
 
 
-def english_evidence(text: str) -> tuple[float, float]:
-    """(share of letters that are ASCII, share of words that are English function or
-    number words) of ``text``; (0, 0) without letters."""
+def english_evidence(text: str) -> tuple[float, float, float]:
+    """(share of letters that are ASCII, share of tokens that are English function or
+    number words or numerals, share that are fr/es/sv/de function words); zeros
+    without letters."""
     letters = [ch for ch in text if ch.isalpha()]
     if not letters:
-        return 0.0, 0.0
+        return 0.0, 0.0, 0.0
     ascii_share = sum(ch.isascii() for ch in letters) / len(letters)
-    words = [w.strip("'") for w in re.split(r"[^a-z']+", text.lower()) if w.strip("'")]
-    ratio = sum(w in ENGLISH_WORDS for w in words) / len(words) if words else 0.0
-    return ascii_share, ratio
+    words = [w.strip("'") for w in re.split(r"[^\w']+", text.lower()) if w.strip("'")]
+    english = sum(w in ENGLISH_WORDS or w.isdigit() for w in words)
+    foreign = sum(w in FOREIGN_WORDS for w in words)
+    return ascii_share, english / len(words), foreign / len(words)
 
 
 def looks_english(text: str) -> bool:
     """Heuristic text language check (no text language-ID model is available offline):
-    at least 90% of the letters ASCII and at least 15% of the words English function
-    or number words."""
-    ascii_share, ratio = english_evidence(text)
-    return ascii_share >= ASCII_SHARE_MIN and ratio >= ENGLISH_RATIO_MIN
+    at least 90% of the letters ASCII, at least 15% of the tokens English function or
+    number words or numerals, and more of those than fr/es/sv/de function words."""
+    ascii_share, english, foreign = english_evidence(text)
+    return ascii_share >= ASCII_SHARE_MIN and english >= ENGLISH_RATIO_MIN and english > foreign
 
 
 # --------------------------------------------------------------------------- readers
@@ -498,9 +505,10 @@ def score_row(row: dict[str, Any]) -> dict[str, Any]:
     if "hypothesis_base" in row:
         row["edits_base"] = errors_for(row["text"], row["hypothesis_base"], lang).edits
     if "translation" in row:
-        ascii_share, ratio = english_evidence(row["translation"])
+        ascii_share, english, foreign = english_evidence(row["translation"])
         row |= {"translation_ascii_share": round(ascii_share, 3),
-                "translation_english_word_ratio": round(ratio, 3),
+                "translation_english_word_ratio": round(english, 3),
+                "translation_foreign_word_ratio": round(foreign, 3),
                 "translation_is_english": looks_english(row["translation"])
                 if any(ch.isalpha() for ch in row["translation"]) else None}
     return row
@@ -601,8 +609,8 @@ NOTES = {
     "translate": "translate_english_share: share of non-English clips whose task: "
                  "translate output looks English. No text language-ID model is "
                  "available offline, so the check is a heuristic: >= 90% of letters "
-                 "ASCII and >= 15% of words English function/number words (a list "
-                 "that leaves out words shared with fr/es/sv/de). It says the output is "
+                 "ASCII, >= 15% of tokens English function/number words or numerals, "
+                 "and more of those than fr/es/sv/de function words. It says the output is "
                  "English, not that the translation is right: read clip_details. A "
                  "translation without letters (numerals only, e.g. '0, 1, 2') cannot be "
                  "judged: translation_is_english null, counted in translate_no_letters "

@@ -61,6 +61,10 @@ def test_errors_for_picks_characters_for_ja_and_zh_only() -> None:
     ("In England, we eat a special pudding at Christmas.", True),
     ("The green light means that you can go if there is no risk.", True),
     ("Zero, one, two, three, four, five, six, seven, eight, nine.", True),
+    ("In England, we eat a pretty special pudding.", True),
+    ("Test 1, 2, 3, 4, 5, 6, 7, 8", True),
+    ("Null, eins, zwei, drei und vier.", False),
+    ("Le pudding est un dessert.", False),
     ("En Angleterre, on mange à Noël un pudding spécialement préparé.", False),
     ("Esto significa que algo puede ser reciclado.", False),
     ("Har du sett våra rara barnbarn som leker och busar ute?", False),
@@ -73,10 +77,10 @@ def test_looks_english(text: str, english: bool) -> None:
 
 
 def test_english_evidence_shares() -> None:
-    ascii_share, ratio = languages.english_evidence("the café")
-    assert ascii_share == pytest.approx(6 / 7)
-    assert ratio == pytest.approx(1 / 2)
-    assert languages.english_evidence("123 !!") == (0.0, 0.0)
+    ascii_share, english, foreign = languages.english_evidence("the café et 3")
+    assert ascii_share == pytest.approx(8 / 9)
+    assert (english, foreign) == (pytest.approx(2 / 4), pytest.approx(1 / 4))
+    assert languages.english_evidence("123 !!") == (0.0, 0.0, 0.0)
 
 
 def test_read_lab(tmp_path) -> None:
