@@ -132,6 +132,21 @@ rule export_metadata:
         "../scripts/export_metadata.py"
 
 
+rule export_captions:
+    input:
+        "results/{episode}/clips/{clip}/subtitles.srt",
+    output:
+        "out/{episode}/{clip}.srt",
+    params:
+        code=stage_code("export_captions.py"),
+    log:
+        "logs/export_captions/{episode}/{clip}.log",
+    message:
+        "Exporting the caption track of {wildcards.episode}/{wildcards.clip}"
+    script:
+        "../scripts/export_captions.py"
+
+
 rule collect_shorts:
     input:
         unpack(get_episode_shorts),

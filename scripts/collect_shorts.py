@@ -6,4 +6,5 @@ from shortfactory.workflow import script_context
 if "snakemake" in globals():
     with script_context(snakemake.log[0]):
         write_shorts_index(snakemake.input.candidates, snakemake.input.videos,
-                           snakemake.input.metadata, snakemake.output[0])
+                           snakemake.input.metadata, snakemake.input.captions,
+                           snakemake.output[0])

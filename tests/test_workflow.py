@@ -87,6 +87,15 @@ def test_shorts_are_real_vertical_videos(line: Path) -> None:
             assert 15.0 <= duration <= 60.5
         meta = json.loads(video.with_suffix(".json").read_text())
         assert meta["title"] and meta["clip_id"] == video.stem
+        # The caption track to upload with it: cues on the Short's own timeline.
+        srt = video.with_suffix(".srt").read_text(encoding="utf-8")
+        stamps = re.findall(r"(\d\d):(\d\d):(\d\d),(\d{3}) --> ", srt)
+        assert stamps, video
+        last = max(int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
+                   for h, m, s, ms in stamps)
+        assert last < duration
+    assert [Path(s["captions"]).name for s in index["shorts"]] == [
+        Path(s["video"]).with_suffix(".srt").name for s in index["shorts"]]
 
 
 def _frame_at(video: Path, t: float) -> np.ndarray:
@@ -156,8 +165,9 @@ ANALYSIS = {"probe_source", "extract_audio", "make_proxy", "transcribe",
 
 def test_subtitle_edit_reruns_only_subtitles_and_downstream(line: Path) -> None:
     jobs = _dry_run_after_edit(line, lambda d: d.update({"subtitles": {"font_size": 90}}))
-    assert {"write_subtitles", "render_short"} <= set(jobs)
-    assert set(jobs) <= {"write_subtitles", "render_short", "collect_shorts", "all"}
+    assert {"write_subtitles", "render_short", "export_captions"} <= set(jobs)
+    assert set(jobs) <= {"write_subtitles", "render_short", "export_captions", "collect_shorts",
+                         "all"}
     assert jobs["write_subtitles"] == jobs["render_short"] >= 2
 
 

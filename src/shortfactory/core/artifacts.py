@@ -490,6 +490,8 @@ class ShortEntry(Strict):
     rank: int
     video: str
     metadata: str
+    captions: str = Field(description="SRT next to the video, on its timeline: uploaded as "
+                          "the Short's caption track")
     start_s: float
     end_s: float
     total: float
