@@ -97,6 +97,8 @@ rule render_short:
         crop="results/{episode}/clips/{clip}/crop_path.json",
         subtitles="results/{episode}/clips/{clip}/subtitles.ass",
         probe="results/{episode}/source.json",
+        # The title, for the hook banner (render.hook).
+        metadata="results/{episode}/clips/{clip}/metadata.json",
     output:
         "out/{episode}/{clip}.mp4",
     params:

@@ -647,3 +647,22 @@ def test_recipe_error_names_the_key():
     drawtext = "[Parsed_drawtext_7 @ 0x5] [error] Cannot load font\n"
     assert recipe_error(drawtext, render_params()).startswith(
         "render.watermark: '@shortfactory' was rejected by ffmpeg")
+
+
+def _yellow_share(frame: np.ndarray) -> float:
+    """Share of pixels near the hook's default box colour, #FFD400."""
+    r, g, b = (frame[..., k].astype(np.int16) for k in range(3))
+    return float(((r > 200) & (np.abs(g - 212) < 45) & (b < 90)).mean())
+
+
+def test_the_hook_banner_opens_the_short_and_is_gone_after_it(work, source, rendered):
+    out = work / "hook.mp4"
+    render_short(source, panning_crop(), subtitle_ass(work / "h.ass", with_cue=True),
+                 render_params(), out, progress=False,
+                 hook_text="The dragon came back on Tuesday")
+    band = slice(round(1920 * 0.2) - 60, round(1920 * 0.2) + 60)
+    hooked, bare = frames(out, {30, 105}), frames(rendered["bare"], {30, 105})
+    # 1.0 s: the yellow box is there; 3.5 s (2.5 s + fade): the picture is as without it.
+    assert _yellow_share(hooked[30][band]) - _yellow_share(bare[30][band]) > 0.15
+    assert abs(_yellow_share(hooked[105][band]) - _yellow_share(bare[105][band])) < 0.01
+    assert np.abs(hooked[105][band].astype(np.int16) - bare[105][band]).mean() < 6

@@ -359,3 +359,21 @@ def test_title_trimming_and_helpers():
     assert first_sentence("thing. I never! Go", skip_fragment=True) == "I never!"
     assert first_sentence("thing.", skip_fragment=True) == "Thing."
     assert timecode(3725.9) == "01:02:05"
+
+
+def test_the_hook_is_a_boxed_event_timed_for_the_short(transcript, clip_end):
+    from shortfactory.clips.fonts import ass_text_runs, missing_glyphs
+    from shortfactory.clips.subtitles import add_hook
+    from shortfactory.core.recipe import Hook
+
+    p = params()
+    ass = to_ass(build_cues(transcript, START, clip_end, p), p)
+    hooked = add_hook(ass, "ドラゴンが戻ってきた! The dragon is back on the bakery roof, "
+                      "and nobody knows what to do about it", Hook(), speed=2.0)
+    style = next(line for line in hooked.splitlines() if line.startswith("Style: Hook"))
+    assert style.split(",")[15] == "3"  # BorderStyle 3: an opaque box behind the text
+    event = hooked.splitlines()[-1]
+    assert event.startswith("Dialogue: 1,0:00:00.00,0:00:05.00,Hook,")  # 2.5 s at 2x speed
+    assert "{\\fnNoto Sans CJK JP}" in event and event.endswith("…")  # cut at max_chars
+    assert event.count("\\N") <= 2 and missing_glyphs(ass_text_runs(hooked)) == []
+    assert add_hook(ass, "", Hook(), speed=1.0) == ass  # no title, no banner

@@ -41,7 +41,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from shortfactory.clips.fonts import ass_text_runs, font_files, missing_glyphs
-from shortfactory.clips.subtitles import ass_seconds
+from shortfactory.clips.subtitles import add_hook, ass_seconds
 from shortfactory.core.artifacts import CropPath
 from shortfactory.core.errors import InputError
 from shortfactory.core.io import atomic_path
@@ -748,6 +748,7 @@ def _plan_audio(source: Path, has_audio: bool, start: float, duration: float,
 def render_short(
     source: str | Path, crop: CropPath, subtitles_ass: Path, section: RenderSection,
     out: Path, *, progress: bool = True, peak_rounds: int = _TP_ROUNDS, audio_stream: int = 0,
+    hook_text: str = "",
 ) -> None:
     """Render one Short in a single ffmpeg run (after a quick audio measurement pass).
 
@@ -765,6 +766,8 @@ def render_short(
             failed or killed render never leaves a file that looks finished.
         progress: show a tqdm bar on stderr.
         peak_rounds: true-peak correction rounds at most (0: measure and report only).
+        hook_text: the banner over the opening (the clip's title; "" for none), drawn
+            as ``section.hook`` says (:func:`shortfactory.clips.subtitles.add_hook`).
         audio_stream: the source's audio stream (``0:a:N``) the ASR heard, so a
             dual-audio release's Short speaks the language its subtitles were made from.
 
@@ -776,10 +779,13 @@ def render_short(
     info = probe(source)
     if not subtitles_ass.is_file():
         raise InputError(f"{subtitles_ass}: subtitle file not found")
-    missing = missing_glyphs(ass_text_runs(subtitles_ass.read_text(encoding="utf-8")))
+    script = add_hook(subtitles_ass.read_text(encoding="utf-8"), hook_text, section.hook,
+                      speed=section.speed)
+    missing = missing_glyphs(ass_text_runs(script))
     if missing:
         raise InputError(f"{subtitles_ass}: no glyph for {', '.join(missing[:4])}: it would "
-                         "render as a box; set subtitles.font (or cjk_font) to a font with it")
+                         "render as a box; set subtitles.font (or cjk_font, or "
+                         "render.hook's) to a font with it")
     start = max(0.0, crop.start_s)
     duration = min(crop.end_s, info.duration_s) - start
     if duration <= 0:
@@ -796,12 +802,10 @@ def render_short(
         tmp = Path(tmp_name)
         cmd_file = tmp / "crop.cmd"
         cmd_file.write_text(window_commands(windows, crop.fps), encoding="utf-8")
-        ass = subtitles_ass.resolve()
+        ass = tmp / "subtitles.ass"
         split_spans = letterbox_spans(crop, "split")
-        if split_spans:
-            ass = tmp / "subtitles.ass"
-            ass.write_text(subtitles_at_seam(subtitles_ass.read_text(encoding="utf-8"),
-                                             split_spans), encoding="utf-8")
+        ass.write_text(subtitles_at_seam(script, split_spans) if split_spans else script,
+                       encoding="utf-8")
         clip_in, margin = clip_input(source, start, duration)
         vchain = _video_chain(geo, crop, section, cmd_file=cmd_file, ass=ass,
                               fonts=_fonts_dir(tmp), windows=windows,

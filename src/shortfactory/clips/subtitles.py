@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 
 from shortfactory.clips.fonts import needs_cjk_font
 from shortfactory.core.artifacts import Transcript, Word
-from shortfactory.core.recipe import SubtitleSection
-from shortfactory.core.text import display_width, ends_sentence, join_words, spaced
+from shortfactory.core.recipe import Hook, SubtitleSection
+from shortfactory.core.text import display_width, ends_sentence, is_cjk, join_words, spaced
 
 # --- value objects -----------------------------------------------------------------
 
@@ -580,3 +580,81 @@ def to_srt(cues: Sequence[Cue], *, speed: float) -> str:
         blocks.append(f"{n}\n{_srt_time(cue.start / speed)} --> {_srt_time(cue.end / speed)}\n"
                       f"{text}\n")
     return "\n".join(blocks)
+
+
+# --- the hook banner ----------------------------------------------------------------
+
+HOOK_LINE_COLUMNS = 20  # banner lines, in display columns at the default size
+
+
+def wrap_columns(text: str, columns: int) -> list[str]:
+    """Greedy lines of at most ``columns`` display columns, broken between words (and
+    between any two CJK characters, which are not spaced); a longer word stands alone."""
+    tokens: list[str] = []
+    for word in text.split():
+        run = ""
+        for char in word:
+            if is_cjk(char) and char.isalnum():
+                if run:
+                    tokens.append(run)
+                run = char
+                tokens.append(run)
+                run = ""
+            elif not char.isalnum() and tokens and not run and is_cjk(tokens[-1][-1]):
+                tokens[-1] += char  # 。、！ and ! stay on their word
+            else:
+                run += char
+        if run:
+            tokens.append(run)
+    lines: list[str] = []
+    for token in tokens:
+        if lines and display_width(join_words([lines[-1], token])) <= columns:
+            lines[-1] = join_words([lines[-1], token])
+        else:
+            lines.append(token)
+    return lines
+
+
+def add_hook(ass_text: str, text: str, hook: Hook, *, speed: float) -> str:
+    """The ASS script with ``text`` as a boxed banner over the clip's opening.
+
+    Why in the subtitle script: libass draws it in the same pass as the captions (no
+    second overlay, no per-frame Python), with the same fonts and the same glyph check.
+    Times are on the clip's source timeline like every event here, so the banner lasts
+    ``hook.duration_s`` on the Short whatever ``render.speed`` is.
+    """
+    text = " ".join(text.split())
+    if not hook.enabled or not text or "[Events]" not in ass_text:
+        return ass_text
+    if len(text) > hook.max_chars:  # cut at a space when there is one (CJK has none)
+        cut = text[: hook.max_chars - 1]
+        text = (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;:-") + "…"
+    play = re.search(r"^PlayResY:\s*(\d+)", ass_text, re.MULTILINE)
+    height = int(play.group(1)) if play else PLAY_RES[1]
+    width_m = re.search(r"^PlayResX:\s*(\d+)", ass_text, re.MULTILINE)
+    width = int(width_m.group(1)) if width_m else PLAY_RES[0]
+    columns = max(8, round(HOOK_LINE_COLUMNS * 64 / hook.font_size))
+    lines = wrap_columns(text, columns)
+    if len(lines) > 3:  # a banner of three lines at most
+        lines = [*lines[:2], lines[2].rstrip(" ,;:-…") + "…"]
+    parts = []
+    for line in lines:
+        words = []
+        for word in line.split(" "):
+            word = _ass_escape(word)
+            words.append(f"{{\\fn{hook.cjk_font}}}{word}{{\\fn}}" if needs_cjk_font(word)
+                         else word)
+        parts.append(_join_tagged(words, line.split(" ")))
+    box = _style_colour(hook.box_colour)
+    style = ",".join(str(v) for v in (
+        "Style: Hook", hook.font, hook.font_size, _style_colour(hook.text_colour),
+        _style_colour(hook.text_colour), box, box, -1, 0, 0, 0, 100, 100, 0, 0,
+        3, max(6, hook.font_size // 4), 0, 5, 60, 60, 0, 1))
+    event = (f"Dialogue: 1,{_ass_time(0.0)},{_ass_time(hook.duration_s * speed)},Hook,,0,0,0,,"
+             f"{{\\an5\\pos({width // 2},{round(hook.position_y * height)})\\fad(120,250)}}"
+             + "\\N".join(parts))
+    lines = ass_text.rstrip("\n").split("\n")
+    at = next(k for k, line in enumerate(lines) if line.startswith("Style:"))
+    lines.insert(at + 1, style)
+    lines.append(event)
+    return "\n".join(lines) + "\n"

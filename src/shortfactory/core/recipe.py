@@ -365,6 +365,21 @@ class Watermark(Section):
     font_size: int = Field(40, ge=8, le=300, description="px at 1080x1920")
 
 
+class Hook(Section):
+    enabled: bool = Field(True, description="the clip's title as a banner over its first "
+                          "seconds: what makes a viewer stay past the first swipe")
+    duration_s: float = Field(2.5, gt=0, le=10, description="seconds shown on the Short")
+    position_y: float = Field(0.2, ge=0.1, le=0.9, description="banner centre, share of "
+                              "the height (0.2 clears Shorts' top bar and the captions)")
+    font: str = Field("DejaVu Sans", description="banner font (bold), as libass names it")
+    cjk_font: str = Field("Noto Sans CJK JP", description="font of CJK words in the banner")
+    font_size: int = Field(64, ge=10, le=300, description="px at 1080x1920")
+    text_colour: str = Field("#111111", pattern=r"^#[0-9a-fA-F]{6}$", description="#RRGGBB")
+    box_colour: str = Field("#FFD400", pattern=r"^#[0-9a-fA-F]{6}$",
+                            description="#RRGGBB of the box behind the text")
+    max_chars: int = Field(60, ge=8, le=100, description="longer titles are cut at a word")
+
+
 class RenderSection(Section):
     width: int = Field(1080, ge=16, le=4096, description="output px (even: H.264 4:2:0)")
     height: int = Field(1920, ge=16, le=4096, description="output px (even: H.264 4:2:0)")
@@ -386,6 +401,7 @@ class RenderSection(Section):
     speed: float = Field(
         1.0, ge=0.5, le=2.0, description="playback speed, pitch kept (one atempo: 0.5-2)")
     watermark: Watermark = Field(default_factory=Watermark, description="optional text mark")
+    hook: Hook = Field(default_factory=Hook, description="title banner over the opening")
 
     @field_validator("width", "height")
     @classmethod
