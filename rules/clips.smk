@@ -149,6 +149,25 @@ rule export_captions:
         "../scripts/export_captions.py"
 
 
+rule make_thumbnail:
+    input:
+        "out/{episode}/{clip}.mp4",
+    output:
+        "out/{episode}/{clip}.png",
+    params:
+        # Candidates start after the hook banner (the banner already carries the title).
+        skip_s=RECIPE.render.hook.duration_s if RECIPE.render.hook.enabled else 0.0,
+        code=stage_code("make_thumbnail.py"),
+    log:
+        "logs/make_thumbnail/{episode}/{clip}.log",
+    benchmark:
+        "benchmarks/make_thumbnail/{episode}/{clip}.tsv"
+    message:
+        "Choosing the thumbnail of {wildcards.episode}/{wildcards.clip}"
+    script:
+        "../scripts/make_thumbnail.py"
+
+
 rule collect_shorts:
     input:
         unpack(get_episode_shorts),

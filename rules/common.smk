@@ -96,6 +96,7 @@ def get_episode_shorts(wildcards):
         "videos": expand("out/{episode}/{clip}.mp4", episode=wildcards.episode, clip=ids),
         "metadata": expand("out/{episode}/{clip}.json", episode=wildcards.episode, clip=ids),
         "captions": expand("out/{episode}/{clip}.srt", episode=wildcards.episode, clip=ids),
+        "thumbnails": expand("out/{episode}/{clip}.png", episode=wildcards.episode, clip=ids),
     }
 
 

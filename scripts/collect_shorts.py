@@ -7,4 +7,4 @@ if "snakemake" in globals():
     with script_context(snakemake.log[0]):
         write_shorts_index(snakemake.input.candidates, snakemake.input.videos,
                            snakemake.input.metadata, snakemake.input.captions,
-                           snakemake.output[0])
+                           snakemake.input.thumbnails, snakemake.output[0])

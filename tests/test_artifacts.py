@@ -52,7 +52,7 @@ EXAMPLES: list[BaseModel] = [
                    tags=["t"], hashtags=["#shorts"], start_s=0.0, end_s=12.0,
                    source_timecode="00:00:00", scores={"total": 0.5}, recipe_hash="abc"),
     a.ShortsIndex(episode="ep", shorts=[a.ShortEntry(id="c0000-0012", rank=1, video="v.mp4",
-                                                     captions="v.srt",
+                                                     captions="v.srt", thumbnail="v.png",
                                                      metadata="m.json", start_s=0, end_s=12,
                                                      total=0.5, title="Hi")]),
 ]

@@ -57,7 +57,7 @@ def test_an_edit_to_media_reruns_every_stage_that_decodes_and_nothing_else(
     assert changed == {
         "probe_source.py", "extract_audio.py", "make_proxy.py", "transcribe.py",
         "compute_audio_features.py", "detect_scenes.py", "track_faces.py",
-        "select_candidates.py", "render_short.py",
+        "select_candidates.py", "render_short.py", "make_thumbnail.py",
         "preview_camera.py"}
 
 

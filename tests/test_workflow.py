@@ -17,6 +17,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from PIL import Image
 
 from shortfactory.clips.subtitles import ass_seconds
 from shortfactory.core.artifacts import Candidates, CropPath
@@ -96,6 +97,11 @@ def test_shorts_are_real_vertical_videos(line: Path) -> None:
         assert last < duration
     assert [Path(s["captions"]).name for s in index["shorts"]] == [
         Path(s["video"]).with_suffix(".srt").name for s in index["shorts"]]
+    for entry in index["shorts"]:  # the thumbnail: a full-size frame of its Short
+        png = line / entry["thumbnail"]
+        assert png.name == Path(entry["video"]).with_suffix(".png").name
+        with Image.open(png) as image:
+            assert image.size == (1080, 1920)
 
 
 def _frame_at(video: Path, t: float) -> np.ndarray:
@@ -166,8 +172,8 @@ ANALYSIS = {"probe_source", "extract_audio", "make_proxy", "transcribe",
 def test_subtitle_edit_reruns_only_subtitles_and_downstream(line: Path) -> None:
     jobs = _dry_run_after_edit(line, lambda d: d.update({"subtitles": {"font_size": 90}}))
     assert {"write_subtitles", "render_short", "export_captions"} <= set(jobs)
-    assert set(jobs) <= {"write_subtitles", "render_short", "export_captions", "collect_shorts",
-                         "all"}
+    assert set(jobs) <= {"write_subtitles", "render_short", "export_captions", "make_thumbnail",
+                         "collect_shorts", "all"}
     assert jobs["write_subtitles"] == jobs["render_short"] >= 2
 
 

@@ -492,6 +492,7 @@ class ShortEntry(Strict):
     metadata: str
     captions: str = Field(description="SRT next to the video, on its timeline: uploaded as "
                           "the Short's caption track")
+    thumbnail: str = Field(description="PNG of the Short's best frame, next to the video")
     start_s: float
     end_s: float
     total: float

@@ -13,24 +13,25 @@ from shortfactory.core.io import atomic_path, read_model, write_model
 
 def shorts_index(candidates: Candidates, videos: Sequence[str | Path],
                  metadata: Sequence[str | Path], captions: Sequence[str | Path],
-                 ) -> ShortsIndex:
+                 thumbnails: Sequence[str | Path]) -> ShortsIndex:
     """Join the ranked clips with their rendered files; order follows the checkpoint."""
-    by_id = {Path(v).stem: (str(v), str(m), str(c))
-             for v, m, c in zip(videos, metadata, captions, strict=True)}
+    by_id = {Path(v).stem: (str(v), str(m), str(c), str(p))
+             for v, m, c, p in zip(videos, metadata, captions, thumbnails, strict=True)}
     shorts = []
     for clip in candidates.clips:
-        video, meta_path, srt = by_id[clip.id]
+        video, meta_path, srt, png = by_id[clip.id]
         meta = read_model(meta_path, ClipMetadata)
         shorts.append(ShortEntry(id=clip.id, rank=clip.rank, video=video, metadata=meta_path,
-                                 captions=srt, start_s=clip.start_s, end_s=clip.end_s,
-                                 total=clip.total, title=meta.title))
+                                 captions=srt, thumbnail=png, start_s=clip.start_s,
+                                 end_s=clip.end_s, total=clip.total, title=meta.title))
     return ShortsIndex(episode=candidates.episode, shorts=shorts, message=candidates.message)
 
 
 def write_shorts_index(candidates_path: str | Path, videos: Sequence[str | Path],
                        metadata: Sequence[str | Path], captions: Sequence[str | Path],
-                       out: str | Path) -> ShortsIndex:
-    index = shorts_index(read_model(candidates_path, Candidates), videos, metadata, captions)
+                       thumbnails: Sequence[str | Path], out: str | Path) -> ShortsIndex:
+    index = shorts_index(read_model(candidates_path, Candidates), videos, metadata, captions,
+                         thumbnails)
     write_model(out, index)
     return index
 
