@@ -666,3 +666,20 @@ def test_the_hook_banner_opens_the_short_and_is_gone_after_it(work, source, rend
     assert _yellow_share(hooked[30][band]) - _yellow_share(bare[30][band]) > 0.15
     assert abs(_yellow_share(hooked[105][band]) - _yellow_share(bare[105][band])) < 0.01
     assert np.abs(hooked[105][band].astype(np.int16) - bare[105][band]).mean() < 6
+
+
+def test_progress_bar_fills_and_the_picture_fades_to_black(work, source):
+    from shortfactory.core.recipe import Effects
+
+    out = work / "effects.mp4"
+    params = render_params(effects=Effects(progress_bar=True, fade_out_s=0.5))
+    render_short(source, panning_crop(0.0, 4.0), subtitle_ass(work / "e.ass", with_cue=False),
+                 params, out, progress=False)
+    with av.open(str(out)) as c:
+        decoded = [(f.time, f.to_ndarray(format="rgb24")) for f in c.decode(video=0)]
+    def bar_share(rgb: np.ndarray) -> float:  # white pixels in the bottom strip
+        return float((rgb[-6].min(axis=1) > 230).mean())
+    at = {round(t, 1): rgb for t, rgb in decoded}
+    assert bar_share(at[1.0]) == pytest.approx(0.25, abs=0.05)
+    assert bar_share(at[2.0]) == pytest.approx(0.5, abs=0.05)
+    assert at[1.0][:1800].mean() > 60 and decoded[-1][1][:1800].mean() < 12  # faded out

@@ -53,7 +53,7 @@ from shortfactory.core.media import (
     probe,
     run_ffmpeg_progress,
 )
-from shortfactory.core.recipe import RenderSection
+from shortfactory.core.recipe import Effects, RenderSection
 
 log = logging.getLogger(__name__)
 
@@ -585,7 +585,7 @@ def _video_chain(
     geo: _Geometry, crop: CropPath, section: RenderSection, *, cmd_file: Path, ass: Path,
     fonts: Path,
     windows: list[Window] | None = None, display: list[str] | None = None,
-    trim: str = "",
+    trim: str = "", out_s: float = 0.0,
 ) -> str:
     """The video part of the filtergraph, from ``[0:v:0]`` to ``[v]``.
 
@@ -642,8 +642,30 @@ def _video_chain(
         graph += [_split_branch(windows, width, height),
                   f"[{last}][sp]overlay=0:0:enable='{_enable(split_spans, frame_s)}'[cam2]"]
         last = "cam2"
-    graph.append(f"[{last}]" + ",".join(post) + "[v]")
+    graph.append(f"[{last}]" + ",".join(post) + "[vpost]")
+    graph += _effects(section.effects, width, height, fps, out_s, "vpost", "v")
     return ";".join(graph)
+
+
+def _effects(effects: Effects, width: int, height: int, fps: Fraction, out_s: float,
+             src: str, dst: str) -> list[str]:
+    """Finishing effects on the Short's own timeline, from ``[src]`` to ``[dst]``.
+
+    The progress bar is a solid strip ``overlay`` slides in (overlay evaluates its
+    position every frame; drawbox would fix its size once), so it is full on the last
+    frame; the fade goes to black over the last ``fade_out_s``.
+    """
+    sources, inputs, filters = [], f"[{src}]", []
+    if effects.progress_bar and out_s > 0:
+        px = max(2, round(effects.progress_bar_px * height / 1920))
+        colour = effects.progress_bar_colour.lstrip("#")
+        sources.append(f"color=c=0x{colour}:s={width}x{px}:r={_rate(fps)}[pbar]")
+        inputs += "[pbar]"
+        filters.append(f"overlay=x='-w+W*t/{out_s:.3f}':y=H-h:shortest=1")
+    if effects.fade_out_s > 0 and out_s > 0:
+        fade = min(effects.fade_out_s, out_s / 2)
+        filters.append(f"fade=t=out:st={out_s - fade:.3f}:d={fade:.3f}")
+    return [*sources, inputs + (",".join(filters) or "null") + f"[{dst}]"]
 
 
 def _post_chain(section: RenderSection, height: int, fps: Fraction, speed: float, *,
@@ -810,7 +832,7 @@ def render_short(
         vchain = _video_chain(geo, crop, section, cmd_file=cmd_file, ass=ass,
                               fonts=_fonts_dir(tmp), windows=windows,
                               display=display_filters(info.sar, info.width, info.height),
-                              trim=clip_trims(margin, duration)[0])
+                              trim=clip_trims(margin, duration)[0], out_s=out_s)
         if audio.mode == "none":
             audio_in = ["-f", "lavfi", "-t", f"{out_s:.3f}", "-i", silent_track()]
             graph, audio_map = vchain, "1:a:0"

@@ -380,6 +380,16 @@ class Hook(Section):
     max_chars: int = Field(60, ge=8, le=100, description="longer titles are cut at a word")
 
 
+class Effects(Section):
+    progress_bar: bool = Field(False, description="a thin bar along the bottom edge that "
+                               "fills as the Short plays")
+    progress_bar_px: int = Field(12, ge=2, le=80, description="bar height, px at 1920")
+    progress_bar_colour: str = Field("#FFFFFF", pattern=r"^#[0-9a-fA-F]{6}$",
+                                     description="#RRGGBB")
+    fade_out_s: float = Field(0.0, ge=0, le=3, description="fade to black over the last "
+                              "seconds of the picture (the sound fades anyway); 0 = off")
+
+
 class RenderSection(Section):
     width: int = Field(1080, ge=16, le=4096, description="output px (even: H.264 4:2:0)")
     height: int = Field(1920, ge=16, le=4096, description="output px (even: H.264 4:2:0)")
@@ -402,6 +412,8 @@ class RenderSection(Section):
         1.0, ge=0.5, le=2.0, description="playback speed, pitch kept (one atempo: 0.5-2)")
     watermark: Watermark = Field(default_factory=Watermark, description="optional text mark")
     hook: Hook = Field(default_factory=Hook, description="title banner over the opening")
+    effects: Effects = Field(default_factory=Effects, description="cheap finishing effects, "
+                             "each off by default")
 
     @field_validator("width", "height")
     @classmethod
