@@ -59,6 +59,8 @@ rule write_subtitles:
         # The SRT is on the finished Short's timeline; only this value of the render
         # section, so other render edits do not rerun the subtitles.
         speed=RECIPE.render.speed,
+        # The candidates' trigger words are highlighted too (only these, not the section).
+        triggers=sorted(RECIPE.candidates.triggers),
         code=stage_code("write_subtitles.py"),
     log:
         "logs/write_subtitles/{episode}/{clip}.log",

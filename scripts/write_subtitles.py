@@ -15,6 +15,6 @@ if "snakemake" in globals():
         section = SubtitleSection.model_validate(snakemake.params.recipe)
         transcript = read_model(snakemake.input.transcript, Transcript)
         ass, srt = write_subtitles(transcript, span["start_s"], span["end_s"], section,
-                                   snakemake.params.speed)
+                                   snakemake.params.speed, snakemake.params.triggers)
         write_text_atomic(snakemake.output.ass, ass)
         write_text_atomic(snakemake.output.srt, srt)

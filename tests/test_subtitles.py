@@ -199,7 +199,8 @@ def parse_ass(text: str) -> dict[str, list[dict[str, str]]]:
 def test_ass_has_expected_style_and_events(transcript, clip_end):
     p = params(font="DejaVu Sans", font_size=80, primary_colour="#FFFFFF",
                highlight_colour="#FFD400", outline_colour="#102030", outline_px=6,
-               shadow_px=1.5, position_y=0.7, keywords=["dragon"], karaoke=False)
+               shadow_px=1.5, position_y=0.7, keywords=["dragon"], karaoke=False,
+               keyword_colour="#00FF80")
     cues = build_cues(transcript, START, clip_end, p)
     ass = parse_ass(to_ass(cues, p, width=1080, height=1920))
     info = {k: v for row in ass["Script Info"] for k, v in row.items()}
@@ -213,7 +214,7 @@ def test_ass_has_expected_style_and_events(transcript, clip_end):
     assert len(events) == len(cues)  # no karaoke: one event per cue
     assert all("\\an5\\pos(540,1344)" in e["Text"] for e in events)
     dragon = [e["Text"] for e in events if "dragon" in e["Text"]]
-    assert dragon and "{\\1c&H00D4FF&}dragon{\\1c&HFFFFFF&}" in dragon[0]
+    assert dragon and "{\\1c&H80FF00&}dragon{\\1c&HFFFFFF&}" in dragon[0]  # keyword colour
     assert ass_colour("#FFD400") == "&H00D4FF&"
 
 
@@ -234,7 +235,7 @@ def test_ass_karaoke_highlights_each_word_in_turn(transcript, clip_end):
 
 def test_ass_escapes_override_characters():
     tr = make_transcript("a {\\b1} brace")
-    p = params(karaoke=False)
+    p = params(karaoke=False, highlight_numbers=False)
     cues = build_cues(tr, START, START + 10, p)
     text = parse_ass(to_ass(cues, p))["Events"][0]["Text"]
     body = text.split("}", 1)[1]  # after the \an5\pos block
@@ -377,3 +378,20 @@ def test_the_hook_is_a_boxed_event_timed_for_the_short(transcript, clip_end):
     assert "{\\fnNoto Sans CJK JP}" in event and event.endswith("…")  # cut at max_chars
     assert event.count("\\N") <= 2 and missing_glyphs(ass_text_runs(hooked)) == []
     assert add_hook(ass, "", Hook(), speed=1.0) == ass  # no title, no banner
+
+
+def test_names_numbers_and_triggers_light_up_a_few_words_a_cue():
+    from shortfactory.clips.subtitles import episode_names
+
+    tr = make_transcript("Then Popeye ate 3 cans. We saw Popeye win the big fight at the "
+                         "Sea Hag's door, and the crowd in Sweethaven saw it too. Popeye won "
+                         "2 times in 5 days, a real hero for the crowd.")
+    assert episode_names(tr) == ["Popeye"]  # Sea Hag and Sweethaven: once only
+    p = params(karaoke=False, max_highlights_per_cue=2)
+    cues = build_cues(tr, START, START + 60, p, triggers=["big fight"])
+    lit = [[w.text for w in c.words if w.keyword] for c in cues]
+    flat = [w for cue in lit for w in cue]
+    assert {"Popeye", "3", "big", "2"} <= set(flat) and "crowd" not in flat
+    assert all(len(cue) <= 2 for cue in lit)  # capped: a trigger's second word may lose
+    none = build_cues(tr, START, START + 60, params(max_highlights_per_cue=0))
+    assert not any(w.keyword for c in none for w in c.words)

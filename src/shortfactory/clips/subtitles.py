@@ -168,7 +168,8 @@ def _norm(token: str) -> str:
 
 
 def write_subtitles(transcript: Transcript, start_s: float, end_s: float,
-                    section: SubtitleSection, speed: float) -> tuple[str, str]:
+                    section: SubtitleSection, speed: float, triggers: Sequence[str] = (),
+                    ) -> tuple[str, str]:
     """The clip's burned-in ASS script and its SRT for upload, as ``(ass, srt)``.
 
     Args:
@@ -178,13 +179,14 @@ def write_subtitles(transcript: Transcript, start_s: float, end_s: float,
         section: the recipe's ``subtitles`` section.
         speed: the recipe's ``render.speed``. Only the SRT uses it: the ASS is burned
             before the speed change, the SRT describes the finished Short.
+        triggers: the candidates' trigger words, highlighted like keywords.
     """
-    cues = build_cues(transcript, start_s, end_s, section)
+    cues = build_cues(transcript, start_s, end_s, section, triggers=triggers)
     return to_ass(cues, section), to_srt(cues, speed=speed)
 
 
 def build_cues(transcript: Transcript, start_s: float, end_s: float,
-               section: SubtitleSection) -> list[Cue]:
+               section: SubtitleSection, *, triggers: Sequence[str] = ()) -> list[Cue]:
     """Group the clip's words into timed, phone-readable cues.
 
     Args:
@@ -200,6 +202,11 @@ def build_cues(transcript: Transcript, start_s: float, end_s: float,
     words = clip_words(transcript.words(), start_s, end_s, section)
     if not words:
         return []
+    names = episode_names(transcript) if section.highlight_names else []
+    _mark_keywords(words, [*triggers, *names])
+    if section.highlight_numbers:
+        for w in words:
+            w.keyword = w.keyword or any(c.isdigit() for c in w.text)
     duration = end_s - start_s
     costs = [break_cost(words, k) for k in range(len(words))]
     groups = _segment(words, section, duration, costs)
@@ -216,7 +223,34 @@ def build_cues(transcript: Transcript, start_s: float, end_s: float,
         for i, j in groups
     ]
     _settle_times(cues, section, duration)
+    for cue in cues:  # a few highlights read as emphasis, many as noise
+        for w in [w for line in cue.lines for w in line if w.keyword][
+                section.max_highlights_per_cue:]:
+            w.keyword = False
     return cues
+
+
+def episode_names(transcript: Transcript, min_count: int = 2) -> list[str]:
+    """Words the episode writes capitalised inside sentences, ``min_count`` times or
+    more and never in lower case: character names, places ("Sinbad", "Tuesday").
+
+    Why from the transcript: no recipe can list every episode's names; Whisper
+    capitalises proper nouns. Sentence-initial words are skipped (every sentence
+    starts capitalised), as is "I".
+    """
+    capitalised: dict[str, int] = {}
+    lower: set[str] = set()
+    previous_ends = True
+    for word in transcript.words():
+        token = _STRIP.sub("", word.word.strip())
+        if token:
+            if token[0].islower():
+                lower.add(token.casefold())
+            elif token[0].isupper() and not previous_ends and token != "I" and len(token) > 1:
+                capitalised[token] = capitalised.get(token, 0) + 1
+        previous_ends = ends_sentence(word.word)
+    return sorted(t for t, n in capitalised.items()
+                  if n >= min_count and t.casefold() not in lower)
 
 
 def clip_words(words: Sequence[Word], start_s: float, end_s: float,
@@ -452,9 +486,9 @@ def _ass_escape(text: str) -> str:
     return text.replace("\\", "\u29f5").replace("{", "(").replace("}", ")")
 
 
-def _ass_text(cue: Cue, current: CueWord | None, colours: tuple[str, str],
+def _ass_text(cue: Cue, current: CueWord | None, colours: tuple[str, str, str],
               cjk_font: str = "") -> str:
-    base, hi = colours
+    base, hi, key = colours
     lines = []
     for line in cue.lines:
         parts = []
@@ -464,8 +498,9 @@ def _ass_text(cue: Cue, current: CueWord | None, colours: tuple[str, str],
             text = _ass_escape(w.text)
             if cjk_font and needs_cjk_font(w.text):
                 text = f"{{\\fn{cjk_font}}}{text}{{\\fn}}"  # back to the style's font
-            if w.keyword or w is current:
-                parts.append(f"{{\\1c{hi}}}{text}{{\\1c{base}}}")
+            if w is current or w.keyword:
+                colour = hi if w is current else key
+                parts.append(f"{{\\1c{colour}}}{text}{{\\1c{base}}}")
             else:
                 parts.append(text)
         lines.append(_join_tagged(parts, [w.text for w in line if w.text]))
@@ -489,11 +524,14 @@ def to_ass(cues: Sequence[Cue], section: SubtitleSection, *, width: int = PLAY_R
     sits there whatever its line count. With ``section.karaoke`` each cue becomes
     one event per word, the word being spoken coloured ``highlight_colour`` (TikTok
     style; the layout is identical across events because only colours change).
-    Keywords are always in ``highlight_colour``. Emoji are not in the text (libass
-    draws boxes); see :attr:`Cue.emoji`. Times stay on the clip's source timeline.
+    Keywords, trigger words, names and numbers are in ``keyword_colour`` (at most
+    ``max_highlights_per_cue`` a cue), the word being spoken in ``highlight_colour``.
+    Emoji are not in the text (libass draws boxes); see :attr:`Cue.emoji`. Times stay
+    on the clip's source timeline.
     """
     base = ass_colour(section.primary_colour)
     hi = ass_colour(section.highlight_colour)
+    key = ass_colour(section.keyword_colour)
     x, y = width / 2, section.position_y * height
     pos = f"{{\\an5\\pos({x:.0f},{y:.0f})}}"
     style = ",".join(
@@ -538,7 +576,7 @@ def to_ass(cues: Sequence[Cue], section: SubtitleSection, *, width: int = PLAY_R
         for start, end, current in _karaoke_spans(cue, section.karaoke):
             if end <= start:
                 continue
-            text = _ass_text(cue, current, (base, hi), section.cjk_font)
+            text = _ass_text(cue, current, (base, hi, key), section.cjk_font)
             events.append(
                 f"Dialogue: 0,{_ass_time(start)},{_ass_time(end)},Default,,0,0,0,,{pos}{text}"
             )

@@ -311,7 +311,7 @@ class SubtitleSection(Section):
     primary_colour: str = Field(
         "#FFFFFF", pattern=r"^#[0-9A-Fa-f]{6}$", description="text colour")
     highlight_colour: str = Field(
-        "#FFD400", pattern=r"^#[0-9A-Fa-f]{6}$", description="spoken word and keywords")
+        "#FFD400", pattern=r"^#[0-9A-Fa-f]{6}$", description="the word being spoken")
     outline_colour: str = Field(
         "#000000", pattern=r"^#[0-9A-Fa-f]{6}$", description="outline around the letters")
     outline_px: float = Field(5.0, ge=0, description="outline thickness, px at 1080x1920")
@@ -320,6 +320,14 @@ class SubtitleSection(Section):
     uppercase: bool = Field(False, description="SHOUTY captions")
     karaoke: bool = Field(True, description="highlight each word as it is spoken")
     keywords: list[str] = Field(default_factory=list, description="always highlighted")
+    keyword_colour: str = Field(
+        "#4FE3FF", pattern=r"^#[0-9A-Fa-f]{6}$", description="keywords, the candidates' "
+        "trigger words, names and numbers: a second colour, apart from the spoken word")
+    highlight_names: bool = Field(
+        True, description="names: words the episode capitalises mid-sentence, twice or more")
+    highlight_numbers: bool = Field(True, description="words with a digit")
+    max_highlights_per_cue: int = Field(
+        2, ge=0, le=10, description="at most this many highlighted words a cue: more is noise")
 
     @field_validator("font")
     @classmethod
