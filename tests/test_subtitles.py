@@ -395,3 +395,18 @@ def test_names_numbers_and_triggers_light_up_a_few_words_a_cue():
     assert all(len(cue) <= 2 for cue in lit)  # capped: a trigger's second word may lose
     none = build_cues(tr, START, START + 60, params(max_highlights_per_cue=0))
     assert not any(w.keyword for c in none for w in c.words)
+
+
+def test_pop_scales_each_cue_in_once_and_reveal_hides_the_words_not_yet_spoken(
+        transcript, clip_end):
+    cues = build_cues(transcript, START, clip_end, params())
+    pop = parse_ass(to_ass(cues, params(animation="pop")))["Events"]
+    firsts = {e["Start"] for e in pop if "\\t(0,80,\\fscx100\\fscy100)" in e["Text"]}
+    assert len(firsts) == len(cues)  # one pop a cue, on its first event
+    reveal = parse_ass(to_ass(cues, params(animation="reveal")))["Events"]
+    words = len([w for w in cues[0].words if w.text])
+    first_cue = reveal[:words]
+    hidden = [e["Text"].count("{\\alpha&HFF&}") for e in first_cue]
+    assert hidden == list(range(words - 1, -1, -1))  # fewer hidden words as they are spoken
+    static = parse_ass(to_ass(cues, params()))["Events"]
+    assert not any("\\alpha" in e["Text"] or "\\fscx80" in e["Text"] for e in static)

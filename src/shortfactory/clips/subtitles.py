@@ -487,8 +487,13 @@ def _ass_escape(text: str) -> str:
 
 
 def _ass_text(cue: Cue, current: CueWord | None, colours: tuple[str, str, str],
-              cjk_font: str = "") -> str:
+              cjk_font: str = "", *, reveal: bool = False) -> str:
+    """One event's text. With ``reveal``, words after ``current`` are drawn fully
+    transparent: they keep their place, so the lines do not reflow as words appear."""
     base, hi, key = colours
+    order = [w for line in cue.lines for w in line if w.text]
+    at = next((k for k, w in enumerate(order) if w is current), None)
+    hidden = set(map(id, order[at + 1:])) if reveal and at is not None else set()
     lines = []
     for line in cue.lines:
         parts = []
@@ -498,7 +503,9 @@ def _ass_text(cue: Cue, current: CueWord | None, colours: tuple[str, str, str],
             text = _ass_escape(w.text)
             if cjk_font and needs_cjk_font(w.text):
                 text = f"{{\\fn{cjk_font}}}{text}{{\\fn}}"  # back to the style's font
-            if w is current or w.keyword:
+            if id(w) in hidden:
+                parts.append(f"{{\\alpha&HFF&}}{text}{{\\alpha&H00&}}")
+            elif w is current or w.keyword:
                 colour = hi if w is current else key
                 parts.append(f"{{\\1c{colour}}}{text}{{\\1c{base}}}")
             else:
@@ -573,14 +580,21 @@ def to_ass(cues: Sequence[Cue], section: SubtitleSection, *, width: int = PLAY_R
     ]
     events = []
     for cue in cues:
-        for start, end, current in _karaoke_spans(cue, section.karaoke):
+        for k, (start, end, current) in enumerate(_karaoke_spans(cue, section.karaoke)):
             if end <= start:
                 continue
-            text = _ass_text(cue, current, (base, hi, key), section.cjk_font)
+            text = _ass_text(cue, current, (base, hi, key), section.cjk_font,
+                             reveal=section.animation == "reveal")
+            # Only the cue's first event pops: later ones are the same cue, recoloured.
+            tags = pos[:-1] + (_POP if section.animation == "pop" and k == 0 else "") + "}"
             events.append(
-                f"Dialogue: 0,{_ass_time(start)},{_ass_time(end)},Default,,0,0,0,,{pos}{text}"
+                f"Dialogue: 0,{_ass_time(start)},{_ass_time(end)},Default,,0,0,0,,{tags}{text}"
             )
     return "\n".join(head + events) + "\n"
+
+
+# Pop-in: from 80 % to full size over the first 80 ms of the cue (libass animates it).
+_POP = "\\fscx80\\fscy80\\t(0,80,\\fscx100\\fscy100)"
 
 
 def _karaoke_spans(cue: Cue, karaoke: bool) -> list[tuple[float, float, CueWord | None]]:

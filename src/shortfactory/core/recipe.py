@@ -319,6 +319,9 @@ class SubtitleSection(Section):
     position_y: float = Field(0.72, ge=0, le=1, description="centre of text, share of height")
     uppercase: bool = Field(False, description="SHOUTY captions")
     karaoke: bool = Field(True, description="highlight each word as it is spoken")
+    animation: Literal["static", "pop", "reveal"] = Field(
+        "static", description="pop: each cue scales in from 80 % over 80 ms; reveal: "
+        "words appear as they are spoken (with karaoke); static: neither")
     keywords: list[str] = Field(default_factory=list, description="always highlighted")
     keyword_colour: str = Field(
         "#4FE3FF", pattern=r"^#[0-9A-Fa-f]{6}$", description="keywords, the candidates' "
