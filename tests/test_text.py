@@ -55,3 +55,12 @@ def test_a_japanese_title_is_the_first_heard_sentence() -> None:
     text, mid = clip_text(clip, transcript)
     assert text == "水をマレーシアから買う。本はまだ残っています。" and not mid
     assert first_sentence(text) == "水をマレーシアから買う。"
+
+
+def test_one_tokenizer_breaks_cjk_anywhere_and_keeps_punctuation_on_its_word() -> None:
+    from shortfactory.core.text import text_tokens
+
+    assert text_tokens("行くぞ。「本当？」 OK, go!") == ["行", "く", "ぞ。", "「本", "当？」",
+                                                      "OK,", "go!"]
+    assert text_tokens("戻ってきた! The end") == ["戻", "っ", "て", "き", "た!", "The", "end"]
+    assert text_tokens("開く「") == ["開", "く", "「"]  # a dangling bracket is kept

@@ -41,7 +41,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from shortfactory.clips.fonts import ass_text_runs, font_files, missing_glyphs
-from shortfactory.clips.subtitles import add_hook, ass_seconds
+from shortfactory.clips.subtitles import add_hook, ass_seconds, play_res
 from shortfactory.core.artifacts import CropPath
 from shortfactory.core.errors import InputError
 from shortfactory.core.io import atomic_path
@@ -57,7 +57,6 @@ from shortfactory.core.recipe import Effects, RenderSection
 
 log = logging.getLogger(__name__)
 
-# Where fonts usually live; the first DejaVu found is the fallback for libass and drawtext.
 _SILENT_LUFS = -60.0  # below this a clip is treated as silent: no gain is applied
 _ASPECT_TOLERANCE = 0.02  # crop aspect within 2 % of the output: stretch, else pad
 _EDGE_FADE_S = 0.025  # audio fade at the clip's two cut points (longer than one AAC frame)
@@ -507,10 +506,10 @@ def subtitles_at_seam(ass_text: str, spans: list[tuple[float, float]]) -> str:
     place; an event is moved when its middle lies in a span. Positions are in the
     script's own ``PlayResY`` coordinates, whatever the output size.
     """
-    play_res = re.search(r"^PlayResY:\s*(\d+)", ass_text, re.MULTILINE)
-    if not spans or play_res is None:
+    size = play_res(ass_text)
+    if not spans or size is None:
         return ass_text
-    seam = int(play_res.group(1)) // 2
+    seam = size[1] // 2
     out = []
     for line in ass_text.splitlines():
         m = _DIALOGUE.match(line)

@@ -36,7 +36,13 @@ from dataclasses import dataclass, field
 from shortfactory.clips.fonts import needs_cjk_font
 from shortfactory.core.artifacts import Transcript, Word
 from shortfactory.core.recipe import Hook, SubtitleSection
-from shortfactory.core.text import display_width, ends_sentence, is_cjk, join_words, spaced
+from shortfactory.core.text import (
+    display_width,
+    ends_sentence,
+    join_words,
+    spaced,
+    text_tokens,
+)
 
 # --- value objects -----------------------------------------------------------------
 
@@ -642,29 +648,20 @@ HOOK_LINE_COLUMNS = 20  # banner lines, in display columns at the default size
 def wrap_columns(text: str, columns: int) -> list[str]:
     """Greedy lines of at most ``columns`` display columns, broken between words (and
     between any two CJK characters, which are not spaced); a longer word stands alone."""
-    tokens: list[str] = []
-    for word in text.split():
-        run = ""
-        for char in word:
-            if is_cjk(char) and char.isalnum():
-                if run:
-                    tokens.append(run)
-                run = char
-                tokens.append(run)
-                run = ""
-            elif not char.isalnum() and tokens and not run and is_cjk(tokens[-1][-1]):
-                tokens[-1] += char  # 。、！ and ! stay on their word
-            else:
-                run += char
-        if run:
-            tokens.append(run)
     lines: list[str] = []
-    for token in tokens:
+    for token in text_tokens(text):
         if lines and display_width(join_words([lines[-1], token])) <= columns:
             lines[-1] = join_words([lines[-1], token])
         else:
             lines.append(token)
     return lines
+
+
+def play_res(ass_text: str) -> tuple[int, int] | None:
+    """The script's own coordinate space, ``(PlayResX, PlayResY)``; None without both."""
+    x = re.search(r"^PlayResX:\s*(\d+)", ass_text, re.MULTILINE)
+    y = re.search(r"^PlayResY:\s*(\d+)", ass_text, re.MULTILINE)
+    return (int(x.group(1)), int(y.group(1))) if x and y else None
 
 
 def add_hook(ass_text: str, text: str, hook: Hook, *, speed: float) -> str:
@@ -681,10 +678,7 @@ def add_hook(ass_text: str, text: str, hook: Hook, *, speed: float) -> str:
     if len(text) > hook.max_chars:  # cut at a space when there is one (CJK has none)
         cut = text[: hook.max_chars - 1]
         text = (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;:-") + "…"
-    play = re.search(r"^PlayResY:\s*(\d+)", ass_text, re.MULTILINE)
-    height = int(play.group(1)) if play else PLAY_RES[1]
-    width_m = re.search(r"^PlayResX:\s*(\d+)", ass_text, re.MULTILINE)
-    width = int(width_m.group(1)) if width_m else PLAY_RES[0]
+    width, height = play_res(ass_text) or PLAY_RES
     columns = max(8, round(HOOK_LINE_COLUMNS * 64 / hook.font_size))
     lines = wrap_columns(text, columns)
     if len(lines) > 3:  # a banner of three lines at most

@@ -70,6 +70,39 @@ def is_cjk(char: str) -> bool:
     return unicodedata.east_asian_width(char) in ("W", "F") and not char.isspace()
 
 
+_OPENERS = "「『（【〈《"
+
+
+def text_tokens(text: str) -> list[str]:
+    """``text`` cut where a line may break: at spaces, and between any two CJK
+    characters (those scripts are not spaced). Punctuation stays on the word it closes
+    (``ぞ。``, ``た!``), an opening bracket on the word it opens (``「本``)."""
+    tokens: list[str] = []
+    joined = False  # the next character continues the last (spaced-script) token
+    after_cjk = False  # the last token ends in CJK, with no space since
+    lead = ""  # an opening bracket waits for its word
+    for char in text:
+        if char.isspace():
+            joined = after_cjk = False
+        elif char in _OPENERS:
+            lead += char
+        elif is_cjk(char):
+            if tokens and not char.isalnum() and not lead:
+                tokens[-1] += char
+            else:
+                tokens.append(lead + char)
+                lead = ""
+            joined, after_cjk = False, True
+        elif joined or (after_cjk and not char.isalnum() and not lead):
+            tokens[-1] += char
+        else:
+            tokens.append(lead + char)
+            lead, joined, after_cjk = "", True, False
+    if lead:
+        tokens.append(lead)
+    return tokens
+
+
 def spaced(left: str, right: str) -> bool:
     """Whether two adjacent words are written with a space between them: not where
     both sides are CJK (ASR splits those scripts into words that were never spaced)."""

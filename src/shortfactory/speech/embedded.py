@@ -19,7 +19,7 @@ from pathlib import Path
 from shortfactory.core.artifacts import MediaStream, Segment, SourceProbe, Word
 from shortfactory.core.errors import InputError
 from shortfactory.core.media import ffmpeg_exe
-from shortfactory.core.text import is_cjk, language_code
+from shortfactory.core.text import language_code, text_tokens
 
 log = logging.getLogger(__name__)
 
@@ -75,26 +75,7 @@ def parse_srt(text: str) -> list[tuple[float, float, str]]:
 def line_words(start: float, end: float, text: str) -> list[Word]:
     """A line's words with times spread by characters: spaced words for spaced scripts,
     one character a word for CJK (a line may then break anywhere, as it can there)."""
-    tokens: list[str] = []
-    joined = False  # whether the next character continues the last token
-    lead = ""  # an opening bracket waits for the word it opens
-    for char in text:
-        if char.isspace():
-            joined = False
-        elif char in "「『（【〈《":
-            lead += char
-        elif is_cjk(char):
-            if tokens and not char.isalnum() and not lead:
-                tokens[-1] += char  # 。、！ stay on the word they close
-            else:
-                tokens.append(lead + char)
-                lead = ""
-            joined = False
-        elif joined:
-            tokens[-1] += char
-        else:
-            tokens.append(lead + char)
-            lead, joined = "", True
+    tokens = text_tokens(text)
     total = sum(len(t) for t in tokens) or 1
     words, t = [], start
     for token in tokens:

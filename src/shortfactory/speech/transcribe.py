@@ -211,17 +211,13 @@ def transcribe(audio_path: str | Path, section: TranscribeSection, *, progress: 
     if rate != RATE:
         raise ModelError(f"{audio_path}: expected 16 kHz audio, got {rate} Hz")
     duration = len(samples) / rate
-    load = cached_loader(load)
-
-    def model_for(name: str) -> Any:
-        return load(name, section)
-
+    load = cached_loader(load)  # the detector is the decoder too when both are base
     language = None if section.language == "auto" else section.language
     language_id = None
     missing: ModelError | None = None
     if language is None:
         try:
-            detector = model_for(section.multilingual_model)
+            detector = load(section.multilingual_model, section)
         except ModelError as err:
             log.warning("%s: language not identified, assuming English: %s", audio_path, err)
             detector, missing = None, err
@@ -265,7 +261,7 @@ def transcribe(audio_path: str | Path, section: TranscribeSection, *, progress: 
         initial_prompt=section.initial_prompt or None,
         hotwords=" ".join(section.hotwords) or None,
     )
-    model = model_for(name)
+    model = load(name, section)
     segments, found, probability = decode(model, samples, rate, language, section.task,
                                           options, section.chunk_s, progress)
     original: list[Segment] = []
