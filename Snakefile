@@ -18,9 +18,11 @@ include: "rules/speech.smk"
 include: "rules/vision.smk"
 include: "rules/candidates.smk"
 include: "rules/clips.smk"
+include: "rules/release.smk"
 
 
 rule all:
     input:
         get_final_outputs(),
+        get_render_notices(),
     default_target: True

@@ -25,6 +25,13 @@ Stages:
     languages  language ID, WER/CER per language, speed and translate on real non-English
                speech fetched from public packages (bench/languages.py)
 
+    render     render speed with every packaging feature on and captions only, loudness
+               and true peak of every Short, caption limits and sync, emoji drawn
+               (bench/render.py)
+
+    metadata   titles that carry the planted moment's key line (tuned on the sample) and
+               empty titles over the real-episode runs (bench/metadata.py)
+
 ``bench/gpu_proxy.py`` (the proxy decoded by NVDEC against the CPU, per core count) runs
 on its own, on a machine with an NVIDIA GPU.
 """
@@ -45,7 +52,9 @@ from pathlib import Path
 from camera import bench_camera
 from candidates import bench_candidates
 from languages import bench_languages
+from metadata import bench_metadata
 from realworld import bench_realworld
+from render import bench_render
 from speech import bench_speech
 from vision import bench_vision
 
@@ -148,6 +157,8 @@ BENCHES: dict[str, Callable[[], dict[str, float]]] = {
     "vision": bench_vision,
     "realworld": bench_realworld,
     "languages": bench_languages,
+    "render": bench_render,
+    "metadata": bench_metadata,
 }
 
 

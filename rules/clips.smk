@@ -53,14 +53,16 @@ rule write_subtitles:
     output:
         ass="results/{episode}/clips/{clip}/subtitles.ass",
         srt="results/{episode}/clips/{clip}/subtitles.srt",
+        accents="results/{episode}/clips/{clip}/accents.json",
     params:
         clip=get_clip_span,
         recipe=get_section("subtitles"),
         # The SRT is on the finished Short's timeline; only this value of the render
         # section, so other render edits do not rerun the subtitles.
         speed=RECIPE.render.speed,
-        # The candidates' trigger words are highlighted too (only these, not the section).
-        triggers=sorted(RECIPE.candidates.triggers),
+        # The candidates' trigger words are highlighted, and offered to the render as
+        # punch-in moments by weight (only these, not the section).
+        triggers=dict(sorted(RECIPE.candidates.triggers.items())),
         code=stage_code("write_subtitles.py"),
     log:
         "logs/write_subtitles/{episode}/{clip}.log",
@@ -81,6 +83,8 @@ rule write_metadata:
     params:
         clip=get_clip_entry,
         recipe=get_section("metadata"),
+        # The candidates' trigger words and their weights: a sign of a title hook.
+        triggers=dict(RECIPE.candidates.triggers),
         recipe_hash=get_recipe_hash(),
         code=stage_code("write_metadata.py"),
     log:
@@ -101,6 +105,9 @@ rule render_short:
         probe="results/{episode}/source.json",
         # The title, for the hook banner (render.hook).
         metadata="results/{episode}/clips/{clip}/metadata.json",
+        # Emoji rows and punch-in moments the subtitles marked.
+        accents="results/{episode}/clips/{clip}/accents.json",
+        **watermark_image(),
     output:
         "out/{episode}/{clip}.mp4",
     params:

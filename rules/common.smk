@@ -102,3 +102,21 @@ def get_episode_shorts(wildcards):
 
 def get_final_outputs():
     return expand("out/{episode}/shorts.json", episode=list(EPISODES))
+
+
+def watermark_image():
+    """The logo file as an input of the render, so replacing it re-renders."""
+    image = RECIPE.render.watermark.image
+    return {"watermark": image} if image else {}
+
+
+def is_publish_for_real():
+    """Sending is opt-in: only --config publish_for_real=1 (or true/yes) sends."""
+    return str(config.get("publish_for_real", "")).strip().lower() in {"1", "true", "yes"}
+
+
+def get_render_notices():
+    """The render receipts to add to `all` when a webhook listens for "render"."""
+    if not any("render" in hook.events for hook in RECIPE.notify.webhooks):
+        return []
+    return expand("results/{episode}/notify_render.json", episode=list(EPISODES))

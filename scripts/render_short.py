@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from shortfactory.clips.render import render_short
-from shortfactory.core.artifacts import ClipMetadata, CropPath, SourceProbe
+from shortfactory.core.artifacts import Accents, ClipMetadata, CropPath, SourceProbe
 from shortfactory.core.io import read_model
 from shortfactory.core.recipe import IngestSection, RenderSection
 from shortfactory.ingest.stage import choose_audio_stream
@@ -19,4 +19,5 @@ if "snakemake" in globals():
         render_short(snakemake.input.source, read_model(snakemake.input.crop, CropPath),
                      Path(snakemake.input.subtitles), section, Path(snakemake.output[0]),
                      audio_stream=stream,
-                     hook_text=read_model(snakemake.input.metadata, ClipMetadata).title)
+                     hook_text=read_model(snakemake.input.metadata, ClipMetadata).title,
+                     accents=read_model(snakemake.input.accents, Accents))

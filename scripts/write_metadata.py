@@ -1,4 +1,4 @@
-"""Snakemake adapter: title, description and tags of one clip from Jinja2 templates."""
+"""Snakemake adapter: title (the picked hook), description, tags and hashtags of one clip."""
 
 from shortfactory.clips.metadata import build_metadata
 from shortfactory.core.artifacts import Clip, Transcript
@@ -13,5 +13,6 @@ if "snakemake" in globals():
         section = MetadataSection.model_validate(snakemake.params.recipe)
         meta = build_metadata(clip, read_model(snakemake.input.transcript, Transcript),
                               section, episode=snakemake.wildcards.episode,
-                              recipe_hash=snakemake.params.recipe_hash)
+                              recipe_hash=snakemake.params.recipe_hash,
+                              triggers=snakemake.params.triggers)
         write_model(snakemake.output[0], meta)

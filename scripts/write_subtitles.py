@@ -1,8 +1,9 @@
-"""Snakemake adapter: word-timed .ass and plain .srt subtitles of one clip."""
+"""Snakemake adapter: word-timed .ass, plain .srt and the accents (emoji, punch-in moments)
+of one clip."""
 
 from shortfactory.clips.subtitles import write_subtitles
 from shortfactory.core.artifacts import Transcript
-from shortfactory.core.io import read_model, write_text_atomic
+from shortfactory.core.io import read_model, write_model, write_text_atomic
 from shortfactory.core.recipe import SubtitleSection
 from shortfactory.workflow import script_context
 
@@ -14,7 +15,9 @@ if "snakemake" in globals():
         # timeline), so other render edits do not rerun the subtitles.
         section = SubtitleSection.model_validate(snakemake.params.recipe)
         transcript = read_model(snakemake.input.transcript, Transcript)
-        ass, srt = write_subtitles(transcript, span["start_s"], span["end_s"], section,
-                                   snakemake.params.speed, snakemake.params.triggers)
+        ass, srt, accents = write_subtitles(
+            transcript, span["start_s"], span["end_s"], section, snakemake.params.speed,
+            snakemake.params.triggers, clip=snakemake.wildcards.clip)
         write_text_atomic(snakemake.output.ass, ass)
         write_text_atomic(snakemake.output.srt, srt)
+        write_model(snakemake.output.accents, accents)

@@ -55,6 +55,9 @@ EXAMPLES: list[BaseModel] = [
                                                      captions="v.srt", thumbnail="v.png",
                                                      metadata="m.json", start_s=0, end_s=12,
                                                      total=0.5, title="Hi")]),
+    a.Accents(clip="c0000-0012", emoji=[a.EmojiAccent(start_s=1.0, end_s=2.5, emoji=["\U0001f525"],
+                                                      y=0.6, size=0.0625)],
+              moments=[a.Moment(t_s=1.0, end_s=1.4, word="wow", kind="trigger", weight=0.7)]),
 ]
 
 

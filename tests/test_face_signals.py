@@ -43,7 +43,7 @@ def test_models_are_extracted_from_a_wheel_and_kept(tmp_path: Path) -> None:
         models.MEDIAPIPE_WHEEL_DIR + name: name.encode() for name in models.MEDIAPIPE_FACE_MODELS})
     dest = tmp_path / "models"
     assert cli_main(["fetch-models", "--dest", str(dest), "--wheel", str(wheel),
-                     "--whisper", "none"]) == 0
+                     "--whisper", "none", "--fonts", "none"]) == 0
     for name in models.MEDIAPIPE_FACE_MODELS:
         assert (dest / name).read_bytes() == name.encode()
         assert models.find_model(name, dest) == dest / name

@@ -156,7 +156,9 @@ def test_shipped_recipes_pass_every_check(capsys: pytest.CaptureFixture[str]) ->
         assert main(["check-recipe", str(REPO / "recipes" / f"{name}.yaml")]) == 0
         out = capsys.readouterr().out
         assert f"{name}.yaml: ok" in out
-        assert re.search(r"subtitles\.font: DejaVu Sans -> \S*DejaVuSans-Bold\.ttf", out), out
+        face = r"Montserrat ExtraBold -> \S*Montserrat-ExtraBold\.ttf" if name == "anime" \
+            else r"DejaVu Sans -> \S*DejaVuSans-Bold\.ttf"
+        assert re.search(r"subtitles\.font: " + face, out), out
 
 
 def test_bad_templates_fail_check_recipe_with_locations(
@@ -232,10 +234,10 @@ def test_bitrates_parse_like_ffmpeg() -> None:
         assert parse_bitrate(bad) is None, bad
 
 
-@pytest.mark.parametrize("font", ["Comic Sans MS", "Montserrat"])
+@pytest.mark.parametrize("font", ["Comic Sans MS", "Bangers"])
 def test_missing_subtitle_font_is_an_error_not_a_fallback(tmp_path: Path, font: str) -> None:
-    """libass would silently draw DejaVu for both (the bundled variable Montserrat is
-    called "Montserrat Thin"): the check asks libass and compares the face it chose."""
+    """libass would silently draw DejaVu for both: the check asks libass and compares
+    the face it chose."""
     recipe = write(tmp_path / "font.yaml", f"subtitles:\n  bold: true\n  font: {font}\n")
     found = problems(recipe)
     assert f"{recipe}:3:3: subtitles.font: font '{font}' is not installed: libass would " \
@@ -243,12 +245,35 @@ def test_missing_subtitle_font_is_an_error_not_a_fallback(tmp_path: Path, font: 
     assert "Montserrat Thin" in found  # the message lists what the render has
 
 
-@pytest.mark.parametrize("font", ["dejavu sans", "Montserrat Thin", "DejaVuSans-Bold"])
+@pytest.mark.parametrize("font", ["dejavu sans", "Montserrat Thin", "DejaVuSans-Bold",
+                                  "Montserrat ExtraBold", "Anton", "Bebas Neue",
+                                  "Luckiest Guy", "Poppins Black"])
 def test_fonts_libass_finds_pass(tmp_path: Path, font: str) -> None:
     recipe = write(tmp_path / "font.yaml", f"subtitles:\n  font: {font}\n")
     assert load_recipe(recipe).subtitles.font == font
     choice = resolve_subtitle_font(font, True)
     assert choice.found and choice.file is not None and choice.file.is_file()
+
+
+def test_a_caption_font_without_the_recipes_letters_is_an_error(tmp_path: Path) -> None:
+    """Luckiest Guy has no Cyrillic: a Russian keyword would render as boxes."""
+    recipe = write(tmp_path / "glyph.yaml", "subtitles:\n  font: Luckiest Guy\n"
+                   "  keywords: [\"Москва\"]\n")
+    found = problems(recipe)
+    assert f"{recipe}:2:3: subtitles.font: 'Luckiest Guy' has no glyph for" in found
+    assert "(U+041C) in Luckiest Guy" in found
+    ok = write(tmp_path / "ok.yaml", "subtitles:\n  font: Montserrat ExtraBold\n"
+               "  keywords: [\"Москва\", \"東京\"]\n")  # Cyrillic in Montserrat; CJK: Noto
+    assert load_recipe(ok).subtitles.keywords == ["Москва", "東京"]
+
+
+def test_emoji_map_values_must_be_drawable(tmp_path: Path) -> None:
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    recipe = write(tmp_path / "emoji.yaml", "subtitles:\n  emoji:\n    cat: 'x'\n"
+                   f"    flag: \"\U0001f1ef\U0001f1f5\"\n    family: \"{family}\"\n")
+    found = problems(recipe)
+    assert "subtitles.emoji.cat: 'x' is not an emoji the render can draw" in found
+    assert "emoji.flag" not in found and "emoji.family" not in found
 
 
 def test_font_name_must_fit_an_ass_style(tmp_path: Path) -> None:

@@ -683,3 +683,84 @@ def test_progress_bar_fills_and_the_picture_fades_to_black(work, source):
     assert bar_share(at[1.0]) == pytest.approx(0.25, abs=0.05)
     assert bar_share(at[2.0]) == pytest.approx(0.5, abs=0.05)
     assert at[1.0][:1800].mean() > 60 and decoded[-1][1][:1800].mean() < 12  # faded out
+
+
+# --- emoji, logo and punch-in (#20) -----------------------------------------------------
+
+ROW_Y, ROW_SIZE = 0.6, 120 / 1920
+
+
+def _accents(**kw):
+    from shortfactory.core.artifacts import Accents, EmojiAccent
+
+    return Accents(clip="c0000-0006", emoji=[EmojiAccent(
+        start_s=1.0, end_s=3.0, emoji=["\U0001f525", "\U0001f1ef\U0001f1f5"], y=ROW_Y,
+        size=ROW_SIZE)], **kw)
+
+
+@pytest.fixture(scope="module")
+def accented(work: Path, source: Path) -> Path:
+    """The subtitled render again, with an emoji row over 1-3 s and a logo."""
+    logo = Image.new("RGBA", (200, 100), (0, 0, 0, 0))
+    logo.paste((20, 200, 120, 255), (0, 0, 100, 100))  # a green square, then a clear half
+    logo.save(work / "logo.png")
+    out = work / "accented.mp4"
+    params = RenderSection(watermark=Watermark(image=str(work / "logo.png"), opacity=1.0,
+                                               image_width=0.2, image_position="top-left"))
+    render_short(source, panning_crop(), subtitle_ass(work / "a.ass", with_cue=True), params,
+                 out, progress=False, accents=_accents())
+    return out
+
+
+def _row(frame: np.ndarray) -> np.ndarray:
+    centre, half = round(ROW_Y * 1920), round(ROW_SIZE * 1920 / 2)
+    return frame[centre - half: centre + half, 540 - 160: 540 + 160]
+
+
+def test_emoji_are_drawn_while_their_cue_is_shown_and_gone_after(accented, work, source):
+    plain = work / "plain.mp4"
+    render_short(source, panning_crop(), subtitle_ass(work / "p.ass", with_cue=True),
+                 RenderSection(), plain, progress=False)
+    got, ref = frames(accented, {15, 60, 105}), frames(plain, {15, 60, 105})
+    diff = {k: np.abs(_row(got[k]).astype(np.int16) - _row(ref[k])).mean() for k in got}
+    assert diff[60] > 25  # 2.0 s: the row is there
+    assert diff[15] < 3 and diff[105] < 3  # 0.5 s and 3.5 s: before and after its cue
+    # Twemoji's flag of Japan: a red disc on white; the fire: orange.
+    row = _row(got[60]).reshape(-1, 3).astype(np.int16)
+    red = (row[:, 0] > 190) & (row[:, 1] < 70) & (row[:, 2] < 90)
+    orange = (row[:, 0] > 220) & (row[:, 1] > 120) & (row[:, 1] < 200) & (row[:, 2] < 80)
+    assert red.mean() > 0.01 and orange.mean() > 0.01
+
+
+def test_logo_watermark_pixels_match(accented):
+    frame = frames(accented, {45})[45]
+    margin, top = round(0.04 * 1080), round(0.04 * 1920)
+    side = round(0.2 * 1080) // 2  # the logo is 2:1, its left half the green square
+    square = frame[top + 10: top + side - 10, margin + 10: margin + side - 10].reshape(-1, 3)
+    assert np.abs(square.mean(axis=0) - (20, 200, 120)).max() < 12
+    clear = frame[top + 10: top + side - 10, margin + side + 10: margin + 2 * side - 10]
+    assert np.abs(clear.reshape(-1, 3).mean(axis=0) - (20, 200, 120)).max() > 40
+
+
+def test_punch_in_zooms_on_the_moment_and_returns(work, source):
+    from shortfactory.core.artifacts import Moment
+    from shortfactory.core.recipe import Effects
+
+    moments = [Moment(t_s=2.0, end_s=2.4, word="wow", kind="trigger", weight=1.0)]
+    crop = panning_crop()
+    plain, punched = work / "unpunched.mp4", work / "punched.mp4"
+    for out, effects in ((plain, Effects()), (punched, Effects(punch_in=True,
+                                                               punch_in_zoom=0.1))):
+        render_short(source, crop, subtitle_ass(work / "n.ass", with_cue=False),
+                     RenderSection(effects=effects), out, progress=False,
+                     accents=_accents().model_copy(update={"emoji": [], "moments": moments}))
+    got, ref = frames(punched, {66, 90}), frames(plain, {66, 90})
+    # 2.2 s: the picture is the unzoomed one's centre, 10 % larger.
+    h, w = ref[66].shape[:2]
+    ch, cw = round(h / 1.1), round(w / 1.1)
+    centre = ref[66][(h - ch) // 2: (h - ch) // 2 + ch, (w - cw) // 2: (w - cw) // 2 + cw]
+    zoomed = np.asarray(Image.fromarray(centre).resize((w, h), Image.Resampling.BILINEAR))
+    assert np.abs(small(got[66]).astype(np.int16) - small(zoomed)).mean() < \
+        0.5 * np.abs(small(got[66]).astype(np.int16) - small(ref[66])).mean()
+    # 3.0 s: back to the planned window.
+    assert np.abs(got[90].astype(np.int16) - ref[90]).mean() < 3

@@ -276,9 +276,9 @@ def test_write_subtitles_puts_only_the_srt_on_the_output_timeline(transcript, cl
     finished Short: the speed (``render.speed``, passed on its own) moves the SRT only."""
     section = params()
     cues = build_cues(transcript, START, clip_end, section)
-    ass, srt = write_subtitles(transcript, START, clip_end, section, 1.0)
+    ass, srt, _ = write_subtitles(transcript, START, clip_end, section, 1.0)
     assert (ass, srt) == (to_ass(cues, section), to_srt(cues, speed=1.0))
-    fast_ass, fast_srt = write_subtitles(transcript, START, clip_end, section, 2.0)
+    fast_ass, fast_srt, _ = write_subtitles(transcript, START, clip_end, section, 2.0)
     assert fast_ass == ass and fast_srt == to_srt(cues, speed=2.0) != srt
     starts = [srt_seconds(block.split("\n")[1].split(" --> ")[0])
               for block in fast_srt.strip().split("\n\n")]
@@ -317,6 +317,7 @@ def test_metadata_renders_templates(transcript):
                     "({{ '%.1f' % start_s }}-{{ end_s }}), score {{ scores.total }}",
         tags=["{{ episode }}", "dragon", "Dragon", ""],
         hashtags=["shorts", "#{{ episode }} clips"],
+        max_keywords=0, max_hashtags=0,  # the templates only (keywords: test_metadata.py)
     )
     clip = make_clip(start=START + 1.5, end=3725.0)
     meta = build_metadata(clip, transcript, p, episode="Ep 1", recipe_hash="abc123")

@@ -14,7 +14,7 @@ import contextlib
 import copy
 import functools
 import re
-import struct
+import string
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -24,8 +24,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from shortfactory.clips.fonts import face_names
 from shortfactory.core import recipe as models
 from shortfactory.core.recipe import (
+    CandidatesSection,
     MetadataSection,
     Problem,
     Recipe,
@@ -87,11 +89,19 @@ def load_time_problems(merged: dict[str, Any]) -> list[Problem]:
     """
     problems: list[Problem] = []
     subtitles = _section("subtitles", merged)
+    candidates = _section("candidates", merged)
+    triggers = list(candidates.triggers) if isinstance(candidates, CandidatesSection) else []
     if isinstance(subtitles, SubtitleSection):
-        problems += _subtitle_font_problems(subtitles)
+        problems += _subtitle_font_problems(subtitles, [*subtitles.keywords, *triggers])
+        problems += _emoji_problems(subtitles)
     render = _section("render", merged)
     if isinstance(render, RenderSection):
         problems += _render_problems(render)
+        hook = render.hook
+        if hook.enabled:
+            key = ("render", "hook", "font")
+            problems += (_font_problems(key, hook.font, True)
+                         or _glyph_problems(key, hook.font, hook.cjk_font, []))
     metadata = _section("metadata", merged)
     if isinstance(metadata, MetadataSection):
         from shortfactory.clips.metadata import template_problems
@@ -99,43 +109,6 @@ def load_time_problems(merged: dict[str, Any]) -> list[Problem]:
         found = template_problems(metadata)
         problems += [(("metadata", *loc), message) for loc, message in found]
     return problems
-
-
-_NAME_IDS = (1, 4, 6, 16)  # family, full name, PostScript name, typographic family
-
-
-def sfnt_names(path: Path, index: int = 0, ids: tuple[int, ...] = _NAME_IDS) -> frozenset[str]:
-    """Names of one face of a TrueType/OpenType file (collections too), from its name table.
-
-    Why not Pillow: it reports FreeType's family (``Montserrat``) while libass matches the
-    name table's family, full and PostScript names (``Montserrat Thin`` for the variable
-    Montserrat), which is what decides whether a recipe's font name is found.
-    """
-    try:
-        data = path.read_bytes()
-        offset = struct.unpack_from(">I", data, 12 + 4 * index)[0] if data[:4] == b"ttcf" else 0
-        (tables,) = struct.unpack_from(">H", data, offset + 4)
-        for t in range(tables):
-            tag, _, start, _ = struct.unpack_from(">4sIII", data, offset + 12 + 16 * t)
-            if tag == b"name":
-                return _name_table(data, start, ids)
-    except (OSError, struct.error):
-        pass
-    return frozenset()
-
-
-def _name_table(data: bytes, start: int, ids: tuple[int, ...]) -> frozenset[str]:
-    _, count, strings = struct.unpack_from(">HHH", data, start)
-    names: set[str] = set()
-    for r in range(count):
-        platform, _, _, name_id, length, at = struct.unpack_from(">6H", data, start + 6 + 12 * r)
-        if name_id not in ids or platform not in (0, 1, 3):
-            continue
-        raw = data[start + strings + at : start + strings + at + length]
-        text = raw.decode("mac_roman" if platform == 1 else "utf-16-be", errors="replace")
-        if text.strip():
-            names.add(text.strip())
-    return frozenset(names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,16 +150,16 @@ def font_choice(requested: str, report: str, files: list[Path], note: str = "") 
     if match is None:
         wanted = requested.casefold()
         for file in files:
-            names = sfnt_names(file)
+            names = face_names(file)
             if any(name.casefold() == wanted for name in names):
                 return FontChoice(requested, file, names, note)
         return FontChoice(requested, None, frozenset(), note or "libass reported no face")
     file: Path | None = Path(match["file"])
     index = int(match["index"])
     if not (file.is_absolute() and file.is_file()):
-        file = next((f for f in files if match["ps"] in sfnt_names(f, ids=(6,))), None)
+        file = next((f for f in files if match["ps"] in face_names(f, ids=(6,))), None)
         index = 0
-    names = sfnt_names(file, index) if file else frozenset({match["ps"]})
+    names = face_names(file, index) if file else frozenset({match["ps"]})
     return FontChoice(requested, file, names | {match["ps"]})
 
 
@@ -230,11 +203,22 @@ def _render_families() -> list[str]:
     """Family names of the fonts the render hands libass itself (for error messages)."""
     from shortfactory.clips.fonts import font_files
 
-    return sorted({name for f in font_files() for name in sfnt_names(f, ids=(1,))})
+    return sorted({name for f in font_files() for name in face_names(f, ids=(1,))})
 
 
-def _subtitle_font_problems(subtitles: SubtitleSection) -> list[Problem]:
-    choice = resolve_subtitle_font(subtitles.font, subtitles.bold)
+def _subtitle_font_problems(subtitles: SubtitleSection, words: list[str]) -> list[Problem]:
+    """The caption font exists as named and draws the recipe's own words: a font only
+    the render would find wanting (a display font without digits, or without the
+    accents of a keyword) is an error here, before any stage runs."""
+    problems = _font_problems(("subtitles", "font"), subtitles.font, subtitles.bold)
+    if problems:
+        return problems
+    return _glyph_problems(("subtitles", "font"), subtitles.font, subtitles.cjk_font,
+                           [w.upper() if subtitles.uppercase else w for w in words])
+
+
+def _font_problems(key: tuple[str, ...], font: str, bold: bool) -> list[Problem]:
+    choice = resolve_subtitle_font(font, bold)
     if choice.found:
         return []
     if choice.file is not None:
@@ -242,9 +226,48 @@ def _subtitle_font_problems(subtitles: SubtitleSection) -> list[Problem]:
     else:
         instead = choice.note or "libass found no face at all"
     have = ", ".join(_render_families()) or "none"
-    return [(("subtitles", "font"),
-             f"font '{subtitles.font}' is not installed: {instead}; the render ships {have} "
+    return [(key, f"font '{font}' is not installed: {instead}; the render ships {have} "
              "(any family `fc-list : family` shows works too)")]
+
+
+def _emoji_problems(subtitles: SubtitleSection) -> list[Problem]:
+    """Every emoji of the recipe's map has artwork: the render draws images, and a
+    missing one would silently vanish from the Short."""
+    from shortfactory.clips.emoji import missing_emoji
+    from shortfactory.clips.subtitles import split_emoji
+
+    problems: list[Problem] = []
+    for word, drawn in subtitles.emoji.items():
+        rest, found = split_emoji(drawn)
+        missing = missing_emoji(found)
+        if rest or not found or missing:
+            problems.append((("subtitles", "emoji", word),
+                             f"'{drawn}' is not an emoji the render can draw (bundled Twemoji "
+                             f"{', '.join(missing) or 'has no such image'})"))
+    return problems
+
+
+# What every caption shows sooner or later: letters, digits and sentence punctuation.
+_CAPTION_CHARS = (string.ascii_letters + string.digits + ".,!?'-%"
+                  + "\u00e9\u00e8\u00e0\u00fc\u00f6\u00e4\u00f1\u00e7")
+
+
+def _glyph_problems(key: tuple[str, ...], font: str, cjk_font: str,
+                    words: list[str]) -> list[Problem]:
+    """Characters of common captions and of ``words`` the fonts lack (CJK words are
+    drawn with ``cjk_font``); a font with no file of its own (a system font) is not
+    checked here: the render's own glyph check covers it."""
+    from shortfactory.clips.fonts import files_named, missing_glyphs, needs_cjk_font
+
+    if not files_named(font):
+        return []
+    runs = [(font, _CAPTION_CHARS)]
+    runs += [(cjk_font if needs_cjk_font(w) else font, w) for w in words]
+    missing = missing_glyphs(runs)
+    if not missing:
+        return []
+    return [(key, f"'{font}' has no glyph for {', '.join(missing[:6])}: the captions would "
+             "show boxes; choose a font that covers them")]
 
 
 @functools.lru_cache(maxsize=4)

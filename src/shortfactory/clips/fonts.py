@@ -11,11 +11,14 @@ render refuses a script a glyph of which no font it will use has.
 from __future__ import annotations
 
 import functools
+import importlib
 import re
 from pathlib import Path
 
+import pysubs2
 from fontTools.ttLib import TTFont, TTLibError
 
+from shortfactory.core.models import caption_font_files
 from shortfactory.core.text import is_cjk
 
 _DEJAVU_DIRS = (
@@ -27,21 +30,35 @@ _DEJAVU_DIRS = (
 _NAME_IDS = (1, 4, 6, 16)
 
 
-def font_files() -> list[Path]:
-    """Fonts to hand libass: the bundled Montserrat and Noto Sans CJK JP Bold, plus
-    DejaVu where one is found.
+# Caption fonts from PyPI (OFL-1.1; Luckiest Guy Apache-2.0): ``<package>/files/*.ttf``.
+# Only upright faces of a weight a caption can use: libass picks among what it is given.
+FONT_PACKAGES = ("fontpkg_anton", "fontpkg_bebas_neue", "fontpkg_luckiest_guy",
+                 "fontpkg_poppins", "fontpkg_montserrat")
+_CAPTION_WEIGHTS = re.compile(r"^[^-]+(-(Regular|Bold|ExtraBold|Black))?\.ttf$|\[wght\]\.ttf$")
 
-    Why: a bare machine may have no fonts at all; libass then cannot draw anything.
-    Note: libass names the variable Montserrat by its default instance, "Montserrat
-    Thin"; a recipe asking for "Montserrat" falls back to another family.
-    """
-    files: list[Path] = []
+
+def packaged_fonts(package: str) -> list[Path]:
+    """A font package's caption faces; none when it is not installed."""
     try:
-        import fontpkg_montserrat
+        module = importlib.import_module(package)
+    except ImportError:
+        return []
+    root = Path(getattr(module, "ROOT", Path(module.__file__ or ".").parent)) / "files"
+    return sorted(f for f in root.glob("*.ttf")
+                  if _CAPTION_WEIGHTS.search(f.name) and "Italic" not in f.name)
 
-        files += sorted((Path(fontpkg_montserrat.ROOT) / "files").glob("*.ttf"))
-    except ImportError:  # pragma: no cover - a declared dependency
-        pass
+
+def font_files() -> list[Path]:
+    """Fonts to hand libass: the caption font packages, the static Montserrat weights cut
+    at install (:func:`shortfactory.core.models.fetch_caption_fonts`), Noto Sans CJK JP
+    Bold, plus DejaVu where one is found.
+
+    Why: a bare machine may have no fonts at all, and this libass has no fontconfig
+    fallback; every face a recipe can name is found by path. (libass names the variable
+    Montserrat by its thinnest instance, "Montserrat Thin": hence the static cuts.)
+    """
+    files: list[Path] = [f for package in FONT_PACKAGES for f in packaged_fonts(package)]
+    files += caption_font_files()
     try:
         import noto_cjk_sans_jp_bold
 
@@ -57,21 +74,36 @@ def font_files() -> list[Path]:
 
 
 @functools.cache
-def _faces(path: Path) -> tuple[frozenset[str], frozenset[int]]:
-    """(lower-cased names, code points with a glyph) of a font file's first face."""
+def face_names(path: Path, index: int = 0, ids: tuple[int, ...] = _NAME_IDS) -> frozenset[str]:
+    """Names of one face of a TrueType/OpenType file (collections too) from its name
+    table: family, full, PostScript and typographic by default.
+
+    Why not Pillow: it reports FreeType's family (``Montserrat``) while libass matches the
+    name table's family, full and PostScript names (``Montserrat Thin`` for the variable
+    Montserrat), which is what decides whether a recipe's font name is found.
+    """
     try:
-        font = TTFont(str(path), fontNumber=0, lazy=True)
-        names = frozenset(str(r).strip().lower() for r in font["name"].names
-                          if r.nameID in _NAME_IDS)
-        return names, frozenset(font.getBestCmap() or {})
+        font = TTFont(str(path), fontNumber=index, lazy=True)
+        return frozenset(str(r).strip() for r in font["name"].names
+                         if r.nameID in ids and r.platformID in (0, 1, 3) and str(r).strip())
+    except (OSError, TTLibError, KeyError, UnicodeDecodeError):
+        return frozenset()
+
+
+@functools.cache
+def _cover(path: Path) -> frozenset[int]:
+    """Code points a font file's first face has a glyph for."""
+    try:
+        return frozenset(TTFont(str(path), fontNumber=0, lazy=True).getBestCmap() or {})
     except (OSError, TTLibError, KeyError):
-        return frozenset(), frozenset()
+        return frozenset()
 
 
 def files_named(family: str, files: list[Path] | None = None) -> list[Path]:
     """The font files that answer to ``family`` (as libass matches names)."""
-    wanted = family.strip().lower()
-    return [f for f in (font_files() if files is None else files) if wanted in _faces(f)[0]]
+    wanted = family.strip().casefold()
+    return [f for f in (font_files() if files is None else files)
+            if any(name.casefold() == wanted for name in face_names(f))]
 
 
 def missing_glyphs(runs: list[tuple[str, str]], files: list[Path] | None = None) -> list[str]:
@@ -81,7 +113,7 @@ def missing_glyphs(runs: list[tuple[str, str]], files: list[Path] | None = None)
     for family, text in runs:
         cover: set[int] = set()
         for f in files_named(family, files):
-            cover |= _faces(f)[1]
+            cover |= _cover(f)
         for char in sorted(set(text)):
             if not char.isspace() and ord(char) not in cover:
                 missing.append(f"{char} (U+{ord(char):04X}) in {family}")
@@ -99,23 +131,21 @@ _FN = re.compile(r"\\fn([^\\}]*)")
 
 
 def ass_text_runs(ass: str) -> list[tuple[str, str]]:
-    """``(font family, text)`` runs of an ASS script's events: each Dialogue's text in
+    """``(font family, text)`` runs of an ASS script's events: each event's text in
     its style's Fontname, switched by ``\\fn`` override tags."""
-    styles: dict[str, str] = {}
+    if not ass.strip():
+        return []
+    script = pysubs2.SSAFile.from_string(ass, format_="ass")
     runs: list[tuple[str, str]] = []
-    for line in ass.splitlines():
-        if line.startswith("Style:"):
-            name, font = [p.strip() for p in line[6:].split(",")[:2]]
-            styles[name] = font
-        elif line.startswith("Dialogue:"):
-            fields = line[9:].split(",", 9)
-            family = styles.get(fields[3].strip(), "")
-            pos = 0
-            text = fields[9].replace("\\N", " ").replace("\\n", " ").replace("\\h", " ")
-            for match in _OVERRIDE.finditer(text):
-                runs.append((family, text[pos: match.start()]))
-                for fn in _FN.findall(match.group(1)):
-                    family = fn.strip() or styles.get(fields[3].strip(), "")
-                pos = match.end()
-            runs.append((family, text[pos:]))
+    for event in script.events:
+        style = script.styles.get(event.style)
+        default = style.fontname if style else ""
+        family, pos = default, 0
+        text = event.text.replace("\\N", " ").replace("\\n", " ").replace("\\h", " ")
+        for match in _OVERRIDE.finditer(text):
+            runs.append((family, text[pos: match.start()]))
+            for fn in _FN.findall(match.group(1)):
+                family = fn.strip() or default
+            pos = match.end()
+        runs.append((family, text[pos:]))
     return [(f, t) for f, t in runs if t.strip()]

@@ -40,9 +40,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+import pysubs2
+
+from shortfactory.clips.emoji import emoji_strip
 from shortfactory.clips.fonts import ass_text_runs, font_files, missing_glyphs
-from shortfactory.clips.subtitles import add_hook, ass_seconds, play_res
-from shortfactory.core.artifacts import CropPath
+from shortfactory.clips.subtitles import add_hook, play_res
+from shortfactory.core.artifacts import Accents, CropPath, Moment
 from shortfactory.core.errors import InputError
 from shortfactory.core.io import atomic_path
 from shortfactory.core.media import (
@@ -53,7 +56,7 @@ from shortfactory.core.media import (
     probe,
     run_ffmpeg_progress,
 )
-from shortfactory.core.recipe import Effects, RenderSection
+from shortfactory.core.recipe import Effects, RenderSection, Watermark
 
 log = logging.getLogger(__name__)
 
@@ -493,7 +496,6 @@ def letterbox_spans(crop: CropPath, mode: str = "letterbox") -> list[tuple[float
     return spans
 
 
-_DIALOGUE = re.compile(r"^Dialogue: [^,]*,([^,]+),([^,]+),")
 _POS = re.compile(r"\\pos\((-?[\d.]+),(-?[\d.]+)\)")
 
 
@@ -510,16 +512,13 @@ def subtitles_at_seam(ass_text: str, spans: list[tuple[float, float]]) -> str:
     if not spans or size is None:
         return ass_text
     seam = size[1] // 2
-    out = []
-    for line in ass_text.splitlines():
-        m = _DIALOGUE.match(line)
-        if m:
-            middle = (ass_seconds(m.group(1)) + ass_seconds(m.group(2))) / 2
-            if any(a <= middle < b for a, b in spans):
-                line = _POS.sub(lambda pm: f"\\pos({pm.group(1)},{seam})", line,
-                                count=1)
-        out.append(line)
-    return "\n".join(out) + ("\n" if ass_text.endswith("\n") else "")
+    script = pysubs2.SSAFile.from_string(ass_text, format_="ass")
+    for event in script.events:
+        middle = (event.start + event.end) / 2000
+        if any(a <= middle < b for a, b in spans):
+            event.text = _POS.sub(lambda pm: f"\\pos({pm.group(1)},{seam})", event.text,
+                                  count=1)
+    return script.to_string("ass")
 
 
 def _letterbox_branch(width: int, height: int, spans: list[tuple[float, float]],
@@ -584,9 +583,13 @@ def _video_chain(
     geo: _Geometry, crop: CropPath, section: RenderSection, *, cmd_file: Path, ass: Path,
     fonts: Path,
     windows: list[Window] | None = None, display: list[str] | None = None,
-    trim: str = "", out_s: float = 0.0,
+    trim: str = "", out_s: float = 0.0, overlays: list[Overlay] | None = None,
 ) -> str:
     """The video part of the filtergraph, from ``[0:v:0]`` to ``[v]``.
+
+    ``overlays`` (emoji rows, the logo) are images drawn over the framed picture after
+    the subtitles, before the speed change (their times are on the clip's source
+    timeline like the subtitles').
 
     ``trim`` (:func:`clip_trims`) first keeps exactly the clip; ``display``
     (:func:`display_filters`) brings the decoded frames to the display geometry the
@@ -641,7 +644,12 @@ def _video_chain(
         graph += [_split_branch(windows, width, height),
                   f"[{last}][sp]overlay=0:0:enable='{_enable(split_spans, frame_s)}'[cam2]"]
         last = "cam2"
-    graph.append(f"[{last}]" + ",".join(post) + "[vpost]")
+    subs, rest = post[: post.index(_AFTER_OVERLAYS)], post[post.index(_AFTER_OVERLAYS) + 1:]
+    if overlays:
+        graph.append(f"[{last}]" + (",".join(subs) or "null") + "[subs]")
+        graph += overlay_graph(overlays, "subs", "ovl", frame_s)
+        last, subs = "ovl", []
+    graph.append(f"[{last}]" + ",".join(subs + rest) + "[vpost]")
     graph += _effects(section.effects, width, height, fps, out_s, "vpost", "v")
     return ";".join(graph)
 
@@ -675,12 +683,117 @@ def _post_chain(section: RenderSection, height: int, fps: Fraction, speed: float
         chain.append(
             f"ass=filename={escape_filter_value(str(ass))}:fontsdir={escape_filter_value(str(fonts))}"
         )
+    chain.append(_AFTER_OVERLAYS)  # image overlays go here (see _video_chain)
     chain += _watermark(section, height)
     chain.append(f"setpts=(PTS-STARTPTS)/{speed}")
     if speed != 1.0:
         chain.append(f"fps={_rate(fps)}")  # declare the output rate after retiming
     chain.append("format=yuv420p")
     return chain
+
+
+_AFTER_OVERLAYS = "<overlays>"  # marks where _post_chain's overlays go
+
+
+@dataclass(frozen=True, slots=True)
+class Overlay:
+    """An image over the output picture: ``input`` is its ffmpeg input index, ``x``/``y``
+    filter expressions (``W``/``w``: frame/image width), shown from ``start_s`` to
+    ``end_s`` (clip-relative source seconds; None: always); ``filters`` prepare the
+    image first (scale, opacity)."""
+
+    input: int
+    x: str
+    y: str
+    start_s: float | None = None
+    end_s: float | None = None
+    filters: str = ""
+
+
+def overlay_graph(overlays: list[Overlay], src: str, dst: str, frame_s: float) -> list[str]:
+    """Filtergraph lines drawing ``overlays`` in turn over ``[src]``, ending at ``[dst]``.
+
+    One ``overlay`` filter per image with an ``enable`` window: a disabled overlay
+    passes frames through untouched, so ten timed emoji cost little outside their cues.
+    """
+    lines, last = [], src
+    for k, ov in enumerate(overlays):
+        image = f"[{ov.input}:v]"
+        if ov.filters:
+            lines.append(f"{image}{ov.filters}[ovi{k}]")
+            image = f"[ovi{k}]"
+        enable = ("" if ov.start_s is None or ov.end_s is None
+                  else f":enable='{_enable([(ov.start_s, ov.end_s)], frame_s)}'")
+        out = dst if k == len(overlays) - 1 else f"ov{k}"
+        lines.append(f"[{last}]{image}overlay=x={ov.x}:y={ov.y}:eof_action=repeat{enable}"
+                     f"[{out}]")
+        last = out
+    return lines
+
+
+def emoji_overlays(accents: Accents, height: int, first_input: int, folder: Path,
+                   ) -> tuple[list[Overlay], list[Path]]:
+    """Each emoji row drawn once as a PNG in ``folder`` (Pilmoji, bundled Twemoji), and
+    the overlays that show it above its cue; rows whose emoji have no artwork are
+    skipped with a warning (the subtitles still read)."""
+    overlays, files = [], []
+    for row in accents.emoji:
+        size = max(8, round(row.size * height))
+        try:
+            strip = emoji_strip(row.emoji, size)
+        except ValueError as err:
+            log.warning("emoji at %.2f s not drawn: %s", row.start_s, err)
+            continue
+        path = folder / f"emoji{len(files)}.png"
+        strip.save(path)
+        files.append(path)
+        overlays.append(Overlay(first_input + len(files) - 1, "(W-w)/2",
+                                f"{round(row.y * height)}-h/2", row.start_s, row.end_s))
+    return overlays, files
+
+
+def logo_overlay(mark: Watermark, width: int, height: int, input_index: int) -> Overlay:
+    """The watermark image scaled to ``image_width`` of the frame, at its opacity, in
+    the top band Shorts leaves free (``image_position``)."""
+    w = max(2, round(mark.image_width * width) // 2 * 2)
+    margin = round(0.04 * width)
+    x = {"top-left": str(margin), "top": "(W-w)/2", "top-right": f"W-w-{margin}"}[
+        mark.image_position]
+    filters = f"format=rgba,scale={w}:-2,colorchannelmixer=aa={mark.opacity:.3f}"
+    return Overlay(input_index, x, str(round(0.04 * height)), filters=filters)
+
+
+def punch_in(window: Window, moments: list[Moment], effects: Effects, fps: float,
+             blocked: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Zoom ``window`` in by ``punch_in_zoom`` around its centre for ``punch_in_s`` at
+    the strongest moments (at most ``max_punch_ins``, 4 s apart, none in ``blocked``
+    spans: letterboxed or split shots, where the camera window is not what is shown).
+
+    Why in the crop window: the zoom is a smaller window scaled to the same output, so
+    it costs nothing (no extra filter) and stays sharp. Returns the spans zoomed.
+    """
+    chosen: list[tuple[float, float]] = []
+    n = len(window.x)
+    for m in moments:  # strongest first
+        if len(chosen) >= effects.max_punch_ins:
+            break
+        span = (m.t_s, m.t_s + effects.punch_in_s)
+        if (span[1] * fps > n or any(abs(m.t_s - a) < _PUNCH_GAP_S for a, _ in chosen)
+                or any(a < span[1] and span[0] < b for a, b in blocked)):
+            continue
+        chosen.append(span)
+    scale = 1 / (1 + effects.punch_in_zoom)
+    for a, b in chosen:
+        for i in range(round(a * fps), min(n, round(b * fps))):
+            w = max(2, round(window.w[i] * scale) // 2 * 2)
+            h = max(2, round(window.h[i] * scale) // 2 * 2)
+            window.x[i] += (window.w[i] - w) // 2
+            window.y[i] += (window.h[i] - h) // 2
+            window.w[i], window.h[i] = w, h
+    return sorted(chosen)
+
+
+_PUNCH_GAP_S = 4.0  # punch-ins closer than this read as a shaking camera
 
 
 def _rate(r: Fraction) -> str:
@@ -769,7 +882,7 @@ def _plan_audio(source: Path, has_audio: bool, start: float, duration: float,
 def render_short(
     source: str | Path, crop: CropPath, subtitles_ass: Path, section: RenderSection,
     out: Path, *, progress: bool = True, peak_rounds: int = _TP_ROUNDS, audio_stream: int = 0,
-    hook_text: str = "",
+    hook_text: str = "", accents: Accents | None = None,
 ) -> None:
     """Render one Short in a single ffmpeg run (after a quick audio measurement pass).
 
@@ -791,6 +904,8 @@ def render_short(
             as ``section.hook`` says (:func:`shortfactory.clips.subtitles.add_hook`).
         audio_stream: the source's audio stream (``0:a:N``) the ASR heard, so a
             dual-audio release's Short speaks the language its subtitles were made from.
+        accents: the subtitles' emoji rows (drawn as images over their cues) and
+            punch-in moments (used when ``section.effects.punch_in``).
 
     Raises:
         InputError: one line naming the source (or subtitle file) and the reason, or the
@@ -819,6 +934,11 @@ def render_short(
                         audio_stream)
     geo = _geometry(crop, info.width, info.height)
     windows = camera_windows(crop, geo)
+    accents = accents or Accents(clip=crop.clip_id)
+    if section.effects.punch_in:
+        blocked = letterbox_spans(crop) + letterbox_spans(crop, "split")
+        spans = punch_in(windows[0], accents.moments, section.effects, crop.fps, blocked)
+        log.info("punch-in at %s", ", ".join(f"{a:.2f} s" for a, _ in spans) or "no moment")
     with tempfile.TemporaryDirectory(prefix="shortfactory-render-") as tmp_name:
         tmp = Path(tmp_name)
         cmd_file = tmp / "crop.cmd"
@@ -828,10 +948,18 @@ def render_short(
         ass.write_text(subtitles_at_seam(script, split_spans) if split_spans else script,
                        encoding="utf-8")
         clip_in, margin = clip_input(source, start, duration)
+        first_image = 2 if audio.mode == "none" else 1  # after the source (and silence)
+        overlays, images = emoji_overlays(accents, section.height, first_image, tmp)
+        if section.watermark.image:
+            images.append(Path(section.watermark.image))
+            overlays.append(logo_overlay(section.watermark, section.width, section.height,
+                                         first_image + len(images) - 1))
         vchain = _video_chain(geo, crop, section, cmd_file=cmd_file, ass=ass,
                               fonts=_fonts_dir(tmp), windows=windows,
                               display=display_filters(info.sar, info.width, info.height),
-                              trim=clip_trims(margin, duration)[0], out_s=out_s)
+                              trim=clip_trims(margin, duration)[0], out_s=out_s,
+                              overlays=overlays)
+        image_in = [a for path in images for a in ("-i", str(path))]
         if audio.mode == "none":
             audio_in = ["-f", "lavfi", "-t", f"{out_s:.3f}", "-i", silent_track()]
             graph, audio_map = vchain, "1:a:0"
@@ -841,7 +969,7 @@ def render_short(
             graph = f"{vchain};[0:a:{audio_stream}]{chain}[a]"
             audio_map = "[a]"
         with atomic_path(out) as tmp_out:
-            args = [*clip_in, *audio_in, "-filter_complex", graph, "-map", "[v]",
+            args = [*clip_in, *audio_in, *image_in, "-filter_complex", graph, "-map", "[v]",
                     "-map", audio_map, *_codec_args(section), "-pix_fmt", "yuv420p",
                     *_audio_args(section), *_MUX_ARGS, str(tmp_out)]
             stderr = _run_render(args, out_s, source=source, show=progress, section=section)

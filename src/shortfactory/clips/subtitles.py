@@ -30,11 +30,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import pysubs2
+
 from shortfactory.clips.fonts import needs_cjk_font
-from shortfactory.core.artifacts import Transcript, Word
+from shortfactory.core.artifacts import Accents, EmojiAccent, Moment, Transcript, Word
 from shortfactory.core.recipe import Hook, SubtitleSection
 from shortfactory.core.text import (
     display_width,
@@ -174,9 +176,11 @@ def _norm(token: str) -> str:
 
 
 def write_subtitles(transcript: Transcript, start_s: float, end_s: float,
-                    section: SubtitleSection, speed: float, triggers: Sequence[str] = (),
-                    ) -> tuple[str, str]:
-    """The clip's burned-in ASS script and its SRT for upload, as ``(ass, srt)``.
+                    section: SubtitleSection, speed: float,
+                    triggers: Mapping[str, float] | None = None, *, clip: str = "",
+                    ) -> tuple[str, str, Accents]:
+    """The clip's burned-in ASS script, its SRT for upload and its accents (emoji rows
+    and punch-in moments for the render), as ``(ass, srt, accents)``.
 
     Args:
         transcript: the episode transcript (source-timeline word times).
@@ -185,10 +189,14 @@ def write_subtitles(transcript: Transcript, start_s: float, end_s: float,
         section: the recipe's ``subtitles`` section.
         speed: the recipe's ``render.speed``. Only the SRT uses it: the ASS is burned
             before the speed change, the SRT describes the finished Short.
-        triggers: the candidates' trigger words, highlighted like keywords.
+        triggers: the candidates' trigger words and weights, highlighted like keywords
+            and offered to the render as punch-in moments.
+        clip: the clip id, recorded in the accents.
     """
-    cues = build_cues(transcript, start_s, end_s, section, triggers=triggers)
-    return to_ass(cues, section), to_srt(cues, speed=speed)
+    triggers = dict(triggers or {})
+    cues = build_cues(transcript, start_s, end_s, section, triggers=list(triggers))
+    return (to_ass(cues, section), to_srt(cues, speed=speed),
+            plan_accents(cues, section, triggers, clip=clip))
 
 
 def build_cues(transcript: Transcript, start_s: float, end_s: float,
@@ -300,14 +308,22 @@ def clip_words(words: Sequence[Word], start_s: float, end_s: float,
 
 def _mark_keywords(words: list[CueWord], keywords: Sequence[str]) -> None:
     """Mark every occurrence of each (possibly multi-word) keyword, case-insensitively."""
-    phrases = [toks for k in keywords if (toks := [_norm(t) for t in k.split() if _norm(t)])]
+    for i, n, _ in phrase_hits(words, keywords):
+        for w in words[i : i + n]:
+            w.keyword = True
+
+
+def phrase_hits(words: Sequence[CueWord], phrases: Iterable[str]) -> list[tuple[int, int, str]]:
+    """``(first word index, word count, phrase)`` of every occurrence of each phrase,
+    matched word by word, case and punctuation ignored ("No way!" is "no way")."""
     normed = [_norm(w.text) for w in words]
-    for toks in phrases:
+    hits = []
+    for phrase in phrases:
+        toks = [_norm(t) for t in phrase.split() if _norm(t)]
         n = len(toks)
-        for i in range(len(words) - n + 1):
-            if normed[i : i + n] == toks:
-                for w in words[i : i + n]:
-                    w.keyword = True
+        hits += [(i, n, phrase) for i in range(len(words) - n + 1) if n and
+                 normed[i : i + n] == toks]
+    return sorted(hits)
 
 
 def break_cost(words: Sequence[CueWord], i: int) -> float:
@@ -468,23 +484,16 @@ def ass_colour(hex_rgb: str) -> str:
     return f"&H{h[4:6]}{h[2:4]}{h[0:2]}&"
 
 
-def _style_colour(hex_rgb: str, alpha: int = 0) -> str:
-    """``#RRGGBB`` -> ``&HAABBGGRR``, the form of style lines (alpha 00 is opaque)."""
-    return f"&H{alpha:02X}{ass_colour(hex_rgb)[2:-1]}"
-
-
-def _ass_time(t: float) -> str:
-    cs = max(0, round(t * 100))
-    h, rem = divmod(cs, 360000)
-    m, rem = divmod(rem, 6000)
-    s, cs = divmod(rem, 100)
-    return f"{h}:{m:02d}:{s:02d}.{cs:02d}"
+def _colour(hex_rgb: str, alpha: int = 0) -> pysubs2.Color:
+    """``#RRGGBB`` (and an ASS alpha, 0 = opaque) as a style colour."""
+    h = hex_rgb.lstrip("#")
+    return pysubs2.Color(int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16), alpha)
 
 
 def ass_seconds(stamp: str) -> float:
-    """``H:MM:SS.cc`` (an ASS event time, as :func:`_ass_time` writes it) in seconds."""
-    h, m, s = stamp.strip().split(":")
-    return int(h) * 3600 + int(m) * 60 + float(s)
+    """``H:MM:SS.cc`` (an ASS event time) in seconds."""
+    return pysubs2.time.timestamp_to_ms(pysubs2.time.TIMESTAMP.match(stamp.strip()).groups()
+                                        ) / 1000
 
 
 def _ass_escape(text: str) -> str:
@@ -547,44 +556,15 @@ def to_ass(cues: Sequence[Cue], section: SubtitleSection, *, width: int = PLAY_R
     key = ass_colour(section.keyword_colour)
     x, y = width / 2, section.position_y * height
     pos = f"{{\\an5\\pos({x:.0f},{y:.0f})}}"
-    style = ",".join(
-        str(v)
-        for v in (
-            "Style: Default",
-            section.font,
-            section.font_size,
-            _style_colour(section.primary_colour),
-            _style_colour(section.highlight_colour),
-            _style_colour(section.outline_colour),
-            _style_colour(section.outline_colour, 0x60),
-            -1 if section.bold else 0,
-            0, 0, 0, 100, 100, 0, 0,
-            1,
-            section.outline_px,
-            section.shadow_px,
-            5, 40, 40, 0, 1,
-        )
-    )
-    head = [
-        "[Script Info]",
-        "; Written by shortfactory.clips.subtitles: times are clip-relative source seconds.",
-        "ScriptType: v4.00+",
-        f"PlayResX: {width}",
-        f"PlayResY: {height}",
-        "WrapStyle: 2",
-        "ScaledBorderAndShadow: yes",
-        "YCbCr Matrix: None",
-        "",
-        "[V4+ Styles]",
-        "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, "
-        "BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, "
-        "BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding",
-        style,
-        "",
-        "[Events]",
-        "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
-    ]
-    events = []
+    script = new_script(width, height)
+    script.styles["Default"] = pysubs2.SSAStyle(
+        fontname=section.font, fontsize=section.font_size,
+        primarycolor=_colour(section.primary_colour),
+        secondarycolor=_colour(section.highlight_colour),
+        outlinecolor=_colour(section.outline_colour),
+        backcolor=_colour(section.outline_colour, 0x60), bold=section.bold,
+        borderstyle=1, outline=section.outline_px, shadow=section.shadow_px,
+        alignment=pysubs2.Alignment.MIDDLE_CENTER, marginl=40, marginr=40, marginv=0)
     for cue in cues:
         for k, (start, end, current) in enumerate(_karaoke_spans(cue, section.karaoke)):
             if end <= start:
@@ -593,10 +573,24 @@ def to_ass(cues: Sequence[Cue], section: SubtitleSection, *, width: int = PLAY_R
                              reveal=section.animation == "reveal")
             # Only the cue's first event pops: later ones are the same cue, recoloured.
             tags = pos[:-1] + (_POP if section.animation == "pop" and k == 0 else "") + "}"
-            events.append(
-                f"Dialogue: 0,{_ass_time(start)},{_ass_time(end)},Default,,0,0,0,,{tags}{text}"
-            )
-    return "\n".join(head + events) + "\n"
+            script.append(pysubs2.SSAEvent(start=_ms(start), end=_ms(end), text=tags + text))
+    return script.to_string("ass")
+
+
+def new_script(width: int = PLAY_RES[0], height: int = PLAY_RES[1]) -> pysubs2.SSAFile:
+    """An empty ASS script in the Short's coordinate space, scaled borders, no matrix.
+
+    Why ``YCbCr Matrix: None``: libass would otherwise convert the colours for a video
+    matrix it guesses, and captions would not be the recipe's colours."""
+    script = pysubs2.SSAFile()
+    script.styles.clear()
+    script.info.update({"PlayResX": str(width), "PlayResY": str(height), "WrapStyle": "2",
+                        "ScaledBorderAndShadow": "yes", "YCbCr Matrix": "None"})
+    return script
+
+
+def _ms(t: float) -> int:
+    return max(0, round(t * 1000))
 
 
 # Pop-in: from 80 % to full size over the first 80 ms of the cue (libass animates it).
@@ -616,14 +610,6 @@ def _karaoke_spans(cue: Cue, karaoke: bool) -> list[tuple[float, float, CueWord 
     return spans
 
 
-def _srt_time(t: float) -> str:
-    ms = max(0, round(t * 1000))
-    h, rem = divmod(ms, 3_600_000)
-    m, rem = divmod(rem, 60_000)
-    s, ms = divmod(rem, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d},{ms:03d}"
-
-
 def to_srt(cues: Sequence[Cue], *, speed: float) -> str:
     """Plain SRT for upload next to the Short.
 
@@ -632,12 +618,65 @@ def to_srt(cues: Sequence[Cue], *, speed: float) -> str:
         speed: the render's speed factor; SRT times are divided by it because the SRT
             describes the finished (sped-up) video, unlike the burned-in ASS.
     """
-    blocks = []
-    for n, cue in enumerate(cues, 1):
-        text = "\n".join(_join(w.raw for w in line) for line in cue.lines)
-        blocks.append(f"{n}\n{_srt_time(cue.start / speed)} --> {_srt_time(cue.end / speed)}\n"
-                      f"{text}\n")
-    return "\n".join(blocks)
+    script = pysubs2.SSAFile()
+    for cue in cues:
+        text = "\\N".join(_join(w.raw for w in line) for line in cue.lines)
+        script.append(pysubs2.SSAEvent(start=_ms(cue.start / speed), end=_ms(cue.end / speed),
+                                       text=text))
+    return script.to_string("srt") if cues else ""
+
+
+# --- accents: emoji rows and punch-in moments --------------------------------------
+
+_LINE_HEIGHT = 1.2  # libass line height, in font sizes (ascent + descent of caption fonts)
+_EMOJI_WEIGHT = 0.5  # a punch-in moment's weight for an emoji word or a recipe keyword
+
+
+def plan_accents(cues: Sequence[Cue], section: SubtitleSection,
+                 triggers: Mapping[str, float], *, clip: str = "") -> Accents:
+    """Emoji rows above the cues and the words worth a punch-in, for the render.
+
+    Each cue's emoji (the recipe's ``emoji`` map on its words, then emoji the
+    transcript carried) appear when their first word is said and stay until the cue
+    ends, centred just above the text block (below it when the block sits too high).
+    """
+    rows, moments = [], []
+    words_by_cue = [cue.words for cue in cues]
+    for cue, words in zip(cues, words_by_cue, strict=True):
+        found: list[tuple[float, str]] = []
+        for i, n, phrase in phrase_hits(words, section.emoji):
+            found.append((words[i].start, section.emoji[phrase]))
+            moments.append(Moment(t_s=words[i].start, end_s=words[i + n - 1].end,
+                                  word=phrase, kind="emoji", weight=_EMOJI_WEIGHT))
+        found += [(w.start, e) for w in words for e in w.emoji]
+        emoji = []
+        for _, e in sorted(found, key=lambda f: f[0]):
+            if e not in emoji:
+                emoji.append(e)
+        if emoji and section.max_emoji_per_cue:
+            rows.append(_emoji_row(cue, min(t for t, _ in found),
+                                   emoji[: section.max_emoji_per_cue], section))
+    words = [w for ws in words_by_cue for w in ws]
+    for i, n, phrase in phrase_hits(words, triggers):
+        moments.append(Moment(t_s=words[i].start, end_s=words[i + n - 1].end, word=phrase,
+                              kind="trigger", weight=float(triggers[phrase])))
+    for i, n, phrase in phrase_hits(words, section.keywords):
+        moments.append(Moment(t_s=words[i].start, end_s=words[i + n - 1].end, word=phrase,
+                              kind="keyword", weight=_EMOJI_WEIGHT))
+    moments.sort(key=lambda m: (-m.weight, m.t_s))
+    return Accents(clip=clip, emoji=rows, moments=moments)
+
+
+def _emoji_row(cue: Cue, start: float, emoji: list[str], section: SubtitleSection,
+               ) -> EmojiAccent:
+    height = PLAY_RES[1]
+    block = len(cue.lines) * section.font_size * _LINE_HEIGHT
+    gap = 0.25 * section.font_size
+    above = section.position_y * height - block / 2 - gap - section.emoji_size / 2
+    if above - section.emoji_size / 2 < 0.08 * height:  # under the top bar: go below
+        above = section.position_y * height + block / 2 + gap + section.emoji_size / 2
+    return EmojiAccent(start_s=round(start, 3), end_s=round(cue.end, 3), emoji=emoji,
+                       y=round(above / height, 4), size=round(section.emoji_size / height, 4))
 
 
 # --- the hook banner ----------------------------------------------------------------
@@ -659,9 +698,11 @@ def wrap_columns(text: str, columns: int) -> list[str]:
 
 def play_res(ass_text: str) -> tuple[int, int] | None:
     """The script's own coordinate space, ``(PlayResX, PlayResY)``; None without both."""
-    x = re.search(r"^PlayResX:\s*(\d+)", ass_text, re.MULTILINE)
-    y = re.search(r"^PlayResY:\s*(\d+)", ass_text, re.MULTILINE)
-    return (int(x.group(1)), int(y.group(1))) if x and y else None
+    info = pysubs2.SSAFile.from_string(ass_text, format_="ass").info if ass_text.strip() else {}
+    try:
+        return int(info["PlayResX"]), int(info["PlayResY"])
+    except (KeyError, ValueError):
+        return None
 
 
 def add_hook(ass_text: str, text: str, hook: Hook, *, speed: float) -> str:
@@ -673,7 +714,7 @@ def add_hook(ass_text: str, text: str, hook: Hook, *, speed: float) -> str:
     ``hook.duration_s`` on the Short whatever ``render.speed`` is.
     """
     text = " ".join(text.split())
-    if not hook.enabled or not text or "[Events]" not in ass_text:
+    if not hook.enabled or not text or not ass_text.strip():
         return ass_text
     if len(text) > hook.max_chars:  # cut at a space when there is one (CJK has none)
         cut = text[: hook.max_chars - 1]
@@ -691,16 +732,15 @@ def add_hook(ass_text: str, text: str, hook: Hook, *, speed: float) -> str:
             words.append(f"{{\\fn{hook.cjk_font}}}{word}{{\\fn}}" if needs_cjk_font(word)
                          else word)
         parts.append(_join_tagged(words, line.split(" ")))
-    box = _style_colour(hook.box_colour)
-    style = ",".join(str(v) for v in (
-        "Style: Hook", hook.font, hook.font_size, _style_colour(hook.text_colour),
-        _style_colour(hook.text_colour), box, box, -1, 0, 0, 0, 100, 100, 0, 0,
-        3, max(6, hook.font_size // 4), 0, 5, 60, 60, 0, 1))
-    event = (f"Dialogue: 1,{_ass_time(0.0)},{_ass_time(hook.duration_s * speed)},Hook,,0,0,0,,"
-             f"{{\\an5\\pos({width // 2},{round(hook.position_y * height)})\\fad(120,250)}}"
-             + "\\N".join(parts))
-    lines = ass_text.rstrip("\n").split("\n")
-    at = next(k for k, line in enumerate(lines) if line.startswith("Style:"))
-    lines.insert(at + 1, style)
-    lines.append(event)
-    return "\n".join(lines) + "\n"
+    script = pysubs2.SSAFile.from_string(ass_text, format_="ass")
+    box = _colour(hook.box_colour)
+    script.styles["Hook"] = pysubs2.SSAStyle(
+        fontname=hook.font, fontsize=hook.font_size, primarycolor=_colour(hook.text_colour),
+        secondarycolor=_colour(hook.text_colour), outlinecolor=box, backcolor=box, bold=True,
+        borderstyle=3, outline=max(6, hook.font_size // 4), shadow=0,
+        alignment=pysubs2.Alignment.MIDDLE_CENTER, marginl=60, marginr=60, marginv=0)
+    script.append(pysubs2.SSAEvent(
+        layer=1, start=0, end=_ms(hook.duration_s * speed), style="Hook",
+        text=f"{{\\an5\\pos({width // 2},{round(hook.position_y * height)})\\fad(120,250)}}"
+        + "\\N".join(parts)))
+    return script.to_string("ass")

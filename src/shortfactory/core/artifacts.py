@@ -469,6 +469,26 @@ class CropPath(Artifact):
         return ws, hs
 
 
+class HookLine(Strict):
+    """One sentence of the clip, scored as a title hook, with the signs that scored it."""
+
+    text: str
+    score: float
+    reasons: list[str] = Field(default_factory=list, description="each sign and what it "
+                               "added, or why the sentence cannot be a title")
+
+
+class HookPick(Strict):
+    """Why the title's hook is the sentence it is: kept so a title can be explained."""
+
+    text: str = Field("", description="the chosen sentence; empty when no sentence qualifies "
+                      "(nobody speaks, or only fragments): the fallback title is used")
+    score: float = 0.0
+    reasons: list[str] = Field(default_factory=list)
+    runners_up: list[HookLine] = Field(default_factory=list, description="the next best "
+                                       "sentences, best first")
+
+
 class ClipMetadata(Artifact):
     """What a publisher needs: text, source timecodes and why the clip was chosen."""
 
@@ -483,6 +503,36 @@ class ClipMetadata(Artifact):
     source_timecode: str
     scores: dict[str, float] = Field(default_factory=dict)
     recipe_hash: str
+    hook: HookPick | None = Field(None, description="how the title's hook was picked")
+
+
+class EmojiAccent(Strict):
+    """Emoji drawn as an image above one cue (libass cannot draw emoji)."""
+
+    start_s: float = Field(description="clip-relative source seconds: when its word is said")
+    end_s: float = Field(description="clip-relative source seconds: the cue's end")
+    emoji: list[str] = Field(description="emoji sequences, left to right")
+    y: float = Field(description="vertical centre of the row, share of the frame height")
+    size: float = Field(description="emoji height, share of the frame height")
+
+
+class Moment(Strict):
+    """A word worth a visual accent (the punch-in zoom), strongest first in lists."""
+
+    t_s: float = Field(description="clip-relative source seconds: the word's start")
+    end_s: float = Field(description="clip-relative source seconds: the word's end")
+    word: str
+    kind: Literal["trigger", "emoji", "keyword"]
+    weight: float = Field(ge=0, description="trigger weight; emoji and keywords count 0.5")
+
+
+class Accents(Artifact):
+    """``clips/<id>/accents.json``: what the subtitles mark for the render beyond text:
+    emoji rows and punch-in moments (the render decides, by its own section, which)."""
+
+    clip: str
+    emoji: list[EmojiAccent] = Field(default_factory=list)
+    moments: list[Moment] = Field(default_factory=list)
 
 
 class ShortEntry(Strict):

