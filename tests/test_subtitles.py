@@ -209,7 +209,7 @@ def test_ass_has_expected_style_and_events(transcript, clip_end):
     assert style["Fontname"] == "DejaVu Sans" and style["Fontsize"] == "80"
     assert style["PrimaryColour"] == "&H00FFFFFF"
     assert style["OutlineColour"] == "&H00302010"  # blue-green-red
-    assert style["Bold"] == "-1" and style["Outline"] == "6.0" and style["Shadow"] == "1.5"
+    assert style["Bold"] == "-1" and float(style["Outline"]) == 6 and style["Shadow"] == "1.5"
     events = ass["Events"]
     assert len(events) == len(cues)  # no karaoke: one event per cue
     assert all("\\an5\\pos(540,1344)" in e["Text"] for e in events)
