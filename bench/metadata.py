@@ -36,7 +36,6 @@ import json
 import sys
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -260,18 +259,11 @@ def bench_metadata() -> dict[str, float]:
 
 
 def main() -> int:
+    """Run through bench/run.py, which writes bench/results/metadata.json and prints."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from run import RESULTS, machine
+    from run import main as run_bench
 
-    figures = bench_metadata()
-    record = {**figures, "machine": machine(),
-              "when": datetime.now(UTC).isoformat(timespec="seconds")}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "metadata.json").write_text(json.dumps(record, indent=1) + "\n")
-    for key, value in figures.items():
-        print(f"  {key:<36} {value}")
-    print(f"  -> {RESULTS / 'metadata.json'}")
-    return 0
+    return run_bench(["metadata"])
 
 
 if __name__ == "__main__":

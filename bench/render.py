@@ -37,24 +37,31 @@ def ensure_line_output() -> None:
                        cwd=REPO, check=True)
 
 
-def _frame_at(path: Path, t: float) -> np.ndarray:
+def _frames_at(path: Path, times: list[float]) -> list[np.ndarray]:
+    """The first frame at or after each time, in one decode of the file."""
     import av
 
+    wanted, found = sorted(set(times)), {}
     with av.open(str(path)) as c:
         for frame in c.decode(video=0):
-            if frame.time is not None and frame.time >= t:
-                return frame.to_ndarray(format="rgb24")
-    raise ValueError(f"{path}: no frame at {t:.2f} s")
+            while wanted and frame.time is not None and frame.time >= wanted[0]:
+                found[wanted.pop(0)] = frame.to_ndarray(format="rgb24")
+            if not wanted:
+                break
+    if wanted:
+        raise ValueError(f"{path}: no frame at {wanted[0]:.2f} s")
+    return [found[t] for t in times]
 
 
 def emoji_drawn_share(full: Path, plain: Path, accents, height: int, speed: float) -> float:
     """Share of emoji rows visible (row region differs from the plain render) mid-cue."""
     if not accents.emoji:
         return float("nan")
+    times = [(row.start_s + min(row.end_s, row.start_s + 0.6)) / 2 / speed
+             for row in accents.emoji]
     drawn = 0
-    for row in accents.emoji:
-        t = (row.start_s + min(row.end_s, row.start_s + 0.6)) / 2 / speed
-        a, b = _frame_at(full, t), _frame_at(plain, t)
+    for row, a, b in zip(accents.emoji, _frames_at(full, times), _frames_at(plain, times),
+                         strict=True):
         centre, half = round(row.y * height), max(4, round(row.size * height / 2))
         span = round(len(row.emoji) * row.size * height * 1.15 / 2)  # the strip's width
         mid = a.shape[1] // 2
@@ -165,6 +172,7 @@ def bench_render() -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    import json
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from run import main as run_bench
 
-    print(json.dumps(bench_render(), indent=1))
+    sys.exit(run_bench(["render"]))

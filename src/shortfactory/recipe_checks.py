@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from shortfactory.clips.fonts import face_names
+from shortfactory.clips.fonts import face_names, files_named, missing_glyphs, needs_cjk_font
 from shortfactory.core import recipe as models
 from shortfactory.core.recipe import (
     CandidatesSection,
@@ -257,8 +257,6 @@ def _glyph_problems(key: tuple[str, ...], font: str, cjk_font: str,
     """Characters of common captions and of ``words`` the fonts lack (CJK words are
     drawn with ``cjk_font``); a font with no file of its own (a system font) is not
     checked here: the render's own glyph check covers it."""
-    from shortfactory.clips.fonts import files_named, missing_glyphs, needs_cjk_font
-
     if not files_named(font):
         return []
     runs = [(font, _CAPTION_CHARS)]

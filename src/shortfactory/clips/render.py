@@ -40,11 +40,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-import pysubs2
-
 from shortfactory.clips.emoji import emoji_strip
 from shortfactory.clips.fonts import ass_text_runs, font_files, missing_glyphs
-from shortfactory.clips.subtitles import add_hook, play_res
+from shortfactory.clips.subtitles import add_hook, parse_ass, script_play_res
 from shortfactory.core.artifacts import Accents, CropPath, Moment
 from shortfactory.core.errors import InputError
 from shortfactory.core.io import atomic_path
@@ -508,11 +506,11 @@ def subtitles_at_seam(ass_text: str, spans: list[tuple[float, float]]) -> str:
     place; an event is moved when its middle lies in a span. Positions are in the
     script's own ``PlayResY`` coordinates, whatever the output size.
     """
-    size = play_res(ass_text)
-    if not spans or size is None:
+    script = parse_ass(ass_text) if spans and ass_text.strip() else None
+    size = script_play_res(script) if script is not None else None
+    if script is None or size is None:
         return ass_text
     seam = size[1] // 2
-    script = pysubs2.SSAFile.from_string(ass_text, format_="ass")
     for event in script.events:
         middle = (event.start + event.end) / 2000
         if any(a <= middle < b for a, b in spans):
@@ -626,7 +624,6 @@ def _video_chain(
             f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:black",
         ]
     camera.append("setsar=1")
-    post = _post_chain(section, height, fps, speed, ass=ass, fonts=fonts)
     branches = ["camin"] + (["lbin"] if lb_spans else []) + (["spin"] if split_spans else [])
     graph = ["[0:v:0]" + ",".join(chain + ([f"split={len(branches)}"] if len(branches) > 1
                                             else []))
@@ -644,12 +641,13 @@ def _video_chain(
         graph += [_split_branch(windows, width, height),
                   f"[{last}][sp]overlay=0:0:enable='{_enable(split_spans, frame_s)}'[cam2]"]
         last = "cam2"
-    subs, rest = post[: post.index(_AFTER_OVERLAYS)], post[post.index(_AFTER_OVERLAYS) + 1:]
-    if overlays:
+    subs = _subtitle_filters(ass, fonts)
+    if overlays:  # images go over the captions, under the watermark text
         graph.append(f"[{last}]" + (",".join(subs) or "null") + "[subs]")
         graph += overlay_graph(overlays, "subs", "ovl", frame_s)
         last, subs = "ovl", []
-    graph.append(f"[{last}]" + ",".join(subs + rest) + "[vpost]")
+    graph.append(f"[{last}]" + ",".join(subs + _finish_chain(section, height, fps, speed))
+                 + "[vpost]")
     graph += _effects(section.effects, width, height, fps, out_s, "vpost", "v")
     return ";".join(graph)
 
@@ -675,24 +673,23 @@ def _effects(effects: Effects, width: int, height: int, fps: Fraction, out_s: fl
     return [*sources, inputs + (",".join(filters) or "null") + f"[{dst}]"]
 
 
-def _post_chain(section: RenderSection, height: int, fps: Fraction, speed: float, *,
-                ass: Path, fonts: Path) -> list[str]:
-    """Subtitles, watermark, retiming and pixel format, after the picture is framed."""
-    chain: list[str] = []
-    if ass.stat().st_size > 0:  # an empty file means "no subtitles"; libass rejects it
-        chain.append(
-            f"ass=filename={escape_filter_value(str(ass))}:fontsdir={escape_filter_value(str(fonts))}"
-        )
-    chain.append(_AFTER_OVERLAYS)  # image overlays go here (see _video_chain)
-    chain += _watermark(section, height)
+def _subtitle_filters(ass: Path, fonts: Path) -> list[str]:
+    """libass burning the clip's script; none for an empty file (libass rejects it)."""
+    if ass.stat().st_size == 0:
+        return []
+    return [f"ass=filename={escape_filter_value(str(ass))}"
+            f":fontsdir={escape_filter_value(str(fonts))}"]
+
+
+def _finish_chain(section: RenderSection, height: int, fps: Fraction, speed: float,
+                  ) -> list[str]:
+    """Watermark, retiming and pixel format, after captions and image overlays."""
+    chain = _watermark(section, height)
     chain.append(f"setpts=(PTS-STARTPTS)/{speed}")
     if speed != 1.0:
         chain.append(f"fps={_rate(fps)}")  # declare the output rate after retiming
     chain.append("format=yuv420p")
     return chain
-
-
-_AFTER_OVERLAYS = "<overlays>"  # marks where _post_chain's overlays go
 
 
 @dataclass(frozen=True, slots=True)

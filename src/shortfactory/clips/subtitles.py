@@ -649,10 +649,7 @@ def plan_accents(cues: Sequence[Cue], section: SubtitleSection,
             moments.append(Moment(t_s=words[i].start, end_s=words[i + n - 1].end,
                                   word=phrase, kind="emoji", weight=_EMOJI_WEIGHT))
         found += [(w.start, e) for w in words for e in w.emoji]
-        emoji = []
-        for _, e in sorted(found, key=lambda f: f[0]):
-            if e not in emoji:
-                emoji.append(e)
+        emoji = list(dict.fromkeys(e for _, e in sorted(found, key=lambda f: f[0])))
         if emoji and section.max_emoji_per_cue:
             rows.append(_emoji_row(cue, min(t for t, _ in found),
                                    emoji[: section.max_emoji_per_cue], section))
@@ -698,9 +695,18 @@ def wrap_columns(text: str, columns: int) -> list[str]:
 
 def play_res(ass_text: str) -> tuple[int, int] | None:
     """The script's own coordinate space, ``(PlayResX, PlayResY)``; None without both."""
-    info = pysubs2.SSAFile.from_string(ass_text, format_="ass").info if ass_text.strip() else {}
+    return script_play_res(parse_ass(ass_text)) if ass_text.strip() else None
+
+
+def parse_ass(ass_text: str) -> pysubs2.SSAFile:
+    """An ASS script read by pysubs2, as ASS (no format guessing from the text)."""
+    return pysubs2.SSAFile.from_string(ass_text, format_="ass")
+
+
+def script_play_res(script: pysubs2.SSAFile) -> tuple[int, int] | None:
+    """:func:`play_res` of a parsed script."""
     try:
-        return int(info["PlayResX"]), int(info["PlayResY"])
+        return int(script.info["PlayResX"]), int(script.info["PlayResY"])
     except (KeyError, ValueError):
         return None
 
@@ -719,7 +725,8 @@ def add_hook(ass_text: str, text: str, hook: Hook, *, speed: float) -> str:
     if len(text) > hook.max_chars:  # cut at a space when there is one (CJK has none)
         cut = text[: hook.max_chars - 1]
         text = (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;:-") + "…"
-    width, height = play_res(ass_text) or PLAY_RES
+    script = parse_ass(ass_text)
+    width, height = script_play_res(script) or PLAY_RES
     columns = max(8, round(HOOK_LINE_COLUMNS * 64 / hook.font_size))
     lines = wrap_columns(text, columns)
     if len(lines) > 3:  # a banner of three lines at most
@@ -732,7 +739,6 @@ def add_hook(ass_text: str, text: str, hook: Hook, *, speed: float) -> str:
             words.append(f"{{\\fn{hook.cjk_font}}}{word}{{\\fn}}" if needs_cjk_font(word)
                          else word)
         parts.append(_join_tagged(words, line.split(" ")))
-    script = pysubs2.SSAFile.from_string(ass_text, format_="ass")
     box = _colour(hook.box_colour)
     script.styles["Hook"] = pysubs2.SSAStyle(
         fontname=hook.font, fontsize=hook.font_size, primarycolor=_colour(hook.text_colour),

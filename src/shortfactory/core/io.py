@@ -51,11 +51,14 @@ def staging_dir(final: Path) -> Path:
 
 
 @contextlib.contextmanager
-def atomic_path(final: str | os.PathLike[str], suffix: str | None = None) -> Iterator[Path]:
+def atomic_path(final: str | os.PathLike[str], suffix: str | None = None, *,
+                mode: int | None = None) -> Iterator[Path]:
     """Yield a temporary path for ``final``; rename it onto ``final`` only on success.
 
     The temporary name keeps the final suffix (ffmpeg picks muxers by extension) and
-    starts with this process's id (see :func:`clean_partials`).
+    starts with this process's id (see :func:`clean_partials`). ``mode``: the finished
+    file's permissions (a secret: 0o600, which the temporary file has all along);
+    default, what the umask gives.
     """
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -70,7 +73,7 @@ def atomic_path(final: str | os.PathLike[str], suffix: str | None = None) -> Ite
     try:
         yield tmp
         # mkstemp makes 0600 files; a finished artifact gets the usual umask permissions.
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, 0o666 & ~_umask() if mode is None else mode)
         os.replace(tmp, final)
     finally:
         tmp.unlink(missing_ok=True)

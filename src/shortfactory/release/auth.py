@@ -14,12 +14,12 @@ import json
 import logging
 import os
 import stat
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shortfactory.core.errors import InputError, ShortfactoryError
+from shortfactory.core.io import atomic_path
 
 if TYPE_CHECKING:
     from google.oauth2.credentials import Credentials
@@ -141,16 +141,10 @@ def _client_config(path: Path) -> dict[str, Any]:
 def save_token(path: Path, creds: Credentials) -> None:
     """Write the token cache 0600, atomically; its folder is made 0700."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # 0600
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(creds.to_json())
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with atomic_path(path, mode=0o600) as tmp, open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(creds.to_json())
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def remember(token_path: str | Path, creds: Credentials, before: str | None) -> None:
