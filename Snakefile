@@ -19,6 +19,9 @@ include: "rules/vision.smk"
 include: "rules/candidates.smk"
 include: "rules/clips.smk"
 include: "rules/release.smk"
+include: "rules/report.smk"
+include: "rules/analytics.smk"
+include: "rules/community.smk"
 
 
 rule all:

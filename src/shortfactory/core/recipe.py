@@ -41,6 +41,8 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from shortfactory.core.errors import RecipeError
 from shortfactory.core.io import write_text_atomic
+from shortfactory.core.recipe_analytics import AnalyticsSection
+from shortfactory.core.recipe_community import CommunitySection
 from shortfactory.core.recipe_release import NotifySection, PublishSection
 
 Problem = tuple[tuple[Any, ...], str]  # (key path, reason): one line of a RecipeError
@@ -606,6 +608,10 @@ class Recipe(Section):
         default_factory=PublishSection, description="YouTube delivery")
     notify: NotifySection = Field(
         default_factory=NotifySection, description="webhooks")
+    analytics: AnalyticsSection = Field(
+        default_factory=AnalyticsSection, description="tuning from published metrics")
+    community: CommunitySection = Field(
+        default_factory=CommunitySection, description="drafted replies to comments")
 
 
 SECTIONS: tuple[str, ...] = tuple(k for k in Recipe.model_fields if k != "extends")

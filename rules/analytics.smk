@@ -1,0 +1,1 @@
+# Analytics loop (issue 23): separate targets, never part of `all`.

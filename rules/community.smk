@@ -1,0 +1,1 @@
+# Community loop (issue 24): separate targets, never part of `all`.
