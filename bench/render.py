@@ -74,11 +74,12 @@ def caption_figures(recipe, clips, transcript) -> dict[str, float]:
     from shortfactory.clips.subtitles import build_cues
     from shortfactory.core.text import display_width
 
-    widths, cps, durations, sync = [], [], [], []
+    section = recipe.subtitles
+    widths, cps, durations, sync, avoidable = [], [], [], [], 0
     for clip in clips:
-        cues = build_cues(transcript, clip.start_s, clip.end_s, recipe.subtitles,
+        cues = build_cues(transcript, clip.start_s, clip.end_s, section,
                           triggers=list(recipe.candidates.triggers))
-        for cue in cues:
+        for k, cue in enumerate(cues):
             lines = cue.text.split("\n")
             widths += [display_width(line) for line in lines]
             length = cue.end - cue.start
@@ -87,6 +88,17 @@ def caption_figures(recipe, clips, transcript) -> dict[str, float]:
             first = next((w for w in cue.words if w.text), None)
             if first is not None:
                 sync.append(abs(cue.start - first.start))
+            # Over a limit with room left around it (a gap before within max_lead_s, or
+            # after): the segmentation's fault, not the speaker's pace.
+            short = (cps[-1] > section.max_cps + 1e-6
+                     or length < section.min_duration_s - 1e-3)
+            before = cue.start - (cues[k - 1].end if k else 0.0)
+            after = ((cues[k + 1].start if k + 1 < len(cues) else clip.end_s - clip.start_s)
+                     - cue.end)
+            lead = first.start - cue.start if first is not None else 0.0
+            if short and ((before > 1e-3 and lead < section.max_lead_s - 1e-3)
+                          or after > 1e-3):
+                avoidable += 1
     return {
         "cues": len(durations),
         "max_chars_per_line": max(widths, default=0),
@@ -95,6 +107,10 @@ def caption_figures(recipe, clips, transcript) -> dict[str, float]:
         "cue_sync_p90_s": round(float(np.percentile(sync, 90)) if sync else 0.0, 3),
         "cues_over_max_cps": sum(c > recipe.subtitles.max_cps for c in cps),
         "cues_under_min_s": sum(d < recipe.subtitles.min_duration_s - 1e-3 for d in durations),
+        # Cues over max_cps or under min_duration_s that had room to stay longer or show
+        # earlier (target 0); the rest are speech faster than max_cps with no pause.
+        "cues_over_limits_avoidable": avoidable,
+        "cue_sync_max_s": round(max(sync, default=0.0), 3),
         "recipe_max_chars_per_line": recipe.subtitles.max_chars_per_line,
         "recipe_max_cps": recipe.subtitles.max_cps,
         "recipe_min_duration_s": recipe.subtitles.min_duration_s,

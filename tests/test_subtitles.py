@@ -149,6 +149,32 @@ def test_cps_and_min_duration_extend_into_silence():
     assert first.end - first.start >= 1.5 - 1e-9 or first.end == cues[1].start
 
 
+def test_fast_speech_after_a_pause_shows_its_cue_early_not_late():
+    """A line said at ~35 characters/s right before the next: no room after it, so it
+    appears in the pause before (at most max_lead_s), and highlights nothing until its
+    first word is said."""
+    words, t = [], START
+    for tok, pause in (("Wait.", 1.5), ("Because", 0.0), ("our", 0.0), ("ticket", 0.0),
+                       ("just", 0.0), ("won", 0.0), ("it!", 0.0), ("No", 0.0), ("way.", 0.0)):
+        dur = 0.03 * len(tok)
+        words.append(Word(word=" " + tok, start=round(t, 3), end=round(t + dur, 3)))
+        t += dur + pause
+    tr = Transcript(language="en", duration_s=t + 2, model="test",
+                    segments=[Segment(id=0, start=START, end=t, text="", words=words)])
+    p = params(max_cps=22.0, max_lead_s=0.5)
+    cues = build_cues(tr, START, t + 1, p)
+    fast = next(c for c in cues if c.text.startswith("Because"))
+    first_word = fast.words[0].start
+    assert first_word - 0.5 - 1e-6 <= fast.start < first_word  # early, within the lead
+    before = cues[cues.index(fast) - 1]
+    assert fast.start >= before.end  # never over the previous cue
+    no_lead = build_cues(tr, START, t + 1, params(max_cps=22.0, max_lead_s=0.0))
+    assert all(c.start >= c.words[0].start - 1e-9 for c in no_lead)  # on its word
+    events = parse_ass(to_ass([fast], params(karaoke=True)))["Events"]
+    assert "\\1c&H00D4FF&" not in events[0]["Text"]  # the lead highlights no word
+    assert "{\\1c&H00D4FF&}Because" in events[1]["Text"]
+
+
 def test_emoji_are_stripped_from_ass_and_kept_on_cue(transcript, clip_end):
     cues = build_cues(transcript, START, clip_end, params())
     with_fire = [c for c in cues if c.emoji]

@@ -460,19 +460,31 @@ def cue_cost(
 
 
 def _settle_times(cues: list[Cue], section: SubtitleSection, duration: float) -> None:
-    """Extend display times for reading (min duration, CPS), never into the next cue."""
+    """Give each cue its reading time (``min_duration_s``, ``max_cps``): first by staying
+    up longer, never into the next cue; what that cannot give, by appearing up to
+    ``max_lead_s`` early in the silence after the previous cue.
+
+    Why early rather than late: a late cue would push every later cue off its words; an
+    early one only shows its text a moment before it is said (fast speech after a pause:
+    "Because our ticket / just won the grand" said at 30 characters/s). Speech faster
+    than ``max_cps`` with no pause around it stays as fast as it was said.
+    """
     min_dur = section.min_duration_s
     max_dur = section.max_duration_s
     max_cps = section.max_cps
     for k, cue in enumerate(cues):
         limit = cues[k + 1].start if k + 1 < len(cues) else duration
         chars = display_width(cue.text.replace("\n", " "))
-        want = max(min_dur, chars / max_cps, cue.end - cue.start)
-        want = min(want, max(max_dur, cue.end - cue.start))
+        need = max(min_dur, chars / max_cps)
+        want = min(max(need, cue.end - cue.start), max(max_dur, cue.end - cue.start))
         cue.end = max(cue.end, min(cue.start + want, limit))
         if limit - cue.end < _MERGE_GAP_S:
             cue.end = limit
         cue.end = max(cue.end, cue.start)
+        earliest = max(cues[k - 1].end if k else 0.0, cue.start - section.max_lead_s)
+        short = min(need, max_dur) - (cue.end - cue.start)
+        if short > 0 and earliest < cue.start:
+            cue.start = max(earliest, cue.start - short)
 
 
 # --- writers -----------------------------------------------------------------------
@@ -602,9 +614,10 @@ def _karaoke_spans(cue: Cue, karaoke: bool) -> list[tuple[float, float, CueWord 
     words = [w for w in cue.words if w.text]
     if not karaoke or not words:
         return [(cue.start, cue.end, None)]
-    spans = []
+    # A cue shown early (``max_lead_s``) highlights nothing until its first word.
+    spans = [(cue.start, words[0].start, None)] if words[0].start > cue.start else []
     for k, w in enumerate(words):
-        start = cue.start if k == 0 else w.start
+        start = max(cue.start, w.start) if k == 0 else w.start
         end = words[k + 1].start if k + 1 < len(words) else cue.end
         spans.append((start, max(start, end), w))
     return spans

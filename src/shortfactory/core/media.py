@@ -461,18 +461,34 @@ def wav_duration_s(path: str | Path) -> float:
 
 
 SEEK_MARGIN_S = 10.0  # input seek this far before a clip; trim filters then cut exactly
+INDEXED_SEEK_MARGIN_S = 1.0  # the same in containers with an index (see seek_margin_s)
+_INDEXED_FORMATS = frozenset({"mov", "mp4", "matroska", "webm"})
 
 
-def clip_input(source: str | Path, start_s: float, duration_s: float) -> tuple[list[str], float]:
+def seek_margin_s(container: str) -> float:
+    """How far before a clip to seek in a container (PyAV/ffmpeg format name).
+
+    Why two margins: MP4/MOV and Matroska carry an index, so the seek lands on the
+    keyframe at or before the asked time; a long margin there only decodes 10 s of
+    frames the trim throws away (~5 % of a 20 s Short's render). Elsewhere (MPEG-TS/PS,
+    FLV, AVI without index, or unknown) the seek can land late, so the margin stays long.
+    """
+    indexed = _INDEXED_FORMATS.intersection(container.split(","))
+    return INDEXED_SEEK_MARGIN_S if indexed else SEEK_MARGIN_S
+
+
+def clip_input(source: str | Path, start_s: float, duration_s: float,
+               container: str = "") -> tuple[list[str], float]:
     """Input options that open ``source`` a little before the clip, and the margin (s)
     the trim filters (:func:`clip_trims`) then cut off.
 
     Why not seek to the clip itself: in some containers (MPEG-TS seen) ffmpeg's input
     seek lands seconds after the asked time, and the Short's picture then starts late
     and runs out of step with its sound. Seeking earlier and trimming on the decoded
-    timestamps is exact wherever the seek lands, for the price of decoding the margin.
+    timestamps is exact wherever the seek lands, for the price of decoding the margin
+    (:func:`seek_margin_s`; ``container`` "" when unknown: the long margin).
     """
-    margin = min(start_s, SEEK_MARGIN_S)
+    margin = min(start_s, seek_margin_s(container))
     return (["-ss", f"{start_s - margin:.3f}", "-t", f"{duration_s + margin:.3f}",
              "-i", str(source)], margin)
 

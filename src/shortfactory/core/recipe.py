@@ -309,6 +309,10 @@ class SubtitleSection(Section):
     min_duration_s: float = Field(0.7, ge=0, description="shortest cue on screen, s")
     max_duration_s: float = Field(3.5, gt=0, description="longest cue on screen, s")
     max_cps: float = Field(22.0, gt=0, description="characters per second before splitting")
+    max_lead_s: float = Field(
+        0.5, ge=0, le=2.0,
+        description="a cue that needs more reading time (min_duration_s, max_cps) than the "
+        "gap after it leaves appears up to this early, in the silence before it, s")
     font: str = Field(
         "DejaVu Sans", description="family, full or PostScript name libass draws with; "
         "checked at load time against the faces the render really gets (a missing font is "
