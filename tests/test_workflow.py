@@ -236,6 +236,37 @@ def test_reordering_clips_rebuilds_nothing(line: Path) -> None:
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
+def test_adding_an_episode_plans_only_its_jobs(line: Path) -> None:
+    added = line / "episodes" / "Episode 2.mp4"
+    added.symlink_to(line / "episodes" / EPISODE_FILE)
+    try:
+        proc = snakemake(line, "-n", "--config", f"recipe={line / 'recipe.yaml'}")
+    finally:
+        added.unlink()
+    jobs = planned_jobs(_output(proc))
+    # Its analysis, once each; its clips are known only after its checkpoint has run.
+    assert ANALYSIS <= set(jobs) and all(n == 1 for n in jobs.values()), jobs
+    assert "Episode-2" in _output(proc) and "render_short" not in jobs
+
+
+def test_replacing_a_source_file_reruns_that_episode(line: Path) -> None:
+    path = line / "episodes" / EPISODE_FILE
+    stat = path.stat()
+    clips = read_model(line / "results" / EPISODE / "candidates.json", Candidates).clips
+    try:
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**12))  # a newer file
+        proc = snakemake(line, "-n", "--config", f"recipe={line / 'recipe.yaml'}")
+    finally:
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    jobs = planned_jobs(_output(proc))
+    # Everything of that episode, from the probe on; each clip's jobs at most once.
+    assert ANALYSIS <= set(jobs) and all(jobs[rule] == 1 for rule in ANALYSIS), jobs
+    assert jobs.get("render_short", len(clips)) == len(clips)
+    # Its old timestamp back: nothing to do again.
+    restored = snakemake(line, "-n", "--config", f"recipe={line / 'recipe.yaml'}")
+    assert planned_jobs(_output(restored)) == {}
+
+
 def test_bad_input_fails_cleanly(tmp_path: Path) -> None:
     (tmp_path / "episodes").mkdir()
     bad = tmp_path / "episodes" / "broken episode.mp4"
@@ -280,15 +311,24 @@ def test_profiles_resolve_by_bare_name(tmp_path: Path, profile: str) -> None:
         assert "slurm" in (proc.stdout + proc.stderr).lower()
 
 
-def test_music_only_webm_episode_still_yields_shorts(tmp_path: Path) -> None:
+def test_music_only_webm_episode_still_yields_shorts_next_to_a_broken_one(
+        tmp_path: Path) -> None:
+    """One batch, one DAG: the broken episode fails its own jobs only (the default
+    profile keeps going), with its reason in the output; the good one gets its Shorts."""
     from conftest import shared_media
 
     source = shared_media("animated/blender/big_buck_bunny_0_30.webm")
     (tmp_path / "episodes").mkdir()
     (tmp_path / "episodes" / "Big Buck Bunny.webm").symlink_to(source)
+    (tmp_path / "episodes" / "torn.mkv").write_bytes(b"\x1aE\xdf\xa3" + b"\0" * 4000)
     (tmp_path / "recipe.yaml").write_text(
         f"extends: {REPO / 'recipes' / 'default.yaml'}\nrender:\n  preset: ultrafast\n")
-    snakemake(tmp_path, "--config", f"recipe={tmp_path / 'recipe.yaml'}")
+    proc = snakemake(tmp_path, "--config", f"recipe={tmp_path / 'recipe.yaml'}", check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "episodes/torn.mkv: " in output and "probe_source" in output
+    assert not (tmp_path / "results" / "torn").exists()
+    assert "Traceback" not in (tmp_path / "logs" / "probe_source" / "torn.log").read_text()
     transcript = json.loads((tmp_path / "results" / "Big-Buck-Bunny" / "transcript.json")
                             .read_text())
     words = sum(len(s["words"]) for s in transcript["segments"])
