@@ -31,6 +31,9 @@ Stages:
 
     metadata   titles that carry the planted moment's key line (tuned on the sample) and
                empty titles over the real-episode runs (bench/metadata.py)
+    community  reply drafts vs the channel's true replies on a held-apart part of the
+               bundled corpus (style_similarity vs a fixed template), skip recall on
+               planted spam/abuse, language match (bench/community.py)
 
 ``bench/gpu_proxy.py`` (the proxy decoded by NVDEC against the CPU, per core count) runs
 on its own, on a machine with an NVIDIA GPU.
@@ -51,6 +54,7 @@ from pathlib import Path
 
 from camera import bench_camera
 from candidates import bench_candidates
+from community import bench_community
 from languages import bench_languages
 from metadata import bench_metadata
 from realworld import bench_realworld
@@ -159,6 +163,7 @@ BENCHES: dict[str, Callable[[], dict[str, float]]] = {
     "languages": bench_languages,
     "render": bench_render,
     "metadata": bench_metadata,
+    "community": bench_community,
 }
 
 

@@ -20,7 +20,8 @@ from shortfactory import workflow
 
 PACKAGE_DIR = Path(workflow.__file__).resolve().parent
 # The line's order: a package may import those before it, never one after.
-ORDER = ("core", "ingest", "speech", "vision", "clips", "release")
+ORDER = ("core", "ingest", "speech", "vision", "clips", "release", "report", "analytics",
+         "community")
 APART = {"sample": ("core",)}  # may import only these (and itself)
 
 
