@@ -1,5 +1,6 @@
 # DAG logic: recipe validation, episode discovery and small named input/param helpers.
 
+import datetime
 import re
 import sys
 from pathlib import Path
@@ -110,9 +111,39 @@ def watermark_image():
     return {"watermark": image} if image else {}
 
 
+def _is_flag_set(key):
+    return str(config.get(key, "")).strip().lower() in {"1", "true", "yes"}
+
+
 def is_publish_for_real():
     """Sending is opt-in: only --config publish_for_real=1 (or true/yes) sends."""
-    return str(config.get("publish_for_real", "")).strip().lower() in {"1", "true", "yes"}
+    return _is_flag_set("publish_for_real")
+
+
+def get_community_date():
+    """The day whose replies.csv the targets make or post: today unless configured."""
+    return str(config.get("community_date") or datetime.date.today().isoformat())
+
+
+def get_replies_file():
+    return f"community/{get_community_date()}/replies.csv"
+
+
+def get_community_inputs(wildcards):
+    """The comments, the style corpus if the recipe names one, and published.csv (only
+    to mention the Short, so only when it exists)."""
+    section = RECIPE.community
+    inputs = {"comments": section.comments}
+    if section.corpus:
+        inputs["corpus"] = section.corpus
+    if Path(section.published_csv).exists():
+        inputs["published"] = section.published_csv
+    return inputs
+
+
+def is_reply_for_real():
+    """Posting is opt-in: only --config reply_for_real=1 (or true/yes) sends."""
+    return _is_flag_set("reply_for_real")
 
 
 def get_render_notices():

@@ -5,37 +5,9 @@
 #   snakemake post_replies --config reply_for_real=1   posts the approved rows
 #   --config community_date=2025-06-01                 another day's replies.csv
 # They run on the submitting machine (localrules): the comments, the OAuth sign-in and
-# the reply ledger live there. The helpers stay here, next to the only rules using them.
-
-import datetime
+# the reply ledger live there.
 
 localrules: draft_replies, write_replies, post_replies
-
-
-def get_community_date():
-    """The day whose replies.csv the targets make or post: today unless configured."""
-    return str(config.get("community_date") or datetime.date.today().isoformat())
-
-
-def get_replies_file():
-    return f"community/{get_community_date()}/replies.csv"
-
-
-def get_community_inputs(wildcards):
-    """The comments, the style corpus if the recipe names one, and published.csv (only
-    to mention the Short, so only when it exists)."""
-    section = RECIPE.community
-    inputs = {"comments": section.comments}
-    if section.corpus:
-        inputs["corpus"] = section.corpus
-    if Path(section.published_csv).exists():
-        inputs["published"] = section.published_csv
-    return inputs
-
-
-def is_reply_for_real():
-    """Posting is opt-in: only --config reply_for_real=1 (or true/yes) sends."""
-    return str(config.get("reply_for_real", "")).strip().lower() in {"1", "true", "yes"}
 
 
 rule draft_replies:
