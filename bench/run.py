@@ -31,6 +31,9 @@ Stages:
 
     metadata   titles that carry the planted moment's key line (tuned on the sample) and
                empty titles over the real-episode runs (bench/metadata.py)
+    analytics  a simulated channel on the real runs' features: tuned vs hidden weights,
+               uplift over the untuned recipe and over transcript-only selection on
+               held-out episodes, trigger recall (bench/analytics.py)
     community  reply drafts vs the channel's true replies on a held-apart part of the
                bundled corpus (style_similarity vs a fixed template), skip recall on
                planted spam/abuse, language match (bench/community.py)
@@ -52,6 +55,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from analytics import bench_analytics
 from camera import bench_camera
 from candidates import bench_candidates
 from community import bench_community
@@ -163,6 +167,7 @@ BENCHES: dict[str, Callable[[], dict[str, float]]] = {
     "languages": bench_languages,
     "render": bench_render,
     "metadata": bench_metadata,
+    "analytics": bench_analytics,
     "community": bench_community,
 }
 

@@ -151,3 +151,34 @@ def get_render_notices():
     if not any("render" in hook.events for hook in RECIPE.notify.webhooks):
         return []
     return expand("results/{episode}/notify_render.json", episode=list(EPISODES))
+
+
+TUNED_DEFAULT = "recipes/tuned.yaml"
+
+
+def get_tuned_path():
+    """Where the tuned recipe goes (config `tuned`); never the recipe in use, which
+    Snakemake would delete before the job (as an output)."""
+    tuned = Path(config.get("tuned", TUNED_DEFAULT))
+    if tuned.resolve() == Path(RECIPE_PATH).resolve():
+        # Running on the tuned recipe (as README suggests) must not make every run fail:
+        # the next round goes next to it.
+        tuned = tuned.with_name(f"{tuned.stem}.next.yaml")
+    return str(tuned)
+
+
+def get_metrics_files():
+    """The performance exports: metrics/*.csv (YouTube Studio) and metrics/*.json (API)."""
+    return sorted(str(p) for p in Path("metrics").glob("*")
+                  if p.suffix.lower() in (".csv", ".json") and p.is_file())
+
+
+def get_published_csv():
+    return get_section("publish")["published_csv"]
+
+
+def get_published_input():
+    """published.csv as an input when it exists (a new upload re-tunes); when it does
+    not, the rule says so in one line instead of Snakemake's missing-input error."""
+    path = get_published_csv()
+    return [path] if Path(path).exists() else []

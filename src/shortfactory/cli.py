@@ -4,7 +4,8 @@ The line itself runs with ``snakemake``; this command does what Snakemake cannot
 generate the sample episode, check a recipe, fetch the face models at install time,
 and make the project's profiles resolvable by bare name (``snakemake --profile gpu``).
 It also delivers finished Shorts without Snakemake: ``publish`` (a dry-run unless
-``--for-real``), ``export`` (folders for manual upload) and ``youtube-login``.
+``--for-real``), ``export`` (folders for manual upload) and ``youtube-login``; and
+``tune`` re-tunes a recipe from published Shorts' metrics (``snakemake tune``).
 """
 
 from __future__ import annotations
@@ -94,6 +95,15 @@ def _release_commands(sub: argparse._SubParsersAction) -> None:
                            "cache the token 0600")
     login.add_argument("--recipe", type=Path, default=Path("recipes/default.yaml"))
     login.add_argument("--no-browser", action="store_true", help="print the URL only")
+    tune = sub.add_parser("tune", help="re-tune weights, triggers and length from published "
+                          "Shorts' metrics into a reviewable recipe (snakemake tune)")
+    tune.add_argument("metrics", nargs="*", type=Path,
+                      help="Studio CSV / Analytics API JSON files (default: metrics/*)")
+    tune.add_argument("--recipe", type=Path, default=Path("recipes/default.yaml"))
+    tune.add_argument("--tuned", type=Path, default=Path("recipes/tuned.yaml"))
+    tune.add_argument("--report", type=Path, default=Path("analytics/report.html"))
+    tune.add_argument("--in-place", action="store_true",
+                      help="write the changes into --recipe itself (default: --tuned)")
 
 
 def _run_release(args: argparse.Namespace) -> None:
@@ -107,6 +117,17 @@ def _run_release(args: argparse.Namespace) -> None:
     from shortfactory.recipe_checks import load_recipe
 
     recipe = load_recipe(args.recipe)
+    if args.command == "tune":
+        from shortfactory.analytics.tune import tune
+
+        metrics = args.metrics or sorted(p for p in Path("metrics").glob("*")
+                                         if p.suffix.lower() in (".csv", ".json"))
+        if not metrics:
+            raise InputError("metrics: no Studio CSV or Analytics API JSON given or found")
+        tune(args.recipe, metrics, recipe.publish.published_csv,
+             tuned_path=args.recipe if args.in_place else args.tuned,
+             report_path=args.report, in_place=args.in_place)
+        return
     if args.command == "youtube-login":
         from shortfactory.release.auth import credentials
 
@@ -176,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "setup-profiles":
             for line in setup_profiles(args.project):
                 print(line)
-        elif args.command in ("publish", "export", "youtube-login"):
+        elif args.command in ("publish", "export", "youtube-login", "tune"):
             _run_release(args)
     except ShortfactoryError as err:
         print(f"error: {err}", file=sys.stderr)
