@@ -6,7 +6,10 @@ take most of them), hence the log, and a Huber loss on top of it so that one vir
 Short does not decide a weight. Older Shorts have had longer to collect views, so
 ``log(days since publishing)`` sits in the same regression as an unpenalised covariate
 (publish-age correction): tuned Shorts are always the youngest, and without it their
-features would look worse than they are.
+features would look worse than they are. With ``within_episode`` each episode has its
+own unpenalised level too: the selector only compares windows of one episode, so only
+differences within an episode can say how to weigh the signals (an episode that does
+well as a whole would otherwise credit whatever signal it is high in).
 
 The fit is a ridge regression on the standardised signals (the penalty is in Shorts'
 worth of evidence: ``ridge`` extra Shorts that showed no effect), turned back into the
@@ -84,17 +87,28 @@ def huber_ridge(x: np.ndarray, y: np.ndarray, free: int, ridge: float,
     return beta
 
 
-def design(table: list[ClipFeatures], age_correction: bool
+def design(table: list[ClipFeatures], age_correction: bool, within_episode: bool = False
            ) -> tuple[np.ndarray, np.ndarray, int]:
-    """[1, log age?, standardised signals], the signals' standard deviations, and how
-    many leading columns are unpenalised."""
+    """[1, log age?, episode indicators?, standardised signals], the signals' standard
+    deviations, and how many leading columns are unpenalised.
+
+    With ``within_episode`` each episode but the first gets its own unpenalised level:
+    the selector only ever compares windows of one episode (their signals are scaled
+    per episode), so only differences between Shorts of the same episode can say how
+    to weigh the signals. Between episodes, performance follows the topic, the words
+    and the audience of each; without the levels that difference would be credited to
+    whichever signal the better episode happens to be high in.
+    """
     signals = np.array([[f.signals[s] for s in SIGNALS] for f in table], dtype=float)
-    sd = signals.std(axis=0)
-    sd[sd < 1e-9] = np.inf  # a signal that never varied gets no effect
     columns = [np.ones(len(table))]
     if age_correction:
         columns.append(zscore(np.log(np.array([f.age_days for f in table], dtype=float))))
+    if within_episode:
+        names = sorted({f.episode for f in table})
+        columns += [np.array([f.episode == e for f in table], dtype=float) for e in names[1:]]
     free = len(columns)
+    sd = signals.std(axis=0)
+    sd[sd < 1e-9] = np.inf  # a signal that never varied gets no effect
     x = np.column_stack([*columns, (signals - signals.mean(axis=0)) / sd])
     return np.nan_to_num(x), sd, free
 
@@ -102,9 +116,9 @@ def design(table: list[ClipFeatures], age_correction: bool
 def effects_of(table: list[ClipFeatures], y: np.ndarray, section: AnalyticsSection
                ) -> tuple[np.ndarray, float]:
     """Per-signal effect on the signals' raw scale, and the age effect."""
-    x, sd, free = design(table, section.age_correction)
+    x, sd, free = design(table, section.age_correction, section.within_episode)
     beta = huber_ridge(x, y, free, section.ridge)
-    return beta[free:] / sd, float(beta[1]) if free > 1 else 0.0
+    return beta[free:] / sd, float(beta[1]) if section.age_correction else 0.0
 
 
 def age_corrected(table: list[ClipFeatures], section: AnalyticsSection) -> np.ndarray:
@@ -113,7 +127,7 @@ def age_corrected(table: list[ClipFeatures], section: AnalyticsSection) -> np.nd
     y = raw_performance(table, section.retention_share)
     if not section.age_correction or len(table) < 3:
         return y
-    x, _, free = design(table, True)
+    x, _, free = design(table, True, section.within_episode)
     beta = huber_ridge(x, y, free, section.ridge)
     return y - x[:, 1] * beta[1]
 
@@ -125,7 +139,7 @@ def unexplained(table: list[ClipFeatures], section: AnalyticsSection) -> np.ndar
     y = raw_performance(table, section.retention_share)
     if len(table) < 3:
         return y
-    x, _, free = design(table, section.age_correction)
+    x, _, free = design(table, section.age_correction, section.within_episode)
     return y - x @ huber_ridge(x, y, free, section.ridge)
 
 

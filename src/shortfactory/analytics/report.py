@@ -124,7 +124,12 @@ def write_report(path: str | Path, result: TuneResult, *, recipe_path: str, tune
     if trig.refused:
         parts.append(f"<p><b>Not moved:</b> {esc(trig.refused)}</p>")
     else:
-        parts.append(f"<p>Top Shorts: {trig.top_count} of {len(table)}.</p><table><tr>"
+        cut = (f"a word needs p &le; {trig.threshold_p:.2g} (false discovery rate "
+               "corrected)" if trig.threshold_p else "no word passes the false discovery "
+               "rate correction: none is added or strengthened")
+        parts.append(f"<p>Top Shorts: {trig.top_count} of {len(table)}; "
+                     f"{trig.effective:g} effective Shorts (near-copies counted once); "
+                     f"{cut}.</p><table><tr>"
                      "<th>word</th><th>before</th><th>after</th><th>why</th></tr>")
         for c in trig.changes:
             old = "new" if c.old is None else f"{c.old:g}"

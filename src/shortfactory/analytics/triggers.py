@@ -1,4 +1,5 @@
-"""Trigger words: what the top Shorts say more often than the rest.
+"""Trigger words: what the top Shorts say more often than the rest, and only what the
+evidence can carry.
 
 The comparison is the log-odds ratio with an informative Dirichlet prior (Monroe,
 Colaresi and Quinn, "Fightin' Words", 2008). The unit is a Short: a word counts once
@@ -9,17 +10,37 @@ worth of text; a word seen in three Shorts is pulled hard toward "no difference"
 word seen in thirty much less, and the z-score (log-odds over its standard error)
 decides.
 
-Top Shorts are the top by the performance the signals and the publish age leave
-unexplained (:func:`shortfactory.analytics.fit.unexplained`): what the words add.
+Three things keep a channel's few passages from passing for many pieces of evidence:
 
-Per round: a word or two-word phrase with a z-score of ``min_z`` or more that appears
-in ``min_count`` top Shorts or more, of ``min_episodes`` episodes or more (overlapping
-Shorts of one passage share their words), is added (the ``max_new_triggers``
-strongest) or moved toward a weight that grows with its log-odds (``learning_rate`` of the way, at
-most ``trigger_max_weight``); one the metrics speak against (z <= -min_z) loses
-``learning_rate`` of its weight; one they do not speak about fades by ``decay`` and is
-removed below ``min_trigger_weight``. Phrases match the way the candidates' transcript
-signal matches them (words joined by one space).
+* Shorts are not independent. Overlapping Shorts of one span, and the same passage
+  published again in another episode (a compilation, a re-cut), say the same words.
+  Each Short counts ``1 / n`` where ``n`` is the number of published Shorts that share
+  half its two-word phrases or more (itself included): the sequence weighting that
+  protein-family statistics use for near-duplicate sequences (Henikoff and Henikoff,
+  1994; the 80 % identity weights of direct coupling analysis). Counts, totals and
+  the prior are in these effective Shorts, and a word needs ``min_count`` of them
+  among the top: one good scene published eight times is one piece of evidence.
+* Thousands of words and phrases are tested each round. The one-sided p-value of each
+  z is corrected with Benjamini-Hochberg at false discovery rate ``fdr`` over every
+  word said in ``min_count`` effective Shorts or more (a filter that does not look at
+  performance, so the correction stays valid); a word must pass at that threshold.
+* Words of one passage travel together: when a real trigger is said in a good
+  passage, every other word of that passage looks as good. New words are accepted
+  strongest first, each tested again on the Shorts that say none of the triggers the
+  round already supports or accepted (forward selection): a word that only rode along
+  with an accepted one has nothing left.
+
+Top Shorts are the top by the performance the signals, the publish age and the
+episode leave unexplained (:func:`shortfactory.analytics.fit.unexplained`): what the
+words add.
+
+Per round: a supported word or two-word phrase is added (at most ``max_new_triggers``,
+strongest first) or moved toward a weight that grows with its log-odds
+(``learning_rate`` of the way, at most ``trigger_max_weight``); one the metrics speak
+against at the same threshold loses ``learning_rate`` of its weight; one they do not
+speak about fades by ``decay`` and is removed below ``min_trigger_weight``. Phrases
+match the way the candidates' transcript signal matches them (words joined by one
+space).
 """
 
 from __future__ import annotations
@@ -33,17 +54,20 @@ import numpy as np
 from shortfactory.analytics.features import ClipFeatures
 from shortfactory.core.recipe_analytics import AnalyticsSection
 
+SAME_PASSAGE = 0.5  # share of a Short's two-word phrases another must say to be a copy
+
 
 @dataclass(slots=True)
 class WordStat:
-    """One word's evidence: Shorts that say it among the top and the rest, log-odds, z."""
+    """One word's evidence: effective Shorts that say it among the top and the rest,
+    log-odds, z and its one-sided p."""
 
     word: str
-    top: int
-    rest: int
+    top: float
+    rest: float
     delta: float
     z: float
-    top_episodes: int = 0  # episodes among the top Shorts that say it
+    p: float = 1.0
 
 
 @dataclass(slots=True)
@@ -61,6 +85,8 @@ class TriggerFit:
     stats: dict[str, WordStat]
     top_count: int
     refused: str = ""
+    threshold_p: float = 0.0  # Benjamini-Hochberg cut-off of the round (0 = nothing passed)
+    effective: float = 0.0  # effective Shorts (after the near-duplicate weighting)
 
 
 def split_top(performance: np.ndarray, share: float) -> np.ndarray:
@@ -71,34 +97,69 @@ def split_top(performance: np.ndarray, share: float) -> np.ndarray:
     return mask
 
 
-def word_stats(table: list[ClipFeatures], top: np.ndarray, prior_strength: float
+def copy_weights(table: list[ClipFeatures]) -> np.ndarray:
+    """Each Short's weight ``1 / copies`` (module docstring).
+
+    Two-word phrases, not words, decide what is a copy: two unrelated passages share
+    most of their common words ("the", "you") but few of their phrases.
+    """
+    phrases = [{t for t in f.tokens if " " in t} for f in table]
+    copies = np.ones(len(table))
+    for i, a in enumerate(phrases):
+        for j in range(i + 1, len(table)):
+            b = phrases[j]
+            if a and b and len(a & b) >= SAME_PASSAGE * min(len(a), len(b)):
+                copies[i] += 1
+                copies[j] += 1
+    return 1 / copies
+
+
+def word_stats(table: list[ClipFeatures], top: np.ndarray, prior_strength: float,
+               weights: np.ndarray | None = None, keep: np.ndarray | None = None
                ) -> dict[str, WordStat]:
-    """Prior-smoothed log-odds of each word between the top Shorts and the rest."""
+    """Prior-smoothed log-odds of each word between the top Shorts and the rest, in
+    effective Shorts (``weights``; 1 each without), over the Shorts ``keep`` selects."""
+    n = len(table)
+    weights = np.ones(n) if weights is None else weights
+    keep = np.ones(n, dtype=bool) if keep is None else keep
     in_top: Counter[str] = Counter()
     in_rest: Counter[str] = Counter()
-    episodes: dict[str, set[str]] = {}
-    for feat, is_top in zip(table, top, strict=True):
-        (in_top if is_top else in_rest).update(feat.tokens)
-        if is_top:
-            for word in feat.tokens:
-                episodes.setdefault(word, set()).add(feat.episode)
+    n_top = n_rest = 0.0
+    for i, feat in enumerate(table):
+        if not keep[i]:
+            continue
+        counts, wt = (in_top if top[i] else in_rest), float(weights[i])
+        for word in feat.tokens:
+            counts[word] += wt
+        if top[i]:
+            n_top += wt * len(feat.tokens)
+        else:
+            n_rest += wt * len(feat.tokens)
     every = in_top + in_rest
-    if not every:
+    shorts = float(weights[keep].sum())
+    if not every or shorts <= 0:
         return {}
-    n_top, n_rest = sum(in_top.values()), sum(in_rest.values())
-    per_short = {w: c / len(table) for w, c in every.items()}  # expected presences
-    total = sum(every.values())
-    alpha0 = prior_strength * total / len(table)
+    total = n_top + n_rest
+    alpha0 = prior_strength * total / shorts
     stats = {}
-    for word in every:
-        a = prior_strength * per_short[word]
+    for word, seen in every.items():
+        a = prior_strength * seen / shorts  # expected presences in prior_strength Shorts
         yt, yr = in_top[word], in_rest[word]
         delta = (math.log((yt + a) / max(n_top + alpha0 - yt - a, 1e-9))
                  - math.log((yr + a) / max(n_rest + alpha0 - yr - a, 1e-9)))
         z = delta / math.sqrt(1 / (yt + a) + 1 / (yr + a))
-        stats[word] = WordStat(word, yt, yr, round(delta, 4), round(z, 3),
-                               len(episodes.get(word, ())))
+        stats[word] = WordStat(word, round(yt, 2), round(yr, 2), round(delta, 4),
+                               round(z, 3), 0.5 * math.erfc(z / math.sqrt(2)))
     return stats
+
+
+def bh_threshold(pvalues: list[float], fdr: float) -> float:
+    """The Benjamini-Hochberg cut-off: the largest p(k) with p(k) <= k fdr / m (0 when
+    none is): every p at or below it is a discovery at false discovery rate ``fdr``."""
+    ranked = sorted(pvalues)
+    m = len(ranked)
+    passed = [p for k, p in enumerate(ranked, 1) if p <= k * fdr / m]
+    return passed[-1] if passed else 0.0
 
 
 def useful(word: str) -> bool:
@@ -119,16 +180,23 @@ def fit_triggers(table: list[ClipFeatures], performance: np.ndarray,
         return TriggerFit(dict(current), [], {}, 0, refused=(
             f"{len(table)} Shorts with metrics, at least {section.min_videos} needed"))
     top = split_top(performance, section.top_share)
-    stats = word_stats(table, top, section.prior_strength)
+    weights = copy_weights(table)
+    stats = word_stats(table, top, section.prior_strength, weights)
+    known = {" ".join(w.lower().split()) for w in current}
+    family = [s.p for s in stats.values()
+              if s.top + s.rest >= section.min_count and (useful(s.word) or s.word in known)]
+    cut = bh_threshold(family, section.fdr)
     lr = section.learning_rate
     proposed: dict[str, float] = {}
     changes: list[TriggerChange] = []
+    accepted: list[str] = []  # triggers this round supports: later words are tested without
     for word, old in current.items():
         stat = stats.get(" ".join(word.lower().split()))
-        if stat and _supported(stat, section):
+        if stat and _supported(stat, cut, section):
             new = old + lr * (weight_for(stat.delta, section) - old)
-            why = f"in {stat.top} top / {stat.rest} other Shorts, z {stat.z:+.1f}"
-        elif stat and stat.z <= -section.min_z:
+            why = _evidence(stat)
+            accepted.append(stat.word)
+        elif stat and stat.z < 0 and 1 - stat.p <= cut:
             new = old * (1 - lr)
             why = f"the metrics speak against it: z {stat.z:+.1f}"
         else:
@@ -142,34 +210,36 @@ def fit_triggers(table: list[ClipFeatures], performance: np.ndarray,
         proposed[word] = new
         if abs(new - old) > 1e-9:
             changes.append(TriggerChange(word, old, new, why))
-    known = {" ".join(w.lower().split()) for w in current}
     fresh = sorted((s for s in stats.values()
-                    if s.word not in known and useful(s.word) and _supported(s, section)),
+                    if s.word not in known and useful(s.word) and _supported(s, cut, section)),
                    key=lambda s: (-s.z, s.word))
-    added: list[WordStat] = []
+    added = 0
     for stat in fresh:
-        if len(added) == section.max_new_triggers:
+        if added == section.max_new_triggers:
             break
-        if any(_same_evidence(stat, other) for other in added):
-            continue  # "no way" and "way" in the same Shorts: one trigger is enough
+        if accepted:  # forward selection: what it adds beyond the supported triggers
+            keep = np.array([not any(w in f.tokens for w in accepted) for f in table])
+            stat = word_stats(table, top, section.prior_strength, weights,
+                              keep).get(stat.word)
+            if stat is None or not _supported(stat, cut, section):
+                continue
         weight = round(lr * weight_for(stat.delta, section), 3)
         if weight < section.min_trigger_weight:
             continue
-        added.append(stat)
+        added += 1
+        accepted.append(stat.word)
         proposed[stat.word] = weight
-        changes.append(TriggerChange(stat.word, None, weight, (
-            f"in {stat.top} top / {stat.rest} other Shorts, z {stat.z:+.1f}")))
-    return TriggerFit(proposed, changes, stats, int(top.sum()))
+        changes.append(TriggerChange(stat.word, None, weight, _evidence(stat)))
+    return TriggerFit(proposed, changes, stats, int(top.sum()), threshold_p=cut,
+                      effective=round(float(weights.sum()), 1))
 
 
-def _supported(stat: WordStat, section: AnalyticsSection) -> bool:
-    """Enough evidence to add or strengthen: z, top Shorts and episodes."""
-    return (stat.z >= section.min_z and stat.top >= section.min_count
-            and stat.top_episodes >= section.min_episodes)
+def _supported(stat: WordStat, cut: float, section: AnalyticsSection) -> bool:
+    """Enough evidence to add or strengthen: a discovery at the round's false discovery
+    rate, in ``min_count`` effective top Shorts."""
+    return 0 < cut and stat.p <= cut and stat.z > 0 and stat.top >= section.min_count
 
 
-def _same_evidence(a: WordStat, b: WordStat) -> bool:
-    """One is a word of the other phrase and they were said in the same number of
-    Shorts: the same evidence counted twice."""
-    wa, wb = set(a.word.split()), set(b.word.split())
-    return (wa <= wb or wb <= wa) and (a.top, a.rest) == (b.top, b.rest)
+def _evidence(stat: WordStat) -> str:
+    return (f"in {stat.top:g} top / {stat.rest:g} other effective Shorts, z {stat.z:+.1f}, "
+            f"p {stat.p:.1g}")

@@ -36,6 +36,10 @@ class AnalyticsSection(BaseModel):
     age_correction: bool = Field(
         True, description="regress log views on log days since publishing alongside the "
         "signals, so older Shorts' head start is not credited to their features")
+    within_episode: bool = Field(
+        True, description="compare Shorts only with Shorts of the same episode (an "
+        "unpenalised level per episode in the regression): the selector only ranks "
+        "windows within an episode, and episodes differ in topic and audience")
     ridge: float = Field(
         1.0, ge=0, description="L2 penalty of the regression on the standardised signals, "
         "in Shorts' worth of evidence: larger pulls the fitted effects toward zero on "
@@ -59,15 +63,15 @@ class AnalyticsSection(BaseModel):
         5.0, gt=0, description="Shorts' worth of the channel's average text in the "
         "informative Dirichlet prior of the trigger log-odds: rare words are shrunk "
         "toward no difference")
-    min_count: int = Field(
-        3, ge=1, description="Shorts a word or phrase must appear in before it can become "
-        "a trigger")
-    min_z: float = Field(
-        1.64, gt=0, description="z-score of the prior-smoothed log-odds a word needs to "
-        "be added or strengthened (1.64 = one-sided 95 %)")
-    min_episodes: int = Field(
-        3, ge=1, description="episodes whose top Shorts say it: overlapping Shorts of one "
-        "passage share their words, and one good scene is not a word that works")
+    min_count: float = Field(
+        3.0, ge=1, description="top Shorts a word or phrase must appear in before it can "
+        "become a trigger, in effective Shorts: a Short with n near-copies among the "
+        "published (overlapping spans, a passage re-published in another episode) counts "
+        "1/n, so one good scene published eight times is one piece of evidence")
+    fdr: float = Field(
+        0.1, gt=0, lt=1, description="false discovery rate of the trigger words: the "
+        "Benjamini-Hochberg correction over every word tested in a round; a word must "
+        "pass it to be added, strengthened or weakened")
     max_new_triggers: int = Field(
         5, ge=0, le=50, description="new trigger words or phrases added per round at most "
         "(the strongest first)")
