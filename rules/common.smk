@@ -182,3 +182,30 @@ def get_published_input():
     not, the rule says so in one line instead of Snakemake's missing-input error."""
     path = get_published_csv()
     return [path] if Path(path).exists() else []
+
+
+def get_clip_files(wildcards, pattern):
+    """One per-clip artifact per candidate of the episode (waits for the checkpoint)."""
+    ids = [c.id for c in read_clips(get_candidates(wildcards))]
+    return expand(pattern, episode=wildcards.episode, clip=ids)
+
+
+def get_report_inputs(wildcards):
+    return {
+        "candidates": f"results/{wildcards.episode}/candidates.json",
+        "faces": f"results/{wildcards.episode}/faces.json",
+        # The Shorts, their thumbnails and titles (collect_shorts waits for all renders).
+        "shorts": f"out/{wildcards.episode}/shorts.json",
+        "crops": get_clip_files(wildcards, "results/{episode}/clips/{clip}/crop_path.json"),
+    }
+
+
+def get_timeline_inputs(wildcards):
+    return {
+        "candidates": f"results/{wildcards.episode}/candidates.json",
+        "probe": f"results/{wildcards.episode}/source.json",
+        "source": get_source(wildcards),
+        "crops": get_clip_files(wildcards, "results/{episode}/clips/{clip}/crop_path.json"),
+        "srts": get_clip_files(wildcards, "results/{episode}/clips/{clip}/subtitles.srt"),
+        "asses": get_clip_files(wildcards, "results/{episode}/clips/{clip}/subtitles.ass"),
+    }
