@@ -435,9 +435,13 @@ def oversampled_peak_db(path: Path) -> float:
     return 20 * np.log10(peak)
 
 
-def test_true_peak_holds_after_aac_encoding(tmp_path):
+def test_true_peak_holds_after_aac_encoding(tmp_path, monkeypatch):
     """Loud, clipped material: the encoded Short overshoots the ceiling unless the render
-    measures the finished file and corrects it; corrected, it holds and stays loud."""
+    measures the finished file and corrects it; corrected, it holds and stays loud.
+    (Without the headroom dynamic mode now starts with, so that the loop is exercised.)"""
+    import shortfactory.clips.render as render
+
+    monkeypatch.setattr(render, "_DYNAMIC_HEADROOM_DB", 0.0)
     source = make_battle_source(tmp_path / "battle.mp4")
     crop = still_crop(0.0, 8.0, 640, 360, 202, 360)
     ass = tmp_path / "none.ass"
@@ -468,6 +472,29 @@ def test_true_peak_holds_after_aac_encoding(tmp_path):
     with av.open(str(tmp_path / "after.mp4")) as c:  # the picture was copied, not lost
         assert c.streams.video[0].codec_context.height == 640
         assert c.duration / 1e6 == pytest.approx(8.0, abs=0.1)
+
+
+def test_dynamic_mode_holds_the_true_peak_without_a_correction_round(tmp_path):
+    """The same material with the default headroom: the first encode already holds the
+    ceiling, so no remux round is spent, and the loudness stays on target."""
+    source = make_battle_source(tmp_path / "battle.mp4")
+    ass = tmp_path / "none.ass"
+    ass.write_text("")
+    params = RenderSection(width=360, height=640)
+    handler = _Capture()
+    logger = logging.getLogger("shortfactory.clips.render")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        render_short(source, still_crop(0.0, 8.0, 640, 360, 202, 360), ass, params,
+                     tmp_path / "short.mp4", progress=False)
+    finally:
+        logger.removeHandler(handler)
+    loudness, peak = measure_output_audio(tmp_path / "short.mp4")
+    assert any("dynamic" in m for m in handler.messages), handler.messages
+    assert not any("correction round" in m for m in handler.messages), handler.messages
+    assert peak <= params.true_peak_db
+    assert loudness == pytest.approx(params.loudness_lufs, abs=1.0), loudness
 
 
 def test_recipe_values_the_encoder_rejects_name_their_key(work, source, tmp_path):
