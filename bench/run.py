@@ -39,7 +39,8 @@ Stages:
                planted spam/abuse, language match (bench/community.py)
 
 ``bench/gpu_proxy.py`` (the proxy decoded by NVDEC against the CPU, per core count) runs
-on its own, on a machine with an NVIDIA GPU.
+on its own, on a machine with an NVIDIA GPU; ``bench/scale.py`` (the 40 s sample locally
+and through a single-node SLURM, ``slurm_overhead_x``) runs on its own, as root.
 """
 
 from __future__ import annotations

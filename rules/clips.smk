@@ -116,6 +116,8 @@ rule render_short:
         ingest={"audio_track": RECIPE.ingest.audio_track},
         code=stage_code("render_short.py"),
     threads: 2
+    resources:
+        mem_mb=get_mem_mb_render_short,
     log:
         "logs/render_short/{episode}/{clip}.log",
     benchmark:

@@ -10,11 +10,13 @@ from shortfactory.core.errors import ShortfactoryError
 from shortfactory.core.recipe import recipe_hash, section_params
 from shortfactory.recipe_checks import load_recipe
 from shortfactory.workflow import (
+    audio_features_mem_mb,
     clip_entry,
     clip_span,
     script_code_version,
     read_clips,
     recover_from_crash,
+    render_mem_mb,
 )
 
 UPSTREAM_OF_METADATA = ("ingest", "transcribe", "audio", "vision", "candidates", "metadata")
@@ -209,3 +211,13 @@ def get_timeline_inputs(wildcards):
         "srts": get_clip_files(wildcards, "results/{episode}/clips/{clip}/subtitles.srt"),
         "asses": get_clip_files(wildcards, "results/{episode}/clips/{clip}/subtitles.ass"),
     }
+
+
+def get_mem_mb_compute_audio_features(wildcards, input, attempt):
+    """Memory sized from the episode (read once its audio exists; Snakemake defers it)."""
+    return audio_features_mem_mb(input.audio, attempt)
+
+
+def get_mem_mb_render_short(wildcards, input, attempt):
+    """Memory sized from the source's frame size and length (its probe)."""
+    return render_mem_mb(input.probe, attempt)

@@ -31,6 +31,8 @@ rule compute_audio_features:
     params:
         recipe=get_section("audio"),
         code=stage_code("compute_audio_features.py"),
+    resources:
+        mem_mb=get_mem_mb_compute_audio_features,
     log:
         "logs/compute_audio_features/{episode}.log",
     benchmark:

@@ -156,6 +156,43 @@ def clip_span(candidates_path: str | Path, clip: str) -> dict[str, Any]:
     return {"start_s": entry.start_s, "end_s": entry.end_s}
 
 
+# --- memory requests (SLURM's --mem, or a local `--resources mem_mb=N`) -----------------
+# A scheduler packs jobs by what they ask for, so a fixed request is either wasteful on a
+# short episode or too small on a 3-hour stream. Measured peak RSS (bench/results/
+# realworld.json, benchmarks/*.tsv): compute_audio_features 175 MB at 1 min to 196 MB at
+# 24 min; render_short ~525 MB at 1920x1080 from 1 to 24 min episodes. Each request is
+# ~2x the measured need and grows with the retry attempt (the profile's `retries`).
+
+_MIB = 1024 * 1024
+
+
+def _round_up_mb(mb: float) -> int:
+    """Requests in steps of 100 MB: readable in squeue, no false precision."""
+    return int(-(-mb // 100) * 100)
+
+
+def audio_features_mem_mb(audio_wav: str | Path, attempt: int = 1) -> int:
+    """The audio features hold the episode's samples in float arrays: ~4 MB per minute
+    of 16 kHz mono audio twice over, on ~500 MB of interpreter and libraries. The
+    minutes come from audio.wav's header (exact, whatever the source's bitrate)."""
+    import wave
+
+    with wave.open(str(audio_wav), "rb") as wav:
+        minutes = wav.getnframes() / wav.getframerate() / 60
+    return _round_up_mb((500 + 8 * minutes) * attempt)
+
+
+def render_mem_mb(probe_json: str | Path, attempt: int = 1) -> int:
+    """The render decodes the source (a few dozen frames in flight between decoder
+    threads, filters and x264's lookahead) and seeks through an index that grows with
+    the episode: ~700 MB of base, 64 source frames, 2 MB per minute."""
+    from shortfactory.core.artifacts import SourceProbe
+
+    probe = SourceProbe.model_validate_json(Path(probe_json).read_bytes())
+    frame_mb = probe.video.width * probe.video.height * 1.5 / _MIB  # one yuv420p frame
+    return _round_up_mb((700 + 64 * frame_mb + 2 * probe.duration_s / 60) * attempt)
+
+
 def recover_from_crash(workdir: str | Path) -> list[str]:
     """Undo what a killed run (``kill -9``, a power cut) left in ``workdir``; one line per
     repair, for the terminal.
