@@ -32,13 +32,10 @@ Run it as ``python bench/community.py`` (writes ``bench/results/community.json``
 
 from __future__ import annotations
 
-import json
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO / "bench" / "results"
 TEST_SHARE = 0.2
 SALT = "bench"
 
@@ -153,18 +150,9 @@ def main() -> int:
     """Print the figures and write bench/results/community.json (the format of
     bench/run.py, which runs this as its ``community`` stage once registered)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from run import machine
+    from run import main as run_bench
 
-    figures = bench_community()
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    record = {**figures, "machine": machine(),
-              "when": datetime.now(UTC).isoformat(timespec="seconds")}
-    (RESULTS / "community.json").write_text(json.dumps(record, indent=1) + "\n")
-    print("== community ==")
-    for key, value in figures.items():
-        print(f"  {key:<36} {value}")
-    print(f"  -> {RESULTS / 'community.json'}")
-    return 0
+    return run_bench(["community"])
 
 
 if __name__ == "__main__":

@@ -180,17 +180,24 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(args.stages) - set(BENCHES)
     if unknown:
         parser.error(f"unknown stage(s): {', '.join(sorted(unknown))}")
-    RESULTS.mkdir(parents=True, exist_ok=True)
     for stage in args.stages or list(BENCHES):
-        figures = BENCHES[stage]()
-        record = {**figures, "machine": machine(),
-                  "when": datetime.now(UTC).isoformat(timespec="seconds")}
-        (RESULTS / f"{stage}.json").write_text(json.dumps(record, indent=1) + "\n")
-        print(f"\n== {stage} ==")
-        for key, value in figures.items():
-            print(f"  {key:<36} {value}")
-        print(f"  -> {RESULTS / f'{stage}.json'}")
+        write_result(stage, BENCHES[stage]())
     return 0
+
+
+def write_result(stage: str, figures: dict[str, float]) -> Path:
+    """bench/results/<stage>.json with the machine and the time, and the table printed
+    (also for the benches that run on their own: scale.py, gpu_proxy.py)."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    record = {**figures, "machine": machine(),
+              "when": datetime.now(UTC).isoformat(timespec="seconds")}
+    path = RESULTS / f"{stage}.json"
+    path.write_text(json.dumps(record, indent=1) + "\n")
+    print(f"\n== {stage} ==")
+    for key, value in figures.items():
+        print(f"  {key:<36} {value}")
+    print(f"  -> {path}")
+    return path
 
 
 if __name__ == "__main__":

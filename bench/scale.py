@@ -15,17 +15,13 @@ the plugin's settings and not of SLURM. Wall times on a shared machine are noisy
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-from run import RESULTS, machine
-
-from shortfactory.core.io import write_text_atomic
+from run import write_result
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
@@ -83,15 +79,7 @@ def bench_scale() -> dict[str, float]:
 
 
 def main() -> int:
-    figures = bench_scale()
-    record = {**figures, "machine": machine(),
-              "when": datetime.now(UTC).isoformat(timespec="seconds")}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(RESULTS / "scale.json", json.dumps(record, indent=1) + "\n")
-    print("== scale ==")
-    for key, value in figures.items():
-        print(f"  {key:<36} {value}")
-    print(f"  -> {RESULTS / 'scale.json'}")
+    write_result("scale", bench_scale())
     return 0
 
 
