@@ -175,6 +175,27 @@ def test_fast_speech_after_a_pause_shows_its_cue_early_not_late():
     assert "{\\1c&H00D4FF&}Because" in events[1]["Text"]
 
 
+def test_a_first_word_stretched_over_a_pause_lends_it_to_the_cue_before():
+    """Whisper times the first word after a pause from the end of the previous word
+    ("That" 0.86 s long): the fast cue before it stays up into that pause for its reading
+    time, and the next cue starts later, still inside its own first word."""
+    timing = [("and", 8.75, 9.01), ("train", 9.01, 9.2), ("to", 9.2, 9.3),
+              ("the", 9.3, 9.45), ("mountains.", 9.45, 9.73), ("That", 9.73, 10.59),
+              ("sounds", 10.59, 10.93), ("nice.", 10.93, 11.4)]
+    words = [Word(word=" " + w, start=START + a, end=START + b) for w, a, b in timing]
+    tr = Transcript(language="en", duration_s=START + 13, model="test",
+                    segments=[Segment(id=0, start=START + 8.75, end=START + 11.4, text="",
+                                      words=words)])
+    p = params(max_cps=22.0, max_chars_per_line=18, max_lines=1, max_lead_s=0.0)
+    cues = build_cues(tr, START + 8.7, START + 12, p)
+    fast = next(c for c in cues if c.text.endswith("mountains."))
+    after = cues[cues.index(fast) + 1]
+    chars = len(fast.text)
+    assert chars / (fast.end - fast.start) <= 22.0 + 1e-6
+    assert fast.end > fast.words[-1].end and after.start == fast.end
+    assert after.words[0].start < after.start < after.words[0].end
+
+
 def test_emoji_are_stripped_from_ass_and_kept_on_cue(transcript, clip_end):
     cues = build_cues(transcript, START, clip_end, params())
     with_fire = [c for c in cues if c.emoji]

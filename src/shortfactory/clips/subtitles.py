@@ -143,6 +143,9 @@ _CUE_COST = 0.15  # per cue: prefer fuller cues to flicker
 _UNBROKEN_SENTENCE_COST = 0.8  # a sentence end inside a cue instead of at its end
 _CPS_COST = 2.0  # per unit of relative excess over max_cps
 _SHORT_COST = 0.3  # a cue shorter than min_duration_s that cannot be extended
+# The longest a word plausibly takes to say: base + per display column (slow speech).
+_WORD_BASE_S = 0.15
+_WORD_S_PER_COLUMN = 0.09
 _LINE_BREAK_WEIGHT = 0.5  # line breaks matter less than cue breaks
 _BALANCE_WEIGHT = 0.8
 
@@ -459,10 +462,22 @@ def cue_cost(
     return c
 
 
+def latest_onset(word: CueWord) -> float:
+    """The latest a word can have started, given when it ended.
+
+    Why: Whisper stretches the first word after a pause back into the silence (seen:
+    "That" timed 0.86 s, its pause included), so the cue before it may stay up into that
+    silence, and this cue start a little later, without leaving its word.
+    """
+    longest = _WORD_BASE_S + _WORD_S_PER_COLUMN * display_width(word.text)
+    return max(word.start, word.end - longest)
+
+
 def _settle_times(cues: list[Cue], section: SubtitleSection, duration: float) -> None:
     """Give each cue its reading time (``min_duration_s``, ``max_cps``): first by staying
-    up longer, never into the next cue; what that cannot give, by appearing up to
-    ``max_lead_s`` early in the silence after the previous cue.
+    up longer, never into the next cue's first word (:func:`latest_onset`); what that
+    cannot give, by appearing up to ``max_lead_s`` early in the silence after the previous
+    cue.
 
     Why early rather than late: a late cue would push every later cue off its words; an
     early one only shows its text a moment before it is said (fast speech after a pause:
@@ -473,11 +488,17 @@ def _settle_times(cues: list[Cue], section: SubtitleSection, duration: float) ->
     max_dur = section.max_duration_s
     max_cps = section.max_cps
     for k, cue in enumerate(cues):
-        limit = cues[k + 1].start if k + 1 < len(cues) else duration
+        after = cues[k + 1] if k + 1 < len(cues) else None
+        limit = after.start if after else duration
         chars = display_width(cue.text.replace("\n", " "))
         need = max(min_dur, chars / max_cps)
         want = min(max(need, cue.end - cue.start), max(max_dur, cue.end - cue.start))
         cue.end = max(cue.end, min(cue.start + want, limit))
+        first_after = next((w for w in after.words if w.text), None) if after else None
+        if after and first_after and cue.end - cue.start < need:
+            cue.end = max(cue.end, min(cue.start + need, latest_onset(first_after)))
+            after.start = max(after.start, cue.end)
+            limit = after.start
         if limit - cue.end < _MERGE_GAP_S:
             cue.end = limit
         cue.end = max(cue.end, cue.start)
