@@ -223,13 +223,14 @@ def json_problem(path: Path, root: Path | None = None) -> str | None:
 
 
 def out_leftovers(out: Path) -> list[str]:
-    """Files in ``out/`` that are not finished Shorts or their JSON (crash leftovers)."""
+    """Files in ``out/`` that are not finished Shorts or what goes with them (JSON,
+    caption track, thumbnail): crash leftovers."""
     left = []
     for path in sorted(out.rglob("*")) if out.is_dir() else []:
         if path.is_dir():
             continue
         if (path.name.startswith(".") or path.suffix.lower() in _TEMP_SUFFIXES
-                or path.suffix.lower() not in (".mp4", ".json")):
+                or path.suffix.lower() not in (".mp4", ".json", ".srt", ".png")):
             left.append(str(path.relative_to(out)))
     return left
 
