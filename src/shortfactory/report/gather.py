@@ -116,7 +116,16 @@ def camera_summary(crop: CropPath | None) -> str:
     share of frames without a face (where the window fell back to motion or centre)."""
     if crop is None:
         return "no crop path"
-    shots = [f"{shot.mode} ({shot.focus})" for shot in crop.shots] or ["one window"]
+    # Runs of alike shots as one entry with a count: six "stationary (fallback:motion)"
+    # in a row read as noise.
+    runs: list[list] = []
+    for shot in crop.shots:
+        label = f"{shot.mode} ({shot.focus})"
+        if runs and runs[-1][0] == label:
+            runs[-1][1] += 1
+        else:
+            runs.append([label, 1])
+    shots = [label if n == 1 else f"{label} x{n}" for label, n in runs] or ["one window"]
     flags = Counter(flag for shot in crop.shots for flag in shot.flags)
     parts = [", ".join(shots)]
     if flags:
