@@ -427,3 +427,20 @@ def test_a_child_recipe_keeps_its_parent(tmp_path: Path) -> None:
     tuned = load_recipe(dest)
     assert tuned.candidates.weights.face == 0.3 and tuned.camera.dead_zone == 0.2
     assert tuned.candidates.weights.audio == 0.25  # the rest still from the parent
+
+
+def test_an_empty_caption_track_is_no_cues_not_an_unreadable_file(tmp_path, caplog):
+    """A Short without speech has an empty .srt (seen on a real episode with no audio)."""
+    from shortfactory.analytics.features import _subtitle_stats
+
+    feat = ClipFeatures(episode="e", clip_id="c", video_id="v", views=1.0, age_days=1.0,
+                        signals={}, penalties={}, length_s=20.0, text="")
+    empty = tmp_path / "empty.srt"
+    empty.write_text("")
+    with caplog.at_level("WARNING"):
+        _subtitle_stats(feat, empty)
+    assert feat.cues == 0 and not caplog.records
+    spoken = tmp_path / "spoken.srt"
+    spoken.write_text("1\n00:00:01,000 --> 00:00:02,000\nHello there\n")
+    _subtitle_stats(feat, spoken)
+    assert feat.cues == 1 and feat.cps == pytest.approx(11.0)

@@ -204,8 +204,8 @@ def _features(row: Row, clip: Clip, numbers: VideoMetrics, results_dir: Path,
 
 def _subtitle_stats(feat: ClipFeatures, srt: Path) -> None:
     """Cue count, mean characters per cue and characters per second of the captions."""
-    if not srt.exists():
-        return
+    if not srt.exists() or not srt.read_text(encoding="utf-8", errors="replace").strip():
+        return  # a Short without speech has an empty caption track: no cues, no stats
     import pysubs2
 
     try:
