@@ -98,7 +98,7 @@ def write_report(path: str | Path, result: TuneResult, *, recipe_path: str, tune
     parts = [f"<!doctype html><meta charset='utf-8'><title>shortfactory analytics "
              f"{esc(result.day)}</title><style>body{{font:14px sans-serif;margin:2em}}"
              "td,th{padding:2px 8px;text-align:right}table{border-collapse:collapse}"
-             "tr:nth-child(even){background:#f4f4f4}</style>",
+             "tr:nth-child(even){background:#f4f4f4}img{max-width:100%}</style>",
              f"<h1>What worked: {len(table)} Shorts</h1><p>{esc(note)}. Recipe "
              f"<code>{esc(recipe_path)}</code> &rarr; <code>{esc(tuned_path)}</code> "
              "(review the diff below, then adopt).</p>"]
