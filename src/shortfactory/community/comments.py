@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ from typing import Any
 from shortfactory.core.artifacts import ClipMetadata
 from shortfactory.core.errors import InputError, ShortfactoryError
 from shortfactory.core.io import read_model
+
+log = logging.getLogger(__name__)
 
 # Tags the line puts on every Short: never a topic.
 _GENERIC_TAGS = frozenset({"shorts", "short", "anime", "cartoon", "funny", "clip", "clips"})
@@ -149,7 +152,10 @@ def short_contexts(published_csv: str | Path, root: str | Path = ".") -> dict[st
         meta_path = Path(root) / "out" / row.episode / f"{row.clip_id}.json"
         context = ShortContext(episode=row.episode, clip_id=row.clip_id, title=row.title)
         if meta_path.is_file():
-            context = context_from_metadata(read_model(meta_path, ClipMetadata))
+            try:
+                context = context_from_metadata(read_model(meta_path, ClipMetadata))
+            except ShortfactoryError as err:  # stale or broken: only its mention is lost
+                log.warning("%s; replies under %s mention no Short", err, row.video_id)
         out[row.video_id] = context
     return out
 
