@@ -104,6 +104,17 @@ def test_ntsc_episode_round_trips_through_every_adapter(tmp_path: Path) -> None:
         assert round(marker.marked_range.start_time.to_seconds() * NTSC) == round(701 * NTSC)
 
 
+def test_an_episode_without_clips_gives_empty_timelines_that_reimport(tmp_path: Path) -> None:
+    """A still, silent episode selects nothing; its hand-off is three empty, readable files
+    (the CMX adapter cannot write an empty track by itself)."""
+    cands, probe, url = _made_up(tmp_path)
+    texts = timeline_texts(cands.model_copy(update={"clips": []}), probe, url, {})
+    for suffix, text in texts.items():
+        path = tmp_path / f"empty.{suffix}"
+        path.write_text(text, encoding="utf-8")
+        assert list(_reimport(path, NTSC).find_clips()) == [], suffix
+
+
 @pytest.fixture(scope="module")
 def line(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return report_line(tmp_path_factory)

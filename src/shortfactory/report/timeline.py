@@ -180,6 +180,11 @@ def timeline_texts(candidates: Candidates, probe: SourceProbe, source_url: str,
         log.warning("%s: %.3f fps is no SMPTE timecode rate; the EDL counts %.3f fps "
                     "frames (the .otio and .xml keep the source rate)",
                     candidates.episode, rate, cut_rate)
+    if not candidates.clips:
+        # The CMX adapter cannot write an empty track; an EDL of no events is its header.
+        log.warning("%s: no clips selected; the timelines are empty", candidates.episode)
+        texts["edl"] = f"TITLE: {timeline.name}\nFCM: NON-DROP FRAME\n"
+        return texts
     edl = build_timeline(candidates, probe, source_url, hand_offs, rate=cut_rate, audio=False)
     texts["edl"] = otio.adapters.write_to_string(edl, adapter_name=ADAPTERS["edl"])
     return texts
