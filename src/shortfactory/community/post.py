@@ -24,14 +24,14 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from shortfactory.community.replies import OPT_IN, REPLY, ReplyRow, read_replies
 from shortfactory.core.errors import InputError, ShortfactoryError
-from shortfactory.core.io import write_text_atomic
+from shortfactory.core.io import write_rows_csv
 from shortfactory.core.recipe_community import CommunitySection
 from shortfactory.release.backoff import Backoff
 
@@ -107,12 +107,7 @@ class ReplyLedger:
     def put(self, row: LedgerRow) -> None:
         row.updated = datetime.now(UTC).isoformat(timespec="seconds")
         self._rows[row.comment_id] = row
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=LEDGER_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        for item in self._rows.values():
-            writer.writerow(asdict(item))
-        write_text_atomic(self.path, out.getvalue())
+        write_rows_csv(self.path, LEDGER_COLUMNS, self._rows.values())
 
 
 @dataclass(slots=True)

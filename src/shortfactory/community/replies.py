@@ -13,7 +13,7 @@ import csv
 import io
 import logging
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from shortfactory.community.comments import load_comments, short_contexts
 from shortfactory.community.corpus import load_corpus
 from shortfactory.community.draft import REPLY, SKIP, Draft, Drafter
 from shortfactory.core.errors import InputError, ShortfactoryError
-from shortfactory.core.io import write_text_atomic
+from shortfactory.core.io import write_rows_csv
 from shortfactory.core.recipe_community import CommunitySection
 
 log = logging.getLogger(__name__)
@@ -72,12 +72,7 @@ def row_of(draft: Draft) -> ReplyRow:
 
 
 def write_replies(path: str | Path, rows: list[ReplyRow]) -> None:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(asdict(row))
-    write_text_atomic(path, out.getvalue())
+    write_rows_csv(path, COLUMNS, rows)
 
 
 def read_replies(path: str | Path) -> list[ReplyRow]:

@@ -10,12 +10,15 @@ leftovers from a file another job is still writing (:func:`clean_partials`).
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import math
 import os
 import re
 import socket
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -124,6 +127,19 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
     """Write UTF-8 text atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def write_rows_csv(path: str | os.PathLike[str], columns: Iterable[str],
+                   rows: Iterable[Any]) -> None:
+    """Write dataclass ``rows`` as a CSV with a header, atomically: the ledgers
+    (published.csv, the reply ledger) are rewritten whole after each change, and a crash
+    mid-write must leave the previous file, never half of one."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(asdict(row))
+    write_text_atomic(path, out.getvalue())
 
 
 def write_model(path: str | os.PathLike[str], model: BaseModel) -> None:

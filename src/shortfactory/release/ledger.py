@@ -15,12 +15,12 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Literal
 
 from shortfactory.core.errors import InputError
-from shortfactory.core.io import write_text_atomic
+from shortfactory.core.io import write_rows_csv
 
 log = logging.getLogger(__name__)
 
@@ -100,12 +100,7 @@ class Ledger:
         self.save()
 
     def save(self) -> None:
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        for row in self._rows.values():
-            writer.writerow(asdict(row))
-        write_text_atomic(self.path, out.getvalue())
+        write_rows_csv(self.path, COLUMNS, self._rows.values())
 
     def units_on(self, day: str) -> int:
         """Quota units this ledger spent on quota day ``day`` (YYYY-MM-DD)."""
