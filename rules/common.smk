@@ -5,6 +5,7 @@ import re
 import sys
 from pathlib import Path
 
+from shortfactory.analytics.metrics import metrics_files
 from shortfactory.core.episodes import describe_skipped, discover_episodes
 from shortfactory.core.errors import ShortfactoryError
 from shortfactory.core.recipe import recipe_hash, section_params
@@ -171,12 +172,11 @@ def get_tuned_path():
 
 def get_metrics_files():
     """The performance exports: metrics/*.csv (YouTube Studio) and metrics/*.json (API)."""
-    return sorted(str(p) for p in Path("metrics").glob("*")
-                  if p.suffix.lower() in (".csv", ".json") and p.is_file())
+    return [str(p) for p in metrics_files()]
 
 
 def get_published_csv():
-    return get_section("publish")["published_csv"]
+    return RECIPE.publish.published_csv
 
 
 def get_published_input():

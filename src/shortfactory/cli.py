@@ -118,10 +118,10 @@ def _run_release(args: argparse.Namespace) -> None:
 
     recipe = load_recipe(args.recipe)
     if args.command == "tune":
+        from shortfactory.analytics.metrics import metrics_files
         from shortfactory.analytics.tune import tune
 
-        metrics = args.metrics or sorted(p for p in Path("metrics").glob("*")
-                                         if p.suffix.lower() in (".csv", ".json"))
+        metrics = args.metrics or metrics_files()
         if not metrics:
             raise InputError("metrics: no Studio CSV or Analytics API JSON given or found")
         tune(args.recipe, metrics, recipe.publish.published_csv,

@@ -13,11 +13,12 @@ import importlib.metadata
 import importlib.util
 import logging
 import sys
+import wave
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from shortfactory.core.artifacts import Candidates, Clip
+from shortfactory.core.artifacts import Candidates, Clip, SourceProbe
 from shortfactory.core.errors import ShortfactoryError
 from shortfactory.core.io import clean_partials, read_model
 
@@ -175,8 +176,6 @@ def audio_features_mem_mb(audio_wav: str | Path, attempt: int = 1) -> int:
     """The audio features hold the episode's samples in float arrays: ~4 MB per minute
     of 16 kHz mono audio twice over, on ~500 MB of interpreter and libraries. The
     minutes come from audio.wav's header (exact, whatever the source's bitrate)."""
-    import wave
-
     with wave.open(str(audio_wav), "rb") as wav:
         minutes = wav.getnframes() / wav.getframerate() / 60
     return _round_up_mb((500 + 8 * minutes) * attempt)
@@ -186,8 +185,6 @@ def render_mem_mb(probe_json: str | Path, attempt: int = 1) -> int:
     """The render decodes the source (a few dozen frames in flight between decoder
     threads, filters and x264's lookahead) and seeks through an index that grows with
     the episode: ~700 MB of base, 64 source frames, 2 MB per minute."""
-    from shortfactory.core.artifacts import SourceProbe
-
     probe = SourceProbe.model_validate_json(Path(probe_json).read_bytes())
     frame_mb = probe.video.width * probe.video.height * 1.5 / _MIB  # one yuv420p frame
     return _round_up_mb((700 + 64 * frame_mb + 2 * probe.duration_s / 60) * attempt)

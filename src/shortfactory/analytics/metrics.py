@@ -72,6 +72,12 @@ DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%b %d, 
                 "%d %b %Y", "%m/%d/%Y", "%Y/%m/%d")
 
 
+def metrics_files(folder: str | Path = "metrics") -> list[Path]:
+    """The performance exports in ``folder``: YouTube Studio CSVs and Analytics API JSON."""
+    return sorted(p for p in Path(folder).glob("*")
+                  if p.suffix.lower() in (".csv", ".json") and p.is_file())
+
+
 def read_metrics(path: str | Path) -> list[VideoMetrics]:
     """The rows of one export (``.csv`` from Studio or ``.json`` from the API)."""
     path = Path(path)

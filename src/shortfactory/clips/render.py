@@ -573,11 +573,12 @@ def _canvas_branch(geo: _Geometry) -> str:
         if rows > 0:
             small_rows = min(bh, max(1, round(rows * bh / h)))
             bands.append((label, rows, small_rows, 0 if at_top else bh - small_rows))
-    splits = "".join(f"[{label}s]" for label, *_ in bands)
+    labels = [label for label, *_ in bands]
+    splits = "".join(f"[{label}s]" for label in labels)
     cuts = "".join(f";[{label}s]crop={bw}:{small}:0:{y},scale={w}:{rows}:flags=bilinear,"
                    f"setsar=1[{label}]" for label, rows, small, y in bands)
-    stack = "".join(f"[{label}]" for label in ["cvtop", "cvfgs", "cvbot"]
-                    if label == "cvfgs" or any(b[0] == label for b in bands))
+    stack = "".join(f"[{label}]" for label in ("cvtop", "cvfgs", "cvbot")
+                    if label == "cvfgs" or label in labels)
     return (
         "[cvin]split=2[cvbg][cvfg];"
         f"[cvbg]scale={bw}:{bh}:force_original_aspect_ratio=increase:flags=fast_bilinear,"

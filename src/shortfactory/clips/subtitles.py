@@ -495,7 +495,7 @@ def _settle_times(cues: list[Cue], section: SubtitleSection, duration: float) ->
         want = min(max(need, cue.end - cue.start), max(max_dur, cue.end - cue.start))
         cue.end = max(cue.end, min(cue.start + want, limit))
         first_after = next((w for w in after.words if w.text), None) if after else None
-        if after and first_after and cue.end - cue.start < need:
+        if first_after and cue.end - cue.start < need:
             cue.end = max(cue.end, min(cue.start + need, latest_onset(first_after)))
             after.start = max(after.start, cue.end)
             limit = after.start

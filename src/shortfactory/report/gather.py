@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import groupby
 from pathlib import Path
 from urllib.parse import quote
 
@@ -118,13 +119,8 @@ def camera_summary(crop: CropPath | None) -> str:
         return "no crop path"
     # Runs of alike shots as one entry with a count: six "stationary (fallback:motion)"
     # in a row read as noise.
-    runs: list[list] = []
-    for shot in crop.shots:
-        label = f"{shot.mode} ({shot.focus})"
-        if runs and runs[-1][0] == label:
-            runs[-1][1] += 1
-        else:
-            runs.append([label, 1])
+    runs = [(label, len(list(group))) for label, group in
+            groupby(f"{shot.mode} ({shot.focus})" for shot in crop.shots)]
     shots = [label if n == 1 else f"{label} x{n}" for label, n in runs] or ["one window"]
     flags = Counter(flag for shot in crop.shots for flag in shot.flags)
     parts = [", ".join(shots)]
