@@ -164,15 +164,27 @@ def _clip_from_metadata(folder: Path) -> Clip | None:
                 reasons=[], text=_srt_text(folder / "subtitles.srt"))
 
 
-def _srt_text(path: Path) -> str:
+def _srt_lines(path: Path) -> list[tuple[float, str]] | None:
+    """``(seconds shown, text)`` of each non-empty cue of a caption track; [] for none
+    (a Short without speech has an empty file), None when the file is missing or broken.
+
+    The format is given, not guessed: pysubs2 cannot guess it from an empty file.
+    """
     if not path.exists():
-        return ""
+        return None
     import pysubs2
 
     try:
-        return " ".join(e.plaintext.replace("\n", " ") for e in pysubs2.load(str(path)))
-    except Exception:  # noqa: BLE001 - words are optional: signals still count
-        return ""
+        subs = pysubs2.load(str(path), encoding="utf-8", format_="srt")
+    except Exception as err:  # noqa: BLE001 - a broken caption file only loses its stats
+        log.warning("%s: unreadable subtitles (%s), its caption stats are left out", path, err)
+        return None
+    return [(max(e.end - e.start, 1) / 1000, e.plaintext.replace("\n", " ").strip())
+            for e in subs if e.plaintext.strip()]
+
+
+def _srt_text(path: Path) -> str:
+    return " ".join(text for _, text in _srt_lines(path) or [])
 
 
 def _features(row: Row, clip: Clip, numbers: VideoMetrics, results_dir: Path,
@@ -204,23 +216,13 @@ def _features(row: Row, clip: Clip, numbers: VideoMetrics, results_dir: Path,
 
 def _subtitle_stats(feat: ClipFeatures, srt: Path) -> None:
     """Cue count, mean characters per cue and characters per second of the captions."""
-    if not srt.exists() or not srt.read_text(encoding="utf-8", errors="replace").strip():
-        return  # a Short without speech has an empty caption track: no cues, no stats
-    import pysubs2
-
-    try:
-        subs = pysubs2.load(str(srt), encoding="utf-8")
-    except Exception as err:  # noqa: BLE001 - a broken caption file only loses its stats
-        log.warning("%s: unreadable subtitles (%s), its caption stats are left out", srt, err)
-        return
-    cues = [e for e in subs if e.plaintext.strip()]
+    cues = _srt_lines(srt)
     if not cues:
         return
-    chars = [len(e.plaintext.replace("\n", " ").strip()) for e in cues]
-    seconds = sum(max(e.end - e.start, 1) for e in cues) / 1000
+    chars = [len(text) for _, text in cues]
     feat.cues = len(cues)
     feat.chars_per_cue = sum(chars) / len(cues)
-    feat.cps = sum(chars) / max(seconds, 1e-6)
+    feat.cps = sum(chars) / max(sum(seconds for seconds, _ in cues), 1e-6)
 
 
 def _fill_ages(table: list[ClipFeatures]) -> None:
