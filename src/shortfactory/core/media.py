@@ -477,8 +477,20 @@ def seek_margin_s(container: str) -> float:
     return INDEXED_SEEK_MARGIN_S if indexed else SEEK_MARGIN_S
 
 
+def container_format(path: str | Path) -> str:
+    """ffmpeg's name for the file's container ("" when it cannot be opened: the caller's
+    own open reports that)."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            return str(container.format.name)
+    except av.error.FFmpegError:
+        return ""
+
+
 def clip_input(source: str | Path, start_s: float, duration_s: float,
-               container: str = "") -> tuple[list[str], float]:
+               container: str | None = None) -> tuple[list[str], float]:
     """Input options that open ``source`` a little before the clip, and the margin (s)
     the trim filters (:func:`clip_trims`) then cut off.
 
@@ -486,8 +498,11 @@ def clip_input(source: str | Path, start_s: float, duration_s: float,
     seek lands seconds after the asked time, and the Short's picture then starts late
     and runs out of step with its sound. Seeking earlier and trimming on the decoded
     timestamps is exact wherever the seek lands, for the price of decoding the margin
-    (:func:`seek_margin_s`; ``container`` "" when unknown: the long margin).
+    (:func:`seek_margin_s`). ``container``: the format name when the caller has probed
+    the file already; None reads it.
     """
+    if container is None:
+        container = container_format(source) if start_s > 0 else ""
     margin = min(start_s, seek_margin_s(container))
     return (["-ss", f"{start_s - margin:.3f}", "-t", f"{duration_s + margin:.3f}",
              "-i", str(source)], margin)
