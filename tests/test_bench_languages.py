@@ -116,18 +116,22 @@ def test_summarize_pools_per_language_and_keeps_digits_apart() -> None:
 
     rows = [row("en", "real", 1, 10, True, edits_base=0),
             row("ja", "real", 2, 20, True, translation_is_english=True, translate_s=5.0),
+            {**row("ja", "real", 0, 10, True, translation_is_english=True, translate_s=5.0),
+             "id": "mfa_ja_x"},
             row("ja", "joined_digits", 10, 10, False, translation_is_english=False,
                 translate_s=5.0),
             {"id": "bad", "lang": "fr", "kind": "real", "error": "boom"}]
     out = languages.summarize(rows, 1.0)
-    assert out["lang_id_accuracy"] == pytest.approx(2 / 3, abs=1e-4)
+    assert out["lang_id_accuracy"] == pytest.approx(3 / 4, abs=1e-4)
     assert out["lang_id_accuracy_real"] == 1.0
-    assert (out["wer_en"], out["wer_en_base"]) == (0.1, 0.0)
-    assert (out["cer_ja"], out["cer_ja_digits"]) == (0.1, 1.0)
-    assert out["asr_x_realtime_ja"] == 5.0
-    assert out["translate_english_share"] == 0.5
+    # English's own figures come from the shared clean speech; the MFA clips are *_mfa.
+    assert "wer_en" not in out and (out["wer_en_mfa"], out["wer_en_base_mfa"]) == (0.1, 0.0)
+    assert (out["cer_ja"], out["cer_ja_digits"]) == (pytest.approx(2 / 30, abs=1e-4), 1.0)
+    assert out["cer_ja_mfa"] == 0.0  # the earlier three-clip set, apart
+    assert out["asr_x_realtime_ja"] == 5.0 and out["asr_x_realtime_en_mfa"] == 5.0
+    assert out["translate_english_share"] == pytest.approx(2 / 3, abs=1e-4)
     assert out["translate_english_share_real"] == 1.0
-    assert (out["clips"], out["clips_failed"]) == (3, 1)
+    assert (out["clips"], out["clips_failed"]) == (4, 1)
 
 
 def test_numerals_read_as_words_where_unambiguous() -> None:

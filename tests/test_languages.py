@@ -207,3 +207,53 @@ def test_japanese_speech_is_told_transcribed_in_japanese_and_translated(tmp_path
     letters = [c for s in english.segments for c in s.text if c.isalpha()]
     assert letters and all(c.isascii() for c in letters)  # English, not kana
     assert english.original and any("電" in s.text for s in english.original)  # 電柱, 電球
+
+
+def test_language_id_reads_the_speech_padded_to_its_window_not_to_30_s() -> None:
+    """Whisper's language ID pays for the frames it encodes: short speech is padded to
+    the 5 s window chosen on the development split, long speech is cut at 30 s."""
+    from types import SimpleNamespace
+
+    from faster_whisper.feature_extractor import FeatureExtractor
+
+    from shortfactory.speech.transcribe import RATE, identify_language
+
+    widths: list[int] = []
+
+    def encode(features: np.ndarray) -> np.ndarray:
+        widths.append(features.shape[1])
+        assert not features[:, -1].any() or features.shape[1] > 500  # padding is silence
+        return features
+
+    model = SimpleNamespace(
+        feature_extractor=FeatureExtractor(), encode=encode,
+        model=SimpleNamespace(detect_language=lambda _: [[("<|ja|>", 0.9), ("<|ko|>", 0.05)]]))
+    rng = np.random.default_rng(0)
+    assert identify_language(model, rng.standard_normal(RATE // 2).astype(np.float32),
+                             "m") is None  # half a second says nothing
+    for seconds in (2, 12, 40):
+        found = identify_language(model, 0.1 * rng.standard_normal(seconds * RATE)
+                                  .astype(np.float32), "m")
+        assert (found.language, found.probability, found.top) == ("ja", 0.9,
+                                                                    {"ja": 0.9, "ko": 0.05})
+    assert widths == [500, 1200, 3000]
+
+
+@pytest.mark.slow
+def test_language_id_on_its_window_agrees_with_whisper_on_a_padded_one(tmp_path: Path) -> None:
+    """The project's shorter window tells what faster-whisper's own 30 s call tells, with
+    about the same confidence, on real speech in two languages."""
+    from shortfactory.speech.transcribe import first_speech, identify_language, load_model
+
+    section = TranscribeSection(cpu_threads=2)
+    model = load_model(section.multilingual_model, section)
+    for clip in (mfa_clip("tests/data/wav/common_voice_ja_24511055.mp3"),
+                 shared_media("speech/faster_whisper/jfk.flac")):
+        wav = tmp_path / f"{clip.stem}.wav"
+        write_audio(clip, IngestSection(), wav)
+        samples, rate = open_wav(wav)
+        speech = first_speech(samples, rate, section.detect_s)
+        ours = identify_language(model, speech, section.multilingual_model)
+        language, probability, _ = model.detect_language(speech, vad_filter=False)
+        assert ours.language == language
+        assert ours.probability == pytest.approx(probability, abs=0.05)
