@@ -371,6 +371,18 @@ def frame_at(mp4: Path, t: float):  # noqa: ANN201 - a PIL image
 SHEET_HEAD, SHEET_LABEL, SHEET_PAD = 28, 22, 6
 
 
+def _label_font(fallback):  # noqa: ANN001, ANN202 - PIL fonts
+    """The bundled CJK caption font for the labels (a Japanese title is boxes in PIL's
+    default font); ``fallback`` without it."""
+    from PIL import ImageFont
+
+    from shortfactory.clips.fonts import files_named
+    from shortfactory.core.recipe import SubtitleSection
+
+    found = files_named(SubtitleSection().cjk_font)
+    return ImageFont.truetype(str(found[0]), 14) if found else fallback
+
+
 def sheet_image(shorts: list[Path], frames: int = 4):  # noqa: ANN201 - (PIL image, list)
     """One row per Short, ``frames`` frames spread over it, labelled with id and title.
 
@@ -387,6 +399,7 @@ def sheet_image(shorts: list[Path], frames: int = 4):  # noqa: ANN201 - (PIL ima
     draw = ImageDraw.Draw(sheet)
     font = ImageFont.load_default(size=14)
     missing: list[str] = []
+    label_font = _label_font(font)
     for row, mp4 in enumerate(shorts):
         try:
             with av.open(str(mp4)) as container:
@@ -401,7 +414,7 @@ def sheet_image(shorts: list[Path], frames: int = 4):  # noqa: ANN201 - (PIL ima
             except ValueError:
                 pass
         y = SHEET_HEAD + row * (label_h + h + pad)
-        draw.text((pad, y + 3), name[:110], fill=(230, 230, 120), font=font)
+        draw.text((pad, y + 3), name[:110], fill=(230, 230, 120), font=label_font)
         for col in range(frames):
             t = seconds * (col + 0.5) / frames
             x = pad + col * (w + pad)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -20,7 +21,7 @@ from shortfactory.clips.subtitles import (
 from shortfactory.core.artifacts import Clip, Segment, Transcript, Word
 from shortfactory.core.errors import RecipeError
 from shortfactory.core.recipe import MetadataSection, SubtitleSection
-from shortfactory.core.text import display_width
+from shortfactory.core.text import NO_LINE_START, display_width
 
 TEXT = (
     "Okay so here is the thing. I never thought the dragon would actually come back 🔥 "
@@ -87,14 +88,48 @@ def test_japanese_cues_fit_by_display_width_and_break_at_punctuation(chars, line
     seg = Segment(id=0, start=START, end=t, text="".join(JA_WORDS), words=words)
     ja = Transcript(language="ja", duration_s=t + 5, model="test", segments=[seg])
     cues = build_cues(ja, START, t + 0.5, params(max_chars_per_line=chars, max_lines=lines))
-    assert [w.text for c in cues for w in c.words] == JA_WORDS  # none split, none lost
+    shown = [w.text for c in cues for w in c.words]
+    assert "".join(shown) == "".join(JA_WORDS)  # none lost
+    token_edges = set(itertools.accumulate(len(w) for w in JA_WORDS))
+    assert set(itertools.accumulate(len(w) for w in shown)) <= token_edges  # none split
+    assert "昨日の" in shown and "パン屋の" in shown  # phrases, not loose particles
     for cue in cues:
         for line in cue.text.split("\n"):
             assert " " not in line  # Japanese is not spaced
             assert display_width(line) <= chars, (line, chars)  # a kanji is two columns
+            assert line[0] not in NO_LINE_START, line
     # Sentences end at 。 and ！: no cue runs on past one into the next sentence's words.
     ends = [k for k, c in enumerate(cues) if c.text[-1] in "。！"]
     assert ends and all(not c.text[:-1].count("。") for c in cues)
+
+
+def test_japanese_lines_break_between_phrases_not_inside_whisper_pieces():
+    """Whisper cuts Japanese into byte-pair pieces (「キ」「ャンプ」), and its small models
+    often leave out the 。: lines break between BudouX phrases, never before a small
+    kana, and at the end of an ASR segment rather than inside the next sentence."""
+    pieces = [["マ", "ッ", "ピ", "ル", "マ", "なのに", "キ", "ャンプ", "の", "外", "れ", "の",
+               "電", "柱", "に", "電球", "が", "止", "まって", "いた"],
+              ["水", "を", "マレー", "シア", "から", "買", "わ", "なくては", "ならない", "の",
+               "です"],
+              ["赤", "きつね", "さんは", "本", "を", "読ん", "だ", "ことが", "たくさん"]]
+    segments, t = [], START
+    for k, toks in enumerate(pieces):
+        words = []
+        for tok in toks:
+            words.append(Word(word=tok, start=round(t, 3), end=round(t + 0.11 * len(tok), 3)))
+            t += 0.11 * len(tok) + 0.01
+        segments.append(Segment(id=k, start=words[0].start, end=words[-1].end,
+                                text="".join(toks), words=words))
+    ja = Transcript(language="ja", duration_s=t + 5, model="test", segments=segments)
+    cues = build_cues(ja, START, t + 0.5, params(max_chars_per_line=18, max_lines=2))
+    lines = [line for c in cues for line in c.text.split("\n")]
+    assert "".join(lines) == "".join("".join(toks) for toks in pieces)
+    assert all(line[0] not in NO_LINE_START for line in lines), lines
+    shown = [w.text for c in cues for w in c.words]
+    assert "キャンプの" in shown and "止まっていた" in shown  # whole phrases
+    # "...ならないのです" ends its segment: the next sentence starts a new line or cue.
+    assert any(line.startswith("赤きつね") for line in lines), lines
+    assert all(display_width(line) <= 18 for line in lines)
 
 
 def test_cue_timing_is_clip_relative_monotonic_and_bounded(transcript, clip_end):

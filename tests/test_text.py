@@ -64,3 +64,22 @@ def test_one_tokenizer_breaks_cjk_anywhere_and_keeps_punctuation_on_its_word() -
                                                       "OK,", "go!"]
     assert text_tokens("戻ってきた! The end") == ["戻", "っ", "て", "き", "た!", "The", "end"]
     assert text_tokens("開く「") == ["開", "く", "「"]  # a dangling bracket is kept
+
+
+def test_unspaced_lines_break_between_phrases() -> None:
+    """Japanese and Chinese wrap between phrases (BudouX), not between any two
+    characters: particles stay on their nouns, no line starts with small kana or 。."""
+    from shortfactory.clips.subtitles import wrap_columns
+    from shortfactory.core.text import NO_LINE_START, display_width, line_tokens
+
+    ja = "ちょっと待って、まだ話は終わってないよ。キャンプの外れの電柱に電球がともっていた"
+    lines = wrap_columns(ja, 20)
+    assert "".join(lines) == ja
+    assert all(display_width(line) <= 20 and line[0] not in NO_LINE_START for line in lines)
+    assert lines[:2] == ["ちょっと待って、まだ", "話は終わってないよ。"]
+    assert "キャンプの" in line_tokens(ja, 20) and "ャ" not in line_tokens(ja, 20)
+    zh = "我们今天去公园散步，天气非常好。"
+    assert "".join(wrap_columns(zh, 12)) == zh and "公园" in line_tokens(zh, 12, "zh")
+    # A phrase wider than the line falls back to its characters; spaced text is as before.
+    assert line_tokens("変わなくてはならないのです", 8)[:2] == ["変", "わ"]
+    assert wrap_columns("This is a hook line for you", 20) == ["This is a hook line", "for you"]

@@ -28,6 +28,7 @@ players render emoji in captions themselves.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -39,11 +40,13 @@ from shortfactory.clips.fonts import needs_cjk_font
 from shortfactory.core.artifacts import Accents, EmojiAccent, Moment, Transcript, Word
 from shortfactory.core.recipe import Hook, SubtitleSection
 from shortfactory.core.text import (
+    NO_LINE_START,
     display_width,
     ends_sentence,
     join_words,
+    line_tokens,
+    phrases,
     spaced,
-    text_tokens,
 )
 
 # --- value objects -----------------------------------------------------------------
@@ -61,6 +64,8 @@ class CueWord:
         end: clip-relative end, seconds.
         keyword: always highlighted (a recipe keyword).
         emoji: emoji removed from this word, in order, for the image overlay.
+        segment_end: the last word of an ASR segment (Whisper ends them at pauses and
+            sentence ends, even where its small models leave out the 。).
     """
 
     text: str
@@ -69,6 +74,7 @@ class CueWord:
     end: float
     keyword: bool = False
     emoji: list[str] = field(default_factory=list)
+    segment_end: bool = False
 
 
 @dataclass(slots=True)
@@ -216,7 +222,8 @@ def build_cues(transcript: Transcript, start_s: float, end_s: float,
         Cues in time order with clip-relative, non-overlapping times. Words cut by the
         clip edges are dropped: half a word on screen reads as a mistake.
     """
-    words = clip_words(transcript.words(), start_s, end_s, section)
+    ends = [k == len(s.words) - 1 for s in transcript.segments for k in range(len(s.words))]
+    words = clip_words(transcript.words(), start_s, end_s, section, segment_ends=ends)
     if not words:
         return []
     names = episode_names(transcript) if section.highlight_names else []
@@ -224,6 +231,7 @@ def build_cues(transcript: Transcript, start_s: float, end_s: float,
     if section.highlight_numbers:
         for w in words:
             w.keyword = w.keyword or any(c.isdigit() for c in w.text)
+    words = phrase_words(words, transcript.language, section.max_chars_per_line)
     duration = end_s - start_s
     costs = [break_cost(words, k) for k in range(len(words))]
     groups = _segment(words, section, duration, costs)
@@ -271,27 +279,33 @@ def episode_names(transcript: Transcript, min_count: int = 2) -> list[str]:
 
 
 def clip_words(words: Sequence[Word], start_s: float, end_s: float,
-               section: SubtitleSection) -> list[CueWord]:
+               section: SubtitleSection, *,
+               segment_ends: Sequence[bool] = ()) -> list[CueWord]:
     """Words wholly inside the clip, clip-relative, cleaned and keyword-marked.
 
     Emoji-only words are folded into their neighbour's ``emoji`` list so that layout
     only sees displayable text. Times are made monotonic (ASR sometimes overlaps).
+    ``segment_ends`` flags, word for word, the last word of each ASR segment.
     """
     eps = 0.02
     upper = section.uppercase
     out: list[CueWord] = []
     pending: list[str] = []
-    for w in words:
+    for k, w in enumerate(words):
         if w.start < start_s - eps or w.end > end_s + eps:
             continue
         raw = w.word.strip()
+        segment_end = k < len(segment_ends) and segment_ends[k]
         if not raw:
+            if segment_end and out:
+                out[-1].segment_end = True
             continue
         text, emoji = split_emoji(raw)
         if not text:
             if out:
                 out[-1].emoji.extend(emoji)
                 out[-1].raw += " " + raw
+                out[-1].segment_end |= segment_end
             else:
                 pending.append(raw)
             continue
@@ -303,10 +317,75 @@ def clip_words(words: Sequence[Word], start_s: float, end_s: float,
             out[-1].end = start
         lead = [e for r in pending for e in split_emoji(r)[1]]
         out.append(CueWord(text.upper() if upper else text, " ".join([*pending, raw]), start,
-                           max(end, start), False, lead + emoji))
+                           max(end, start), False, lead + emoji, segment_end))
         pending = []
     _mark_keywords(out, section.keywords)
     return out
+
+
+def phrase_words(words: list[CueWord], language: str | None, columns: int) -> list[CueWord]:
+    """Whisper's tokens of unspaced scripts (Japanese, Chinese) merged into the units a
+    line may break between: BudouX phrases (:func:`~shortfactory.core.text.phrases`)
+    where a phrase edge falls between two tokens. Whisper cuts those scripts into byte
+    pair pieces, not words (「キ」「ャンプ」), so breaking between any two tokens split
+    words and put small kana at the start of a line. A phrase wider than a line is
+    cut again between tokens, never before a character that may not start a line. The
+    merged word keeps the first start, the last end, and any keyword mark; spaced
+    words pass through unchanged."""
+    out: list[CueWord] = []
+    run: list[CueWord] = []
+    for w in [*words, None]:
+        if w is not None and run and not spaced(run[-1].text, w.text):
+            run.append(w)
+            continue
+        if len(run) > 1:
+            out += [_merged(group) for group in _phrase_groups(run, language, columns)]
+        else:
+            out += run
+        run = [w] if w is not None else []
+    return out
+
+
+def _phrase_groups(run: list[CueWord], language: str | None,
+                   columns: int) -> list[list[CueWord]]:
+    """``run`` (unspaced tokens) grouped by phrase, each group at most ``columns`` wide
+    unless one token alone is wider."""
+    edges = set(itertools.accumulate(len(p) for p in phrases("".join(w.text for w in run),
+                                                               language)))
+    groups: list[list[CueWord]] = []
+    offset = 0
+    for w in run:
+        may_start = bool(w.text) and w.text[0] not in NO_LINE_START
+        if not groups or (offset in edges and may_start):
+            groups.append([w])
+        else:
+            groups[-1].append(w)
+        offset += len(w.text)
+    out: list[list[CueWord]] = []
+    for group in groups:
+        pieces = [[group[0]]]
+        for w in group[1:]:
+            piece = pieces[-1]
+            if display_width("".join(x.text for x in [*piece, w])) <= columns:
+                piece.append(w)
+            elif w.text and w.text[0] not in NO_LINE_START:
+                pieces.append([w])
+            elif len(piece) > 1 and piece[-1].text[:1] not in NO_LINE_START:
+                pieces.append([piece.pop(), w])  # carry the token before it down too
+            else:
+                piece.append(w)  # nothing to carry: it hangs past the line end
+        out += pieces
+    return out
+
+
+def _merged(words: list[CueWord]) -> CueWord:
+    if len(words) == 1:
+        return words[0]
+    return CueWord(text="".join(w.text for w in words), raw=join_words(w.raw for w in words),
+                   start=words[0].start, end=words[-1].end,
+                   keyword=any(w.keyword for w in words),
+                   emoji=[e for w in words for e in w.emoji],
+                   segment_end=words[-1].segment_end)
 
 
 def _mark_keywords(words: list[CueWord], keywords: Sequence[str]) -> None:
@@ -343,6 +422,8 @@ def break_cost(words: Sequence[CueWord], i: int) -> float:
         cost = _COST_STARTER
     if _norm(text) in _DANGLING:
         cost = max(cost, _COST_DANGLING)
+    if words[i].segment_end:
+        cost = min(cost, _COST_CLAUSE)
     if words[i + 1].start - words[i].end >= _PAUSE_S:
         cost = min(cost, _COST_PAUSE)
     return cost
@@ -717,9 +798,10 @@ HOOK_LINE_COLUMNS = 20  # banner lines, in display columns at the default size
 
 def wrap_columns(text: str, columns: int) -> list[str]:
     """Greedy lines of at most ``columns`` display columns, broken between words (and
-    between any two CJK characters, which are not spaced); a longer word stands alone."""
+    between phrases of unspaced scripts, :func:`~shortfactory.core.text.line_tokens`);
+    a longer word stands alone."""
     lines: list[str] = []
-    for token in text_tokens(text):
+    for token in line_tokens(text, columns):
         if lines and display_width(join_words([lines[-1], token])) <= columns:
             lines[-1] = join_words([lines[-1], token])
         else:

@@ -10,9 +10,11 @@ where they stand, since those scripts put no space after them.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 # Closing quotes and brackets that may follow a terminator and still belong to it.
 _CLOSERS = "\"'”’)\\]」』）】"
@@ -101,6 +103,65 @@ def text_tokens(text: str) -> list[str]:
     if lead:
         tokens.append(lead)
     return tokens
+
+
+# Characters a line may not start with (Japanese kinsoku shori, JIS X 4051): small kana,
+# the long-vowel mark, iteration marks and closing punctuation belong to what precedes.
+NO_LINE_START = frozenset("ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶー"
+                          "ㇰㇱㇲㇳㇴㇵㇶㇷㇸㇹㇺㇻㇼㇽㇾㇿ"
+                          "ヽヾゝゞ々〻、。，．・：；？！‼⁇⁈⁉" + _CLOSERS + "〉》〕〗〙〛")
+
+
+@functools.cache
+def _phrase_parser(model: str) -> Any:
+    import budoux
+
+    return {"ja": budoux.load_default_japanese_parser,
+            "zh-hans": budoux.load_default_simplified_chinese_parser,
+            "th": budoux.load_default_thai_parser}[model]()
+
+
+def phrase_model(text: str, language: str | None) -> str:
+    """Which BudouX model reads ``text``: by the transcript's language, else by script
+    (kana says Japanese, Thai letters Thai, Han alone Chinese)."""
+    if language in ("ja", "th"):
+        return language
+    if language == "zh":
+        return "zh-hans"
+    if any("\u3040" <= c <= "\u30ff" for c in text):
+        return "ja"
+    if any("\u0e00" <= c <= "\u0e7f" for c in text):
+        return "th"
+    return "zh-hans"
+
+
+def phrases(text: str, language: str | None = None) -> list[str]:
+    """``text`` of an unspaced script (Japanese, Chinese, Thai) cut into the phrases a
+    line may break between (Japanese bunsetsu: 「キャンプの」「外れの」), by Google's
+    BudouX, the model Chrome breaks such text with: breaking between any two
+    characters splits words (「キ／ャンプ」) and particles from their nouns."""
+    if not text:
+        return []
+    return _phrase_parser(phrase_model(text, language)).parse(text)
+
+
+def line_tokens(text: str, columns: int, language: str | None = None) -> list[str]:
+    """:func:`text_tokens` for laying out lines: runs of unspaced tokens regrouped into
+    :func:`phrases`, so a line breaks between phrases; a phrase wider than ``columns``
+    stays in its characters (with their punctuation)."""
+    out: list[str] = []
+    run: list[str] = []
+    for token in [*text_tokens(text), None]:
+        if token is not None and run and not spaced(run[-1], token):
+            run.append(token)
+            continue
+        if len(run) > 1:
+            for phrase in phrases("".join(run), language):
+                out += [phrase] if display_width(phrase) <= columns else text_tokens(phrase)
+        else:
+            out += run
+        run = [token] if token is not None else []
+    return out
 
 
 def spaced(left: str, right: str) -> bool:
