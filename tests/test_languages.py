@@ -206,7 +206,31 @@ def test_japanese_speech_is_told_transcribed_in_japanese_and_translated(tmp_path
     assert english.task == "translate" and english.text_language == "en"
     letters = [c for s in english.segments for c in s.text if c.isalpha()]
     assert letters and all(c.isascii() for c in letters)  # English, not kana
+    for seg in english.segments:  # whole English words, not "Ak ig ets une"
+        assert " ".join(w.word for w in seg.words) == " ".join(seg.text.split())
     assert english.original and any("電" in s.text for s in english.original)  # 電柱, 電球
+
+
+def test_word_pieces_of_a_spaced_translation_are_joined_into_words() -> None:
+    """Translating Japanese, faster-whisper splits the English by the source language,
+    token by token: pieces without a leading space continue the word before. Japanese
+    pieces, never spaced, stay apart; English words as transcribed pass unchanged."""
+    from types import SimpleNamespace as P
+
+    from shortfactory.speech.transcribe import whole_words
+
+    pieces = [P(word=" About", start=0.0, end=0.3, probability=0.9),
+              P(word=" Ak", start=0.3, end=0.4, probability=0.8),
+              P(word="ig", start=0.4, end=0.5, probability=0.6),
+              P(word="ets", start=0.5, end=0.6, probability=0.7),
+              P(word="une-san.", start=0.6, end=0.9, probability=0.9)]
+    assert whole_words(pieces) == [("About", 0.0, 0.3, 0.9), ("Akigetsune-san.", 0.3, 0.9, 0.6)]
+    ja = [P(word="キ", start=0.0, end=0.1, probability=0.5),
+          P(word="ャンプ", start=0.1, end=0.4, probability=0.9)]
+    assert [w for w, *_ in whole_words(ja)] == ["キ", "ャンプ"]
+    en = [P(word=" Ask", start=0.0, end=0.2, probability=0.9),
+          P(word=" not.", start=0.2, end=0.5, probability=0.9)]
+    assert [w for w, *_ in whole_words(en)] == ["Ask", "not."]
 
 
 def test_language_id_reads_the_speech_padded_to_its_window_not_to_30_s() -> None:

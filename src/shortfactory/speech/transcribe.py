@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ from shortfactory.core.errors import InputError, ModelError
 from shortfactory.core.media import open_wav, to_float
 from shortfactory.core.models import WHISPER_WHEELS, whisper_dir
 from shortfactory.core.recipe import TranscribeSection
-from shortfactory.core.text import language_code
+from shortfactory.core.text import language_code, spaced
 from shortfactory.speech.audio import hop_mean_square
 from shortfactory.speech.embedded import (
     choose_subtitle_stream,
@@ -329,8 +329,32 @@ def decode(model: Any, samples: np.ndarray, rate: int, language: str | None, tas
 
 def _segment(index: int, seg: Any, offset: float) -> Segment:
     """A faster-whisper segment on the episode timeline."""
-    words = [Word(word=w.word.strip(), start=round(offset + w.start, 3),
-                  end=round(offset + w.end, 3), probability=round(w.probability, 4))
-             for w in (seg.words or [])]
+    words = [Word(word=word, start=round(offset + start, 3), end=round(offset + end, 3),
+                  probability=round(probability, 4))
+             for word, start, end, probability in whole_words(seg.words or [])]
     return Segment(id=index, start=round(offset + seg.start, 3),
                    end=round(offset + seg.end, 3), text=seg.text.strip(), words=words)
+
+
+def whole_words(pieces: Sequence[Any]) -> list[tuple[str, float, float, float]]:
+    """``(word, start, end, probability)`` of faster-whisper's word pieces, a piece that
+    continues a spaced-script word joined to it.
+
+    faster-whisper splits words by the *source* language: translating Japanese, it
+    cuts the English output at every token (" Ak", "ig", "ets", "une"), and stripped
+    and spaced again those read "Ak ig ets une". In a spaced script a new word starts
+    with a space, so a piece without one belongs to the word before; CJK pieces are
+    never spaced and stay as they are. The joined word keeps the weakest probability.
+    """
+    out: list[list[Any]] = []
+    for piece in pieces:
+        text = piece.word.strip()
+        if not text:
+            continue
+        if out and not piece.word[:1].isspace() and spaced(out[-1][0], text):
+            last = out[-1]
+            last[0], last[2], last[3] = last[0] + text, piece.end, min(last[3],
+                                                                         piece.probability)
+        else:
+            out.append([text, piece.start, piece.end, piece.probability])
+    return [(w, s, e, p) for w, s, e, p in out]
