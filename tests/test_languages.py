@@ -226,8 +226,11 @@ def test_word_pieces_of_a_spaced_translation_are_joined_into_words() -> None:
               P(word="une-san.", start=0.6, end=0.9, probability=0.9)]
     assert whole_words(pieces) == [("About", 0.0, 0.3, 0.9), ("Akigetsune-san.", 0.3, 0.9, 0.6)]
     ja = [P(word="キ", start=0.0, end=0.1, probability=0.5),
-          P(word="ャンプ", start=0.1, end=0.4, probability=0.9)]
-    assert [w for w, *_ in whole_words(ja)] == ["キ", "ャンプ"]
+          P(word="ャンプ", start=0.1, end=0.4, probability=0.9),
+          P(word="O", start=0.4, end=0.5, probability=0.9),
+          P(word="K", start=0.5, end=0.6, probability=0.9),
+          P(word="です", start=0.6, end=0.8, probability=0.9)]
+    assert [w for w, *_ in whole_words(ja)] == ["キ", "ャンプ", "OK", "です"]
     en = [P(word=" Ask", start=0.0, end=0.2, probability=0.9),
           P(word=" not.", start=0.2, end=0.5, probability=0.9)]
     assert [w for w, *_ in whole_words(en)] == ["Ask", "not."]

@@ -36,7 +36,7 @@ from shortfactory.core.errors import InputError, ModelError
 from shortfactory.core.media import open_wav, to_float
 from shortfactory.core.models import WHISPER_WHEELS, whisper_dir
 from shortfactory.core.recipe import TranscribeSection
-from shortfactory.core.text import language_code, spaced
+from shortfactory.core.text import is_cjk, language_code
 from shortfactory.speech.audio import hop_mean_square
 from shortfactory.speech.embedded import (
     choose_subtitle_stream,
@@ -343,15 +343,17 @@ def whole_words(pieces: Sequence[Any]) -> list[tuple[str, float, float, float]]:
     faster-whisper splits words by the *source* language: translating Japanese, it
     cuts the English output at every token (" Ak", "ig", "ets", "une"), and stripped
     and spaced again those read "Ak ig ets une". In a spaced script a new word starts
-    with a space, so a piece without one belongs to the word before; CJK pieces are
-    never spaced and stay as they are. The joined word keeps the weakest probability.
+    with a space, so a piece without one belongs to the word before; a CJK piece, or a
+    piece after one, is never spaced and stays as it is. The joined word keeps the
+    weakest probability.
     """
     out: list[list[Any]] = []
     for piece in pieces:
         text = piece.word.strip()
         if not text:
             continue
-        if out and not piece.word[:1].isspace() and spaced(out[-1][0], text):
+        if (out and not piece.word[:1].isspace() and not is_cjk(out[-1][0][-1])
+                and not is_cjk(text[0])):
             last = out[-1]
             last[0], last[2], last[3] = last[0] + text, piece.end, min(last[3],
                                                                          piece.probability)
