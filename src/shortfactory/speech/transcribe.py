@@ -185,10 +185,10 @@ def identify_language(model: Any, speech: np.ndarray, model_name: str, rate: int
 
     The encoder reads the speech padded with silence to ``min_window_s``, not to the
     30 s window faster-whisper's ``detect_language`` pads every clip to: on a short
-    clip that padding was most of the cost (base: 0.6 s a clip on 2 cores, 0.08 s now).
+    clip that padding was most of the cost (base: ~0.55 s a clip on 2 cores, ~0.09 s now).
     Chosen on the development split (``bench/languages_dev.py``, never the report
     clips): with 2-30 s of speech every window told the same languages as the stock
-    call; under 2 s no padding at all lost accuracy (0.37 against 0.43), 5 s kept it
+    call; under 2 s no padding at all lost accuracy (0.31 against 0.43), 5 s kept it
     (0.46). An episode's 30 s of speech fill the whole window as before.
     """
     if len(speech) < MIN_SPEECH_S * rate:
