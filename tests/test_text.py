@@ -83,3 +83,12 @@ def test_unspaced_lines_break_between_phrases() -> None:
     # A phrase wider than the line falls back to its characters; spaced text is as before.
     assert line_tokens("変わなくてはならないのです", 8)[:2] == ["変", "わ"]
     assert wrap_columns("This is a hook line for you", 20) == ["This is a hook line", "for you"]
+
+
+def test_korean_is_spaced_though_its_letters_are_wide() -> None:
+    from shortfactory.core.text import display_width, join_words, spaced, text_tokens
+
+    assert join_words(["안녕하세요", "저는", "학생입니다."]) == "안녕하세요 저는 학생입니다."
+    assert spaced("요", "저") and not spaced("本", "を")
+    assert text_tokens("안녕하세요 저는") == ["안녕하세요", "저는"]
+    assert display_width("저는") == 4  # two columns a syllable, as a kanji

@@ -19,7 +19,7 @@ import pysubs2
 from fontTools.ttLib import TTFont, TTLibError
 
 from shortfactory.core.models import caption_font_files
-from shortfactory.core.text import is_cjk
+from shortfactory.core.text import is_cjk, is_hangul
 
 _DEJAVU_DIRS = (
     "/usr/share/fonts/truetype/dejavu",
@@ -122,8 +122,7 @@ def missing_glyphs(runs: list[tuple[str, str]], files: list[Path] | None = None)
 
 def needs_cjk_font(text: str) -> bool:
     """Whether a word is written (partly) in a CJK script or Hangul."""
-    return any(is_cjk(c) or "\uac00" <= c <= "\ud7a3" or "\u1100" <= c <= "\u11ff"
-               for c in text)
+    return any(is_cjk(c) or is_hangul(c) for c in text)
 
 
 _OVERRIDE = re.compile(r"\{([^}]*)\}")

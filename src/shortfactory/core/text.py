@@ -66,10 +66,19 @@ def display_width(text: str) -> int:
     return sum(char_width(c) for c in text)
 
 
+def is_hangul(char: str) -> bool:
+    """A Korean letter: wide like a kanji, but Korean is written with spaces."""
+    return ("\uac00" <= char <= "\ud7a3" or "\u1100" <= char <= "\u11ff"
+            or "\u3130" <= char <= "\u318f")
+
+
 def is_cjk(char: str) -> bool:
     """A character of a script written without spaces between words (Chinese, Japanese
-    kana, wide punctuation): a line may break before or after it."""
-    return unicodedata.east_asian_width(char) in ("W", "F") and not char.isspace()
+    kana, wide punctuation): a line may break before or after it. Not Hangul: Korean
+    words are spaced, and joining Whisper's Korean words without spaces ran them
+    together."""
+    return (unicodedata.east_asian_width(char) in ("W", "F") and not char.isspace()
+            and not is_hangul(char))
 
 
 _OPENERS = "「『（【〈《"
