@@ -29,9 +29,9 @@ from shortfactory.community.retrieve import TfidfIndex
 from shortfactory.community.skip import compile_custom, skip_reason
 from shortfactory.community.style import StyleProfile, emoji_in, profile, without_emoji
 from shortfactory.core.recipe_community import CommunitySection, render_reply_template
+from shortfactory.core.text import sentence_ends
 
 REPLY, SKIP = "reply", "skip"
-_SENTENCE_END = re.compile(r"[.!?…。！？]+[\"')\]」』）]*")
 
 
 @dataclass(slots=True)
@@ -215,7 +215,7 @@ def shorten(text: str, limit: int) -> str:
     if limit <= 0 or len(text) <= limit:
         return text
     head = text[:limit]
-    ends = [m.end() for m in _SENTENCE_END.finditer(head)]
+    ends = sentence_ends(head)
     if ends and ends[-1] >= limit // 3:
         return head[: ends[-1]].strip()
     if " " in head.strip():

@@ -40,15 +40,20 @@ def segment_sentence_ends(segments: Sequence[Sequence[str]]) -> list[list[bool]]
              for k, w in enumerate(words)] for words in segments]
 
 
+def sentence_ends(text: str) -> list[int]:
+    """Offsets just after each sentence end in ``text`` (terminator and closers)."""
+    return [match.end() for match in _TEXT_END.finditer(text)]
+
+
 def sentences_of(text: str) -> list[str]:
     """``text`` cut into sentences, each stripped, none empty; the unterminated rest is
     the last one."""
     out, start = [], 0
-    for match in _TEXT_END.finditer(text):
-        piece = text[start: match.end()].strip()
+    for end in sentence_ends(text):
+        piece = text[start:end].strip()
         if piece:
             out.append(piece)
-        start = match.end()
+        start = end
     rest = text[start:].strip()
     return [*out, rest] if rest else out
 
