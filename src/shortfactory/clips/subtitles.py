@@ -47,6 +47,7 @@ from shortfactory.core.text import (
     line_tokens,
     phrases,
     spaced,
+    unspaced_runs,
 )
 
 # --- value objects -----------------------------------------------------------------
@@ -333,16 +334,11 @@ def phrase_words(words: list[CueWord], language: str | None, columns: int) -> li
     merged word keeps the first start, the last end, and any keyword mark; spaced
     words pass through unchanged."""
     out: list[CueWord] = []
-    run: list[CueWord] = []
-    for w in [*words, None]:
-        if w is not None and run and not spaced(run[-1].text, w.text):
-            run.append(w)
-            continue
-        if len(run) > 1:
-            out += [_merged(group) for group in _phrase_groups(run, language, columns)]
-        else:
+    for run in unspaced_runs(words, lambda w: w.text):
+        if len(run) == 1:
             out += run
-        run = [w] if w is not None else []
+        else:
+            out += [_merged(group) for group in _phrase_groups(run, language, columns)]
     return out
 
 

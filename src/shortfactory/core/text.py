@@ -13,8 +13,10 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 # Closing quotes and brackets that may follow a terminator and still belong to it.
 _CLOSERS = "\"'”’)\\]」』）】"
@@ -159,22 +161,29 @@ def phrases(text: str, language: str | None = None) -> list[str]:
     return _phrase_parser(phrase_model(text, language)).parse(text)
 
 
+def unspaced_runs(items: Sequence[T], text: Callable[[T], str]) -> list[list[T]]:
+    """``items`` (words or tokens, ``text`` gives each one's text) in runs written
+    without spaces between them (:func:`spaced`); a spaced item is a run of its own."""
+    runs: list[list[T]] = []
+    for item in items:
+        if runs and not spaced(text(runs[-1][-1]), text(item)):
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    return runs
+
+
 def line_tokens(text: str, columns: int, language: str | None = None) -> list[str]:
     """:func:`text_tokens` for laying out lines: runs of unspaced tokens regrouped into
     :func:`phrases`, so a line breaks between phrases; a phrase wider than ``columns``
     stays in its characters (with their punctuation)."""
     out: list[str] = []
-    run: list[str] = []
-    for token in [*text_tokens(text), None]:
-        if token is not None and run and not spaced(run[-1], token):
-            run.append(token)
-            continue
-        if len(run) > 1:
-            for phrase in phrases("".join(run), language):
-                out += [phrase] if display_width(phrase) <= columns else text_tokens(phrase)
-        else:
+    for run in unspaced_runs(text_tokens(text), str):
+        if len(run) == 1:
             out += run
-        run = [token] if token is not None else []
+            continue
+        for phrase in phrases("".join(run), language):
+            out += [phrase] if display_width(phrase) <= columns else text_tokens(phrase)
     return out
 
 
