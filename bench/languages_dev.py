@@ -31,7 +31,6 @@ import hashlib
 import json
 import subprocess
 import sys
-import tarfile
 import time
 import wave
 from pathlib import Path
@@ -42,7 +41,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from languages import (  # noqa: E402 - bench/ is no package
     CACHE,
-    MFA_ROOT,
     RESULTS,
     TUX_SENTENCES,
     TUX_STAMPS,
@@ -118,26 +116,15 @@ def tux_dev_clips(stamps: Path) -> list[dict[str, Any]]:
 
 def mfa_en_dev_clips(cache: Path) -> list[dict[str, Any]]:
     """The :data:`MFA_EN_DEV` clips with their ``.lab`` texts, from the MFA sdist."""
-    if fetch_mfa(cache) is None:
+    members = [f"tests/data/wav/{name}" for name in MFA_EN_DEV]
+    members += [f"tests/data/lab/{Path(name).stem}.lab" for name in MFA_EN_DEV]
+    root = fetch_mfa(cache, extra=members)
+    if root is None:
         return []
-    dl = next(iter(sorted((cache / "dl").glob(f"{MFA_ROOT}.tar.gz"))), None)
-    if dl is None:
-        return []
-    out = cache / "dev" / "mfa"
-    members = [f"tests/data/{kind}/{name if kind == 'wav' else Path(name).stem + '.lab'}"
-               for name in MFA_EN_DEV for kind in ("wav", "lab")]
-    with tarfile.open(dl) as tar:
-        for member in members:
-            target = out / member
-            if not target.is_file():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                reader = tar.extractfile(f"{MFA_ROOT}/{member}")
-                if reader is not None:
-                    target.write_bytes(reader.read())
     return [{"id": f"dev_mfa_en_{Path(name).stem}", "lang": "en",
-             "text": read_lab(out / "tests/data/lab" / f"{Path(name).stem}.lab"),
-             "source": str(out / "tests/data/wav" / name)} for name in MFA_EN_DEV
-            if (out / "tests/data/wav" / name).is_file()]
+             "text": read_lab(root / "tests/data/lab" / f"{Path(name).stem}.lab"),
+             "source": str(root / "tests/data/wav" / name)} for name in MFA_EN_DEV
+            if (root / "tests/data/wav" / name).is_file()]
 
 
 SYNTH = r"""
@@ -226,13 +213,6 @@ def fetch(dev: Path = DEV) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- measure
 
 
-def _read(wav: Path) -> np.ndarray:
-    from shortfactory.core.media import open_wav, to_float
-
-    samples, _ = open_wav(wav)
-    return to_float(samples)
-
-
 def lid_stock(model: Any, speech: np.ndarray) -> str:
     """faster-whisper's own detect_language: the speech padded to a 30 s window."""
     language, _, _ = model.detect_language(speech, vad_filter=False)
@@ -248,6 +228,7 @@ def compare_lid(clips: list[dict[str, Any]], dev: Path) -> dict[str, Any]:
     faster-whisper's stock call (speech padded to 30 s) against the project's encoder
     on the speech padded to at least ``w`` seconds, for each ``w`` of
     :data:`LID_WINDOWS_S`."""
+    from shortfactory.core.media import open_wav
     from shortfactory.core.recipe import TranscribeSection
     from shortfactory.speech.transcribe import first_speech, identify_language, load_model
 
@@ -259,11 +240,8 @@ def compare_lid(clips: list[dict[str, Any]], dev: Path) -> dict[str, Any]:
             lambda s, w=w: identify_language(model, s, "base", min_window_s=w).language)
     for lid in variants.values():
         lid(np.zeros(RATE * 2, np.float32))  # warm
-    speeches = []
-    for clip in clips:
-        audio = _read(dev / clip["wav"])
-        speeches.append((clip, first_speech((audio * 32767).astype(np.int16), RATE,
-                                            section.detect_s)))
+    speeches = [(clip, first_speech(open_wav(dev / clip["wav"])[0], RATE, section.detect_s))
+                for clip in clips]
     out: dict[str, Any] = {}
     for lo, hi in LID_BANDS_S:
         band = [(c, s) for c, s in speeches if lo * RATE <= len(s) < hi * RATE]

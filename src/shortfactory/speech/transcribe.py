@@ -188,8 +188,8 @@ def identify_language(model: Any, speech: np.ndarray, model_name: str, rate: int
     clip that padding was most of the cost (base: ~0.55 s a clip on 2 cores, ~0.09 s now).
     Chosen on the development split (``bench/languages_dev.py``, never the report
     clips): with 2-30 s of speech every window told the same languages as the stock
-    call; under 2 s no padding at all lost accuracy (0.31 against 0.43), 5 s kept it
-    (0.46). An episode's 30 s of speech fill the whole window as before.
+    call; under 2 s no padding at all lost accuracy (0.34 against 0.43), 5 s kept it
+    (0.51). An episode's 30 s of speech fill the whole window as before.
     """
     if len(speech) < MIN_SPEECH_S * rate:
         return None
