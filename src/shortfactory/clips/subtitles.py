@@ -3,10 +3,10 @@
 A cue is what is on screen at once: at most ``max_lines`` lines of at most
 ``max_chars_per_line`` columns (display width: a CJK glyph takes two; Chinese and
 Japanese are not spaced, so the ASR's tokens are first merged into phrases,
-:func:`phrase_words`, and a line breaks between those, never inside one). Cues and lines are chosen together by a small
-dynamic programme over the clip's words, so that breaks fall on phrase boundaries
-(sentence end, then clause punctuation and pauses, then before a conjunction or
-preposition) and never inside a word; a cue never spans more than
+:func:`phrase_words`, and a line breaks between those, never inside one). Cues and
+lines are chosen together by a small dynamic programme over the clip's words, so that
+breaks fall on phrase boundaries (sentence end, then clause punctuation and pauses,
+then before a conjunction or preposition) and never inside a word; a cue never spans more than
 ``max_duration_s`` of speech, and reading speed above ``max_cps`` is penalised.
 
 Times in a :class:`Cue` are **clip-relative seconds on the source timeline**: the
