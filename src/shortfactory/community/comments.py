@@ -14,8 +14,6 @@ mention.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 from dataclasses import dataclass, field
@@ -24,7 +22,7 @@ from typing import Any
 
 from shortfactory.core.artifacts import ClipMetadata
 from shortfactory.core.errors import InputError, ShortfactoryError
-from shortfactory.core.io import read_model
+from shortfactory.core.io import read_model, read_user_csv
 
 log = logging.getLogger(__name__)
 
@@ -113,15 +111,9 @@ def _author_id(snippet: dict[str, Any]) -> str:
 
 
 def read_comments_csv(path: Path, text: str) -> list[Comment]:
-    reader = csv.DictReader(io.StringIO(text))
-    columns = {c.strip().lower() for c in reader.fieldnames or ()}
-    missing = {"comment_id", "video_id", "text"} - columns
-    if missing:
-        raise InputError(f"{path}: a comments CSV needs columns comment_id, video_id, text "
-                         f"(missing {', '.join(sorted(missing))})")
     out = []
-    for line, record in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in record.items()}
+    for line, row in read_user_csv(path, text, ("comment_id", "video_id", "text"),
+                                   "a comments CSV"):
         if not row["comment_id"]:
             raise InputError(f"{path}:{line}: empty comment_id")
         out.append(Comment(id=row["comment_id"], video_id=row["video_id"], text=row["text"],

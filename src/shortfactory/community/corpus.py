@@ -17,8 +17,6 @@ The bundled corpus (``corpus/exchanges.jsonl``, CC0) is used when the recipe nam
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from dataclasses import dataclass
@@ -27,6 +25,7 @@ from typing import Any
 
 from shortfactory.community.lang import UNDETERMINED, detect_language
 from shortfactory.core.errors import InputError
+from shortfactory.core.io import read_user_csv
 
 BUNDLED = Path(__file__).resolve().parent / "corpus" / "exchanges.jsonl"
 
@@ -75,17 +74,9 @@ def load_corpus(path: str | Path | None = None, channel_name: str = "channel") -
 
 
 def read_csv(path: Path, text: str) -> list[Exchange]:
-    reader = csv.DictReader(io.StringIO(text))
-    columns = {c.strip().lower() for c in reader.fieldnames or ()}
-    missing = {"comment", "reply"} - columns
-    if missing:
-        raise InputError(f"{path}: a style corpus CSV needs columns comment and reply "
-                         f"(missing {', '.join(sorted(missing))})")
-    out = []
-    for line, record in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in record.items()}
-        out.append(_exchange(row, default_conversation=f"row{line}"))
-    return out
+    return [_exchange(row, default_conversation=f"row{line}")
+            for line, row in read_user_csv(path, text, ("comment", "reply"),
+                                           "a style corpus CSV")]
 
 
 def read_jsonl(path: Path, text: str) -> list[Exchange]:

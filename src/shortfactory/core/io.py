@@ -142,6 +142,23 @@ def write_rows_csv(path: str | os.PathLike[str], columns: Iterable[str],
     write_text_atomic(path, out.getvalue())
 
 
+def read_user_csv(path: str | os.PathLike[str], text: str, required: Iterable[str],
+                  what: str) -> list[tuple[int, dict[str, str]]]:
+    """``(line number, row)`` of a CSV a person wrote or exported (comments, a style
+    corpus): header names and values stripped, names lower-cased, so "Comment " reads
+    as ``comment``; a missing required column names the file and the columns ``what``
+    (e.g. "a comments CSV") needs."""
+    reader = csv.DictReader(io.StringIO(text))
+    columns = {c.strip().lower() for c in reader.fieldnames or ()}
+    required = list(required)
+    missing = set(required) - columns
+    if missing:
+        raise InputError(f"{path}: {what} needs columns {', '.join(required)} "
+                         f"(missing {', '.join(sorted(missing))})")
+    return [(line, {(k or "").strip().lower(): (v or "").strip() for k, v in record.items()})
+            for line, record in enumerate(reader, start=2)]
+
+
 def write_model(path: str | os.PathLike[str], model: BaseModel) -> None:
     """Serialize a pydantic artifact to JSON atomically; refuse NaN and infinity.
 
